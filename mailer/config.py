@@ -1,0 +1,175 @@
+"""Settings: read once from defaults, `.env`, the environment and CLI options into one object."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.utils import parseaddr
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+from .errors import ConfigError
+
+SMTP_SECURITY_MODES = ("starttls", "ssl", "none")
+
+# environment variable -> (field name, converter)
+ENV_NAMES: dict[str, str] = {
+    "NEWSLETTER_DB": "db_path",
+    "NEWSLETTER_BASE_URL": "base_url",
+    "NEWSLETTER_FROM": "from_address",
+    "NEWSLETTER_REPLY_TO": "reply_to",
+    "NEWSLETTER_SECRET_KEY": "secret_key",
+    "NEWSLETTER_UNSUBSCRIBE_MAILTO": "unsubscribe_mailto",
+    "NEWSLETTER_PENDING_RETENTION_DAYS": "pending_retention_days",
+    "NEWSLETTER_CONFIRM_TTL_HOURS": "confirm_ttl_hours",
+    "SMTP_HOST": "smtp_host",
+    "SMTP_PORT": "smtp_port",
+    "SMTP_USERNAME": "smtp_username",
+    "SMTP_PASSWORD": "smtp_password",
+    "SMTP_SECURITY": "smtp_security",
+    "SMTP_TIMEOUT": "smtp_timeout",
+    "SEND_RATE": "send_rate",
+    "SEND_RATE_PER_HOUR": "send_rate_per_hour",
+    "SEND_CONNECTIONS": "send_connections",
+    "DKIM_DOMAIN": "dkim_domain",
+    "DKIM_SELECTOR": "dkim_selector",
+    "DKIM_PRIVATE_KEY": "dkim_private_key",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the tool knows; build it with `load_settings`, pass it down as an argument."""
+
+    db_path: Path = Path("subscribers.db")
+    base_url: str = "http://127.0.0.1:8000"
+    from_address: str = "Newsletter <newsletter@example.org>"
+    reply_to: str = ""
+    secret_key: str = dataclasses.field(default="", repr=False)
+    unsubscribe_mailto: str = ""
+    pending_retention_days: int = 14
+    confirm_ttl_hours: int = 48
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = dataclasses.field(default="", repr=False)
+    smtp_security: str = "starttls"
+    smtp_timeout: float = 30.0
+    send_rate: float = 0.0  # messages per second; 0 means no limit
+    send_rate_per_hour: int = 0  # 0 means no limit
+    send_connections: int = 1
+    dkim_domain: str = ""
+    dkim_selector: str = ""
+    dkim_private_key: str = dataclasses.field(default="", repr=False)  # PEM text or a file path
+
+    @property
+    def sender_domain(self) -> str:
+        """The domain of the From address, used for Message-IDs."""
+        return parseaddr(self.from_address)[1].rpartition("@")[2].lower()
+
+    @property
+    def dkim_enabled(self) -> bool:
+        return bool(self.dkim_domain and self.dkim_selector and self.dkim_private_key)
+
+    def require_secret_key(self) -> str:
+        """The secret key, or a clear error for commands that cannot work without one."""
+        if len(self.secret_key) < 16:
+            raise ConfigError(
+                "NEWSLETTER_SECRET_KEY is missing or shorter than 16 characters; set it in .env "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return self.secret_key
+
+    def dkim_key_bytes(self) -> bytes:
+        """The DKIM private key as PEM bytes, read from the file when the setting is a path."""
+        value = self.dkim_private_key.strip()
+        if value.startswith("-----BEGIN"):
+            return value.encode()
+        path = Path(value)
+        if not path.is_file():
+            raise ConfigError(f"DKIM_PRIVATE_KEY: {value} is neither a PEM key nor a readable file")
+        return path.read_bytes()
+
+
+def _convert(field: dataclasses.Field, name: str, raw: object) -> object:
+    if not isinstance(raw, str):
+        return raw
+    kind = field.type
+    try:
+        if kind in ("int", int):
+            return int(raw)
+        if kind in ("float", float):
+            return float(raw)
+        if kind in ("Path", Path):
+            return Path(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a valid {kind}") from None
+    return raw
+
+
+def _validate(settings: Settings) -> None:
+    if settings.smtp_security not in SMTP_SECURITY_MODES:
+        raise ConfigError(
+            f"SMTP_SECURITY={settings.smtp_security!r}: use one of {', '.join(SMTP_SECURITY_MODES)}"
+        )
+    if not 0 < settings.smtp_port < 65536:
+        raise ConfigError(f"SMTP_PORT={settings.smtp_port} is not a port number")
+    url = urlsplit(settings.base_url)
+    if url.scheme not in ("http", "https") or not url.netloc or url.query or url.fragment:
+        raise ConfigError(
+            f"NEWSLETTER_BASE_URL={settings.base_url!r}: give an absolute http(s) address "
+            "such as https://news.example.org"
+        )
+    addr = parseaddr(settings.from_address)[1]
+    if "@" not in addr:
+        raise ConfigError(
+            f"NEWSLETTER_FROM={settings.from_address!r}: give an address such as "
+            "'Region Örebro län <nyhetsbrev@example.se>'"
+        )
+    for name, value in (
+        ("NEWSLETTER_FROM", settings.from_address),
+        ("NEWSLETTER_REPLY_TO", settings.reply_to),
+    ):
+        if any(ch in value for ch in "\r\n"):
+            raise ConfigError(f"{name} must not contain line breaks")
+    if settings.send_rate < 0 or settings.send_rate_per_hour < 0 or settings.send_connections < 1:
+        raise ConfigError("SEND_RATE and SEND_RATE_PER_HOUR must be >= 0, SEND_CONNECTIONS >= 1")
+    if settings.pending_retention_days < 1 or settings.confirm_ttl_hours < 1:
+        raise ConfigError(
+            "NEWSLETTER_PENDING_RETENTION_DAYS and NEWSLETTER_CONFIRM_TTL_HOURS must be positive"
+        )
+
+
+def load_settings(
+    overrides: Mapping[str, object] | None = None,
+    *,
+    env_file: str | os.PathLike | None = ".env",
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Layer defaults < `.env` < environment < `overrides` (CLI options, by field name).
+
+    `.env` is read without touching `os.environ`, so tests and the web app see exactly what
+    they were given. Empty override values (None) are ignored so unset CLI options fall through.
+    """
+    environ = os.environ if environ is None else environ
+    layered: dict[str, object] = {}
+    if env_file is not None and Path(env_file).is_file():
+        layered.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    layered.update({k: v for k, v in environ.items() if k in ENV_NAMES})
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    values: dict[str, object] = {}
+    for env_name, field_name in ENV_NAMES.items():
+        if env_name in layered and layered[env_name] != "":
+            values[field_name] = _convert(fields[field_name], env_name, layered[env_name])
+    for field_name, value in (overrides or {}).items():
+        if field_name not in fields:
+            raise ConfigError(f"unknown setting {field_name!r}")
+        if value is not None:
+            values[field_name] = _convert(fields[field_name], field_name, value)
+    settings = Settings(**values)
+    _validate(settings)
+    return settings

@@ -1,0 +1,104 @@
+"""Shared fixtures: an isolated environment, settings, a fresh database file, headless Chromium.
+
+Each area keeps its own fixtures in `tests/fixtures_<area>.py`, loaded here as plugins.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mailer.config import ENV_NAMES, Settings, load_settings
+
+pytest_plugins = [
+    "tests.fixtures_compose",
+    "tests.fixtures_subscribers",
+    "tests.fixtures_send",
+    "tests.fixtures_web",
+    "tests.fixtures_check",
+]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SECRET_KEY = "test-secret-key-0123456789abcdef"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch, tmp_path):
+    """No test sees the developer's settings or writes into the project folder."""
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return work
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    """Settings for a test: a database in the test's folder, a secret key, a loopback base URL."""
+    return load_settings(
+        {
+            "db_path": tmp_path / "subscribers.db",
+            "secret_key": SECRET_KEY,
+            "from_address": "Region Örebro län <nyhetsbrev@example.se>",
+            "base_url": "https://news.example.se",
+        },
+        env_file=None,
+        environ={},
+    )
+
+
+@pytest.fixture
+def db(settings):
+    """A fresh, migrated database file."""
+    from mailer.db import open_db
+
+    database = open_db(settings.db_path)
+    yield database
+    database.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium driven by Playwright, using the system's /usr/bin/chromium."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}; .ci/run installs it (apt-get install chromium)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser page (own context: no cookies shared between tests)."""
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    """Where browser tests save screenshots for people to look at (ignored by git)."""
+    path = PROJECT_ROOT / "screenshots"
+    path.mkdir(exist_ok=True)
+    return path

@@ -1,0 +1,76 @@
+"""The Flask app: public pages for subscribers, the archive, and the editor's preview."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from jinja2 import StrictUndefined
+
+from ..config import Settings, load_settings
+from . import archive, confirm, csrf, database, pages, preferences, security, subscribe, unsubscribe
+from .context import install_context
+from .outbox import Outbox
+
+__all__ = ["create_app"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+DEFAULT_CONFIG = {
+    # (requests, seconds) allowed per client IP / per e-mail address on the subscribe form
+    "RATE_LIMIT_IP": (10, 600),
+    "RATE_LIMIT_ADDRESS": (3, 3600),
+    # callable(EmailMessage) used to mail confirmation links; None = SMTP from settings
+    "SEND_MAIL": None,
+    "MAIL_IN_BACKGROUND": True,
+}
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    test_config: dict | None = None,
+    newsletters_dir: Path | None = None,
+    preview_issue: Path | None = None,
+) -> Flask:
+    """Build the app; with `preview_issue` it also serves the editor's live preview.
+
+    The public endpoint needs `NEWSLETTER_SECRET_KEY` (tokens and CSRF are keyed with it);
+    preview mode works without one, because it runs on 127.0.0.1 for one editor.
+    """
+    settings = settings or load_settings()
+    if preview_issue is None:
+        settings.require_secret_key()
+    app = Flask(
+        __name__,
+        template_folder=str(TEMPLATES_DIR),
+        static_folder=str(STATIC_DIR),
+        static_url_path="/static",
+    )
+    app.config.update(DEFAULT_CONFIG)
+    app.config.update(test_config or {})
+    app.config["SETTINGS"] = settings
+    app.config["NEWSLETTERS_DIR"] = Path(newsletters_dir or Path.cwd() / "newsletters")
+    app.config["PREVIEW_ISSUE"] = Path(preview_issue).resolve() if preview_issue else None
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600
+    app.url_map.strict_slashes = False  # a slash redirect would build its URL from Host
+    app.url_map.merge_slashes = False
+    app.jinja_env.undefined = StrictUndefined
+    app.extensions["outbox"] = Outbox(
+        settings, app.config["SEND_MAIL"], background=app.config["MAIL_IN_BACKGROUND"]
+    )
+
+    database.init_app(app)
+    security.init_app(app)
+    csrf.init_app(app)
+    install_context(app)
+    for module in (pages, archive, unsubscribe, confirm, subscribe, preferences):
+        app.register_blueprint(module.bp)
+    if preview_issue is not None:
+        from . import preview
+
+        preview.init_app(app)
+    return app

@@ -1,0 +1,80 @@
+"""Reads the pages need: a token's subscriber and list, list titles, a person's subscriptions."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import sqlite_utils
+from flask import abort
+
+from ..tokens import lookup_token
+
+
+class ListInfo(NamedTuple):
+    id: int
+    name: str
+    title: str  # the list's title, or its name when it has none
+
+
+class TokenOwner(NamedTuple):
+    token: dict  # the tokens row (subscriber_id, list_id, ...)
+    subscriber: dict  # id, email, name, language
+    statuses: dict[str, str]  # list name -> subscription status
+    list: ListInfo | None  # the list the token is for (None = all lists)
+
+
+def all_lists(db: sqlite_utils.Database) -> list[ListInfo]:
+    rows = db.execute("SELECT id, name, coalesce(title, name) FROM lists ORDER BY id").fetchall()
+    return [ListInfo(*row) for row in rows]
+
+
+def list_by_id(db: sqlite_utils.Database, list_id: int | None) -> ListInfo | None:
+    if list_id is None:
+        return None
+    row = db.execute(
+        "SELECT id, name, coalesce(title, name) FROM lists WHERE id = ?", [list_id]
+    ).fetchone()
+    return ListInfo(*row) if row else None
+
+
+def list_by_name(db: sqlite_utils.Database, name: str) -> ListInfo | None:
+    row = db.execute(
+        "SELECT id, name, coalesce(title, name) FROM lists WHERE name = ?", [name]
+    ).fetchone()
+    return ListInfo(*row) if row else None
+
+
+def subscriber_by_id(db: sqlite_utils.Database, subscriber_id: int) -> dict | None:
+    row = db.execute(
+        "SELECT id, email, name, language FROM subscribers WHERE id = ?", [subscriber_id]
+    ).fetchone()
+    if row is None:
+        return None
+    return dict(zip(("id", "email", "name", "language"), row, strict=True))
+
+
+def statuses(db: sqlite_utils.Database, subscriber_id: int) -> dict[str, str]:
+    return dict(
+        db.execute(
+            "SELECT lists.name, sub.status FROM subscriptions sub "
+            "JOIN lists ON lists.id = sub.list_id WHERE sub.subscriber_id = ? ORDER BY lists.id",
+            [subscriber_id],
+        ).fetchall()
+    )
+
+
+def token_owner_or_404(db: sqlite_utils.Database, purpose: str, token: str) -> TokenOwner:
+    """Who a valid token belongs to; any unknown, tampered, used or expired token is a 404."""
+    row = lookup_token(db, purpose, token)
+    subscriber = subscriber_by_id(db, row["subscriber_id"]) if row else None
+    if row is None or subscriber is None:
+        abort(404)
+    return TokenOwner(
+        row, subscriber, statuses(db, subscriber["id"]), list_by_id(db, row["list_id"])
+    )
+
+
+def mask_email(email: str) -> str:
+    """'a•••@example.se': enough to recognise one's address, little to a forwarded link's reader."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}"

@@ -1,0 +1,82 @@
+"""Mails confirmation links from a background thread, so that the subscribe page answers in
+the same time whether or not a message goes out (the timing must not tell who is subscribed).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import smtplib
+import ssl
+import threading
+from collections.abc import Callable
+from email.message import EmailMessage
+
+from ..config import Settings
+
+log = logging.getLogger(__name__)
+
+SendMail = Callable[[EmailMessage], None]
+
+
+def smtp_sender(settings: Settings) -> SendMail:
+    """Send one message through the configured SMTP server (a fresh connection each time)."""
+
+    def send(message: EmailMessage) -> None:
+        context = ssl.create_default_context()
+        host, port, timeout = settings.smtp_host, settings.smtp_port, settings.smtp_timeout
+        if settings.smtp_security == "ssl":
+            client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+        else:
+            client = smtplib.SMTP(host, port, timeout=timeout)
+        with client:
+            if settings.smtp_security == "starttls":
+                client.starttls(context=context)
+            if settings.smtp_username:
+                client.login(settings.smtp_username, settings.smtp_password)
+            client.send_message(message)
+
+    return send
+
+
+class Outbox:
+    """A queue of messages and one daemon thread that sends them; failures are logged."""
+
+    def __init__(self, settings: Settings, send: SendMail | None, *, background: bool = True):
+        self._send = send or smtp_sender(settings)
+        self._background = background
+        self._queue: queue.Queue[EmailMessage] = queue.Queue(maxsize=1000)
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, message: EmailMessage) -> None:
+        """Queue `message` (or send it now when the app runs with MAIL_IN_BACKGROUND off)."""
+        if not self._background:
+            self._deliver(message)
+            return
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
+                self._thread.start()
+        try:
+            self._queue.put_nowait(message)
+        except queue.Full:
+            log.error("outbox full: a confirmation message was dropped")
+
+    def join(self) -> None:
+        """Wait until every queued message has been handed over (tests and shutdown)."""
+        self._queue.join()
+
+    def _run(self) -> None:
+        while True:
+            message = self._queue.get()
+            try:
+                self._deliver(message)
+            finally:
+                self._queue.task_done()
+
+    def _deliver(self, message: EmailMessage) -> None:
+        try:
+            self._send(message)
+        except Exception as exc:  # logged, never shown: the page answers the same either way
+            log.error("could not send a confirmation message: %s", type(exc).__name__)

@@ -1,0 +1,60 @@
+"""Running the app with waitress: `newsletter serve` (public) and `newsletter preview` (editor)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from ..config import Settings
+from ..errors import ConfigError
+
+PREVIEW_HOST = "127.0.0.1"
+
+
+def serve(
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    threads: int = 8,
+    newsletters_dir: Path | None = None,
+    announce=print,
+) -> None:
+    """Serve the public pages until interrupted (put a TLS proxy such as nginx in front)."""
+    import waitress
+
+    from . import create_app
+
+    app = create_app(settings, newsletters_dir=newsletters_dir)
+    announce(f"Serving {settings.base_url} on http://{host}:{port} (Ctrl+C to stop)")
+    _run(waitress, app, host, port, threads)
+
+
+def serve_preview(settings: Settings, issue_dir: Path, *, port: int = 8001, announce=print) -> None:
+    """Serve the live preview of `issue_dir` on 127.0.0.1 only, built with local links."""
+    import waitress
+
+    from . import create_app
+
+    local = dataclasses.replace(settings, base_url=f"http://{PREVIEW_HOST}:{port}")
+    app = create_app(
+        local, newsletters_dir=Path(issue_dir).resolve().parent, preview_issue=Path(issue_dir)
+    )
+    announce(
+        f"Preview of {Path(issue_dir).name}: http://{PREVIEW_HOST}:{port}/preview/ (Ctrl+C to stop)"
+    )
+    _run(waitress, app, PREVIEW_HOST, port, 4)
+
+
+def _run(waitress, app, host: str, port: int, threads: int) -> None:
+    try:
+        waitress.serve(
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="newsletter",
+            clear_untrusted_proxy_headers=True,
+        )
+    except OSError as exc:
+        raise ConfigError(f"{host}:{port}: cannot listen ({exc.strerror or exc})") from None

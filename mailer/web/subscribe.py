@@ -1,0 +1,144 @@
+"""The sign-up form: same answer whatever the address's state, rate-limited, with a honeypot."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, g, request
+
+from ..errors import SubscriberError
+from ..optin import start_subscription
+from ..subscribers import normalise_email
+from .context import render_page, site_name
+from .csrf import check_csrf
+from .database import get_db
+from .lookup import ListInfo, all_lists, list_by_name
+from .ratelimit import RateLimiter
+from .strings import LANGUAGES, join_names, translate
+
+bp = Blueprint("subscribe", __name__)
+
+HONEYPOT_FIELD = "website"
+
+
+def _limiter(name: str) -> RateLimiter:
+    limiters = current_app.extensions.setdefault("rate_limiters", {})
+    if name not in limiters:
+        limit, window = current_app.config[name]
+        limiters[name] = RateLimiter(limit, window)
+    return limiters[name]
+
+
+def _offered(list_name: str | None) -> list[ListInfo]:
+    db = get_db()
+    if list_name is None:
+        return all_lists(db)
+    info = list_by_name(db, list_name)
+    if info is None:
+        abort(404)
+    return [info]
+
+
+def consent_text(language: str, lists: list[ListInfo]) -> str:
+    """The consent wording shown above the button; stored with the sign-up as shown."""
+    return translate(
+        language,
+        "sub_consent",
+        site=site_name(),
+        lists=join_names(language, [info.title for info in lists]),
+    )
+
+
+def _form(offered: list[ListInfo], list_name: str | None, status: int = 200, **values):
+    chosen = values.pop("chosen", [info.name for info in offered] if len(offered) == 1 else [])
+    return render_page(
+        "subscribe.html",
+        status,
+        offered=offered,
+        fixed_list=list_name,
+        chosen=chosen,
+        email=values.get("email", ""),
+        name=values.get("name", ""),
+        language=values.get("language", g.lang),
+        errors=values.get("errors", {}),
+        consent=consent_text(g.lang, offered),
+    )
+
+
+@bp.get("/subscribe", endpoint="form")
+@bp.get("/subscribe/<list_name>", endpoint="form_for_list")
+def form(list_name: str | None = None):
+    return _form(_offered(list_name), list_name)
+
+
+@bp.post("/subscribe", endpoint="submit")
+@bp.post("/subscribe/<list_name>", endpoint="submit_for_list")
+def submit(list_name: str | None = None):
+    """Validate, rate-limit, then hand over to `optin.start_subscription`.
+
+    The answer is the same page for a new, pending, active, unsubscribed or erased address;
+    only input errors (which depend on what was typed, not on the database) differ.
+    """
+    check_csrf()
+    offered = _offered(list_name)
+    if not _limiter("RATE_LIMIT_IP").hit(request.remote_addr or "-"):
+        abort(429)
+    email = request.form.get("email", "").strip()[:320]
+    name = request.form.get("name", "").strip()[:200]
+    language = request.form.get("language", g.lang)
+    language = language if language in LANGUAGES else g.lang
+    names = {info.name for info in offered}
+    chosen = [n for n in request.form.getlist("lists") if n in names]
+    if list_name is not None:
+        chosen = [list_name]
+    errors = {}
+    try:
+        email = normalise_email(email)
+    except SubscriberError:
+        errors["email"] = "err_email"
+    if not chosen:
+        errors["lists"] = "err_lists"
+    if errors:
+        return _form(
+            offered,
+            list_name,
+            400,
+            email=email,
+            name=name,
+            language=language,
+            chosen=chosen,
+            errors=errors,
+        )
+    if request.form.get(HONEYPOT_FIELD):
+        return render_page("subscribe_done.html", email=email, hours=_hours())
+    if not _limiter("RATE_LIMIT_ADDRESS").hit(email):
+        abort(429)
+    chosen_lists = [info for info in offered if info.name in chosen]
+    try:
+        start_subscription(
+            get_db(),
+            current_app.config["SETTINGS"],
+            email,
+            name=name,
+            language=language,
+            lists=chosen,
+            consent_text=consent_text(g.lang, chosen_lists),
+            channel="web",
+            ip=request.remote_addr,
+            user_agent=request.user_agent.string or None,
+            send_mail=current_app.extensions["outbox"],
+        )
+    except SubscriberError:  # a name the library refuses; says nothing about the address
+        return _form(
+            offered,
+            list_name,
+            400,
+            email=email,
+            name="",
+            language=language,
+            chosen=chosen,
+            errors={"name": "err_summary"},
+        )
+    return render_page("subscribe_done.html", email=email, hours=_hours())
+
+
+def _hours() -> int:
+    return current_app.config["SETTINGS"].confirm_ttl_hours

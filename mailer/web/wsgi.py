@@ -1,0 +1,10 @@
+"""The WSGI entry point for running behind a proxy: `gunicorn mailer.web.wsgi:app`.
+
+Settings come from the environment and `.env` in the working folder, as for the CLI.
+"""
+
+from __future__ import annotations
+
+from . import create_app
+
+app = create_app()

@@ -1,0 +1,167 @@
+"""The sign-up form: consent text stored, same answer for every address state, limits, honeypot."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from mailer.consent import erase_subscriber
+from mailer.subscribers import get_subscriber
+from tests.fixtures_web import consent_events, make_person
+
+
+def csrf_from(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([0-9a-f]+)"', page).group(1)
+
+
+def sign_up(client, path="/subscribe", headers=None, **fields):
+    page = client.get(path, headers=headers).get_data(as_text=True)
+    data = {"email": "new@example.se", "name": "Nils", "language": "sv", "lists": ["nyhetsbrev"]}
+    data.update(fields)
+    data.setdefault("csrf_token", csrf_from(page))
+    return client.post(path, data=data, headers=headers)
+
+
+def test_subscribe_form_offers_every_list_and_shows_the_consent_text(client, lists):
+    page = client.get("/subscribe").get_data(as_text=True)
+    assert 'value="nyhetsbrev"' in page and 'value="kalender"' in page
+    assert "samtycker" in page  # the Swedish consent text
+    for field in ("email", "name", "language"):
+        assert f'<label for="{field}">' in page
+
+
+def test_subscribe_creates_a_pending_subscription_and_mails_a_confirm_link(
+    client, db, lists, smtp_sink
+):
+    response = sign_up(client, headers={"User-Agent": "Form/1.0"})
+    assert response.status_code == 200
+    subscriber = get_subscriber(db, "new@example.se")
+    assert subscriber["subscriptions"] == {"nyhetsbrev": "pending"}
+    event = consent_events(db, subscriber["id"])[-1]
+    assert (event["action"], event["channel"]) == ("subscribe", "web")
+    text = db.execute(
+        "SELECT body FROM consent_texts WHERE id = ?", [event["consent_text_id"]]
+    ).fetchone()[0]
+    assert "Nyhetsbrevet" in text and "samtycker" in text
+    (message,) = smtp_sink.wait_for(1)
+    assert message["To"].addresses[0].addr_spec == "new@example.se"
+    assert "https://news.example.se/confirm/" in message.get_body(("plain",)).get_content()
+
+
+def test_subscribe_answers_identically_for_new_pending_active_unsubscribed_and_erased(
+    client, db, settings, lists
+):
+    active = make_person(db, settings, "active@example.se")
+    gone = make_person(db, settings, "gone@example.se")
+    client.post(f"/unsubscribe/{gone.unsubscribe}", data={"action": "unsubscribe"})
+    erased = make_person(db, settings, "erased@example.se")
+    erase_subscriber(db, settings, erased.id)
+    sign_up(client, email="pending@example.se")
+
+    def answer(email):
+        response = sign_up(client, email=email)
+        page = response.get_data(as_text=True).replace(email, "ADDRESS")
+        return response.status_code, page, tuple(sorted(response.headers.keys()))
+
+    answers = {
+        answer(email)
+        for email in (
+            "brand-new@example.se",
+            "pending@example.se",
+            active.email,
+            gone.email,
+            "erased@example.se",
+        )
+    }
+    assert len(answers) == 1
+
+
+def test_subscribe_with_an_invalid_address_shows_the_form_with_an_error(client, lists):
+    response = sign_up(client, email="not an address")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'aria-invalid="true"' in page and 'id="email-error"' in page
+
+
+def test_subscribe_without_a_list_shows_an_error(client, db, lists):
+    response = sign_up(client, lists=[])
+    assert response.status_code == 400
+    assert get_subscriber(db, "new@example.se") is None
+
+
+def test_subscribe_without_the_csrf_field_is_refused(client, db, lists):
+    response = sign_up(client, csrf_token="")
+    assert response.status_code == 400
+    assert get_subscriber(db, "new@example.se") is None
+
+
+def test_subscribe_with_a_csrf_field_from_another_browser_is_refused(web_app, db, lists):
+    other = web_app.test_client()
+    foreign = csrf_from(other.get("/subscribe").get_data(as_text=True))
+    response = sign_up(web_app.test_client(), csrf_token=foreign)
+    assert response.status_code == 400
+    assert get_subscriber(db, "new@example.se") is None
+
+
+def test_filled_honeypot_gets_the_normal_answer_and_creates_nothing(client, db, lists, smtp_sink):
+    response = sign_up(client, website="http://spam.example")
+    assert response.status_code == 200
+    assert get_subscriber(db, "new@example.se") is None
+    assert smtp_sink.messages == []
+
+
+def test_subscribe_is_rate_limited_per_address(client, lists):
+    codes = [sign_up(client, email="same@example.se").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+
+
+def test_subscribe_is_rate_limited_per_ip(web_settings, newsletters_dir, db, lists):
+    from mailer.web import create_app
+
+    app = create_app(
+        web_settings,
+        test_config={"MAIL_IN_BACKGROUND": False, "RATE_LIMIT_IP": (2, 60)},
+        newsletters_dir=newsletters_dir,
+    )
+    client = app.test_client()
+    codes = [sign_up(client, email=f"p{i}@example.se").status_code for i in range(3)]
+    assert codes == [200, 200, 429]
+    assert "Too many" in sign_up(client, headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+
+def test_subscribe_page_for_one_list_fixes_that_list(client, db, lists):
+    page = client.get("/subscribe/kalender").get_data(as_text=True)
+    assert 'type="hidden" name="lists" value="kalender"' in page
+    assert "Kalendariet" in page and "Nyhetsbrevet" not in page
+    sign_up(client, path="/subscribe/kalender", lists=["nyhetsbrev"])
+    assert get_subscriber(db, "new@example.se")["subscriptions"] == {"kalender": "pending"}
+
+
+def test_subscribe_page_for_an_unknown_list_is_404(client, lists):
+    assert client.get("/subscribe/nope").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("header", "word"),
+    [("da", "Abonnér"), ("en", "Subscribe"), ("nb-NO", "Abonnér"), ("fr", "Prenumerera")],
+)
+def test_subscribe_page_language_follows_accept_language(client, lists, header, word):
+    page = client.get("/subscribe", headers={"Accept-Language": header}).get_data(as_text=True)
+    assert word in page
+
+
+def test_lang_query_parameter_overrides_accept_language(client, lists):
+    page = client.get("/subscribe?lang=en", headers={"Accept-Language": "da"})
+    assert '<html lang="en">' in page.get_data(as_text=True)
+
+
+def test_confirmation_mail_can_be_sent_from_the_background_thread(
+    web_settings, newsletters_dir, db, lists, smtp_sink
+):
+    from mailer.web import create_app
+
+    app = create_app(web_settings, newsletters_dir=newsletters_dir)
+    assert sign_up(app.test_client()).status_code == 200
+    app.extensions["outbox"].join()
+    assert len(smtp_sink.messages) == 1

@@ -1,1 +1,160 @@
-"""Fixtures for the send tests."""
+"""Fixtures for the send tests: a real SMTP server (aiosmtpd on 127.0.0.1) that can misbehave.
+
+`smtp_sink` keeps every message it accepts and injects faults on request: a permanent reply
+for some recipients, temporary replies (421 closes the connection, 451 does not) for the next
+attempts to some recipients, or a dropped connection right after DATA (the message is kept,
+the client never sees the 250: the duplicate window).
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import shutil
+import socket
+import threading
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from mailer.config import Settings, load_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_ISSUE = "2018-2"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt: str
+    data: bytes
+
+    def parsed(self) -> EmailMessage:
+        return email.message_from_bytes(self.data, policy=email.policy.default)
+
+
+@dataclass
+class FaultyHandler:
+    """aiosmtpd handler: accepts mail, keeps it, and injects the faults it is told to."""
+
+    received: list[Received] = field(default_factory=list)
+    refuse: dict[str, str] = field(default_factory=dict)  # rcpt -> "550 ..." always
+    temporary: dict[str, list[str]] = field(default_factory=dict)  # rcpt -> next replies
+    drop_after_data: dict[str, int] = field(default_factory=dict)  # rcpt -> times to drop
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    rcpt_attempts: dict[str, int] = field(default_factory=dict)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        with self.lock:
+            self.rcpt_attempts[address] = self.rcpt_attempts.get(address, 0) + 1
+            if address in self.refuse:
+                return self.refuse[address]
+            replies = self.temporary.get(address)
+            if replies:
+                return replies.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            for rcpt in envelope.rcpt_tos:
+                self.received.append(Received(envelope.mail_from, rcpt, envelope.content))
+            drop = [r for r in envelope.rcpt_tos if self.drop_after_data.get(r, 0) > 0]
+            for rcpt in drop:
+                self.drop_after_data[rcpt] -= 1
+        if drop:
+            server.transport.abort()  # kept the message, the client never hears the 250
+        return "250 2.0.0 Message accepted"
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.received)
+
+    def copies(self) -> dict[str, int]:
+        """Messages received per recipient."""
+        with self.lock:
+            result: dict[str, int] = {}
+            for item in self.received:
+                result[item.rcpt] = result.get(item.rcpt, 0) + 1
+            return result
+
+    def for_rcpt(self, address: str) -> list[Received]:
+        with self.lock:
+            return [item for item in self.received if item.rcpt == address]
+
+
+@dataclass
+class Sink:
+    handler: FaultyHandler
+    host: str
+    port: int
+
+    def settings(self, base: Settings, **overrides) -> Settings:
+        """`base` pointed at this server, without TLS (loopback only)."""
+        values = {
+            "db_path": base.db_path,
+            "secret_key": base.secret_key,
+            "from_address": base.from_address,
+            "base_url": base.base_url,
+            "smtp_host": self.host,
+            "smtp_port": self.port,
+            "smtp_security": "none",
+            "smtp_timeout": 10,
+            **overrides,
+        }
+        return load_settings(values, env_file=None, environ={})
+
+
+def start_sink(handler: FaultyHandler | None = None, **smtp_parameters) -> tuple[Controller, Sink]:
+    handler = handler or FaultyHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **smtp_parameters)
+    controller.start()
+    return controller, Sink(handler, "127.0.0.1", port)
+
+
+@pytest.fixture
+def smtp_sink():
+    """A running aiosmtpd server on 127.0.0.1 (stopped after the test)."""
+    controller, sink = start_sink()
+    yield sink
+    controller.stop()
+
+
+@pytest.fixture
+def send_settings(settings, smtp_sink) -> Settings:
+    """The test settings, sending to `smtp_sink`."""
+    return smtp_sink.settings(settings)
+
+
+@pytest.fixture
+def example_issue(tmp_path) -> Path:
+    """A copy of the example issue (2018-2) in the test's folder, so builds never touch the repo."""
+    source = PROJECT_ROOT / "newsletters" / EXAMPLE_ISSUE
+    target = tmp_path / "newsletters" / EXAMPLE_ISSUE
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("build"))
+    assets = PROJECT_ROOT / "newsletters" / "assets"
+    if assets.is_dir():
+        shutil.copytree(assets, tmp_path / "newsletters" / "assets")
+    return target
+
+
+def add_subscribers(db, settings, count: int, list_name: str, *, domain="example.org"):
+    """`count` active subscribers on `list_name` via the subscribers library; returns addresses."""
+    from mailer.db import transaction
+    from mailer.roster import add_subscriber
+
+    addresses = [f"reader{n:05d}@{domain}" for n in range(count)]
+    with transaction(db):
+        for n, address in enumerate(addresses):
+            add_subscriber(db, settings, address, name=f"Läsare {n}", list_name=list_name)
+    return addresses

@@ -1,0 +1,74 @@
+"""`newsletter send --dry-run DIR`: every message a send would make, written as .eml files.
+
+Nothing is sent and neither the ledger nor the token table is written: the links carry a
+placeholder token. The files show exactly the headers and parts a real send would produce.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from . import ledger, subscribers
+from .config import Settings
+from .dkim import signer_for
+from .errors import SendError
+from .message import MessageFactory, RecipientValues, delivery_message_id
+from .send_engine import SendSummary
+
+
+def _recipients(db: Database, slug: str, list_name: str):
+    """Who a send would mail now: pending ledger rows still active, then new active people."""
+    known = ledger.subscriber_ids(db, slug)
+    pending = db.execute(
+        "SELECT d.subscriber_id, s.email, s.name FROM deliveries d "
+        "JOIN subscribers s ON s.id = d.subscriber_id "
+        "WHERE d.issue = ? AND d.state IN ('queued', 'sending', 'deferred') ORDER BY d.id",
+        [slug],
+    ).fetchall()
+    for subscriber_id, address, name in pending:
+        if subscribers.active_consent_event(db, subscriber_id, list_name) is not None:
+            yield subscriber_id, address, name
+    for recipient in subscribers.active_recipients(db, list_name):
+        if recipient.subscriber_id not in known:
+            yield recipient.subscriber_id, recipient.email, recipient.name
+
+
+def write_dry_run(
+    db: Database,
+    settings: Settings,
+    factory: MessageFactory,
+    slug: str,
+    list_name: str,
+    out_dir: Path,
+    limit: int | None,
+) -> SendSummary:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SendError(f"{out_dir}: cannot create the dry-run folder ({exc})") from None
+    signer = signer_for(settings)
+    secret = settings.require_secret_key()
+    base = settings.base_url.rstrip("/")
+    summary = SendSummary(issue=slug, list_name=list_name)
+    for subscriber_id, address, name in _recipients(db, slug, list_name):
+        if limit is not None and summary.dry_run >= limit:
+            break
+        values = RecipientValues(
+            email=address,
+            name=name or "",
+            unsubscribe_url=f"{base}/unsubscribe/dry-run",
+            preferences_url=f"{base}/preferences/dry-run",
+        )
+        message_id = delivery_message_id(secret, slug, subscriber_id, factory.domain)
+        data = factory.render(values, message_id=message_id)
+        if signer:
+            data = signer.sign(data)
+        summary.dry_run += 1
+        target = out_dir / f"{summary.dry_run:05d}-subscriber-{subscriber_id}.eml"
+        partial = target.with_suffix(".eml.part")
+        partial.write_bytes(data)
+        os.replace(partial, target)
+    return summary

@@ -60,11 +60,418 @@ issue_dir_argument = click.argument(
 
 # --- compose: build, new -------------------------------------------------------------------
 
+
+@cli.command()
+@issue_dir_argument
+@click.option("--base-url", help="Public address of the web endpoint (overrides NEWSLETTER_BASE_URL).")
+@click.pass_context
+def build(ctx: click.Context, issue_dir: Path, base_url: str | None) -> None:
+    """Build ISSUE_DIR into ISSUE_DIR/build/: email.html, email.txt, web.html, meta.json, images.
+
+    Example: newsletter build newsletters/2018-2
+    """
+    from mailer.build import build_issue
+
+    result = build_issue(issue_dir, get_settings(ctx, base_url=base_url))
+    sizes = result.meta["sizes"]
+    for path, size in (
+        (result.html_path, sizes["email_html"]),
+        (result.text_path, sizes["email_txt"]),
+        (result.web_path, sizes["web_html"]),
+        (result.meta_path, result.meta_path.stat().st_size),
+    ):
+        click.echo(f"{path}  {size:,} bytes")
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    click.echo(
+        f"Built {result.meta['subject']!r}: {len(result.meta['sections'])} sections, "
+        f"{len(result.meta['images'])} images, email {sizes['email_html'] / 1024:.1f} KB "
+        f"(style {sizes['style_block'] / 1024:.1f} KB), web version {result.meta['web_url']}"
+    )
+
+
+@cli.command()
+@click.argument("slug")
+@click.option(
+    "--dir",
+    "newsletters_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="newsletters",
+    show_default=True,
+    help="Folder holding the issues.",
+)
+@click.option("--language", default="sv", show_default=True, help="sv, da or en.")
+@click.option("--title", default="Nyhetsbrev", show_default=True, help="Newsletter title.")
+def new(slug: str, newsletters_dir: Path, language: str, title: str) -> None:
+    """Create a new issue folder SLUG with one example section of each common layout.
+
+    Example: newsletter new 2026-3 (refuses to overwrite an existing folder)
+    """
+    from mailer.scaffold import scaffold_issue
+
+    path = scaffold_issue(newsletters_dir, slug, language=language, title=title)
+    files = sorted(p.name for p in path.iterdir() if p.is_file())
+    click.echo(f"Created {path} with {len(files)} files: {', '.join(files)}")
+    click.echo(f"Edit the sections, then run: newsletter build {path}")
+
 # --- preview and serve ---------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
+              help="Port to listen on.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
+              help="Worker threads.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
+    """Serve the subscriber pages and the archive (waitress).
+
+    Unsubscribe (also RFC 8058 one-click), confirm, subscribe, preferences and
+    /archive/. Links are built from NEWSLETTER_BASE_URL; put a TLS proxy in front.
+
+    Example: newsletter serve --port 8000
+    """
+    from mailer.web.server import serve as serve_app
+
+    serve_app(get_settings(ctx), host=host, port=port, threads=threads, announce=click.echo)
+
+
+@cli.command()
+@issue_dir_argument
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535),
+              help="Port on 127.0.0.1.")
+@click.pass_context
+def preview(ctx: click.Context, issue_dir: Path, port: int) -> None:
+    """Live preview of ISSUE_DIR on 127.0.0.1: desktop, 375 px and plain text.
+
+    Rebuilds when a file in the issue or templates/ changes and reloads the browser;
+    build errors show in the page.
+
+    Example: newsletter preview newsletters/2018-2
+    """
+    from mailer.web.server import serve_preview
+
+    serve_preview(get_settings(ctx), issue_dir, port=port, announce=click.echo)
 
 # --- subscribers ---------------------------------------------------------------------------
 
+SUBSCRIBER_LANGUAGES = ("sv", "da", "en")  # mailer.i18n.LANGUAGES; literal keeps import lazy
+SUBSCRIPTION_STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
+
+
+def _subscriber_db(ctx: click.Context):
+    """Settings and the migrated database for a subscribers command."""
+    from mailer.db import open_db
+
+    settings = get_settings(ctx)
+    return settings, open_db(settings.db_path)
+
+
+@cli.group()
+def subscribers() -> None:
+    """The subscriber list: add, import, list, show, export, unsubscribe, erase, purge, stats.
+
+    The database is NEWSLETTER_DB (default ./subscribers.db) or --db before the command.
+    """
+
+
+@subscribers.command("add")
+@click.argument("email")
+@click.option("--name", default="", help="The person's name, as used in greetings.")
+@click.option(
+    "--list", "list_name", default="newsletter", show_default=True,
+    help="List to subscribe to; created if it does not exist yet.",
+)
+@click.option(
+    "--language", type=click.Choice(SUBSCRIBER_LANGUAGES, case_sensitive=False), default="sv",
+    show_default=True, help="Language of the issues and emails they get.",
+)
+@click.option("--source", help="Where they gave consent, e.g. 'sign-up sheet, fair 2026-10-03'.")
+@click.pass_context
+def subscribers_add(ctx, email, name, list_name, language, source) -> None:
+    """Add EMAIL as an active subscriber (you vouch for the consent; --source says where).
+
+    Never re-subscribes someone who unsubscribed, and refuses erased addresses: those
+    can only come back through the web form's double opt-in.
+    """
+    from mailer.roster import add_subscriber
+
+    settings, db = _subscriber_db(ctx)
+    click.echo(
+        add_subscriber(
+            db, settings, email, name=name, list_name=list_name, language=language, source=source
+        )
+    )
+
+
+@subscribers.command("import")
+@click.argument("csv_file", metavar="FILE.csv", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--list", "list_name", default="newsletter", show_default=True,
+    help="List for rows without a lists column; created if it does not exist yet.",
+)
+@click.option("--source", help="Where the consent was collected (rows may have their own).")
+@click.option("--dry-run", is_flag=True, help="Validate and count, then write nothing.")
+@click.pass_context
+def subscribers_import(ctx, csv_file, list_name, source, dry_run) -> None:
+    """Import subscribers from FILE.csv (UTF-8 or Excel's cp1252, comma or semicolon).
+
+    Columns (header any case): email/e-post/e-mail, name/namn, language/språk, lists,
+    consent_date, source. Any invalid row rejects the whole file with line numbers;
+    duplicates, erased and unsubscribed people are skipped and reported.
+    """
+    from mailer.importer import estimate_rows, import_csv
+
+    settings, db = _subscriber_db(ctx)
+    with click.progressbar(
+        length=estimate_rows(csv_file),
+        label=f"Importing {csv_file.name}",
+        file=click.get_text_stream("stderr"),
+    ) as bar:
+        report = import_csv(
+            db, settings, csv_file, list_name=list_name, source=source, dry_run=dry_run,
+            progress=bar.update,
+        )
+    click.echo(report.describe())
+
+
+@subscribers.command("list")
+@click.option("--list", "list_name", help="Only this list.")
+@click.option("--status", type=click.Choice(SUBSCRIPTION_STATUSES), help="Only this status.")
+@click.pass_context
+def subscribers_list(ctx, list_name, status) -> None:
+    """Print subscriptions, tab-separated: email, name, language, list, status."""
+    from mailer.roster import list_subscribers
+
+    _settings, db = _subscriber_db(ctx)
+    count = 0
+    for row in list_subscribers(db, list_name, status):
+        fields = ("email", "name", "language", "list", "status")
+        click.echo("\t".join(row[field] for field in fields))
+        count += 1
+    click.echo(f"{count} subscriptions", err=True)
+
+
+@subscribers.command("show")
+@click.argument("email")
+@click.option(
+    "--json", "as_json", is_flag=True, help="The full access-request document (GDPR Art. 15/20)."
+)
+@click.pass_context
+def subscribers_show(ctx, email, as_json) -> None:
+    """Show everything held about EMAIL: profile, lists, consent history, issues sent."""
+    import json
+
+    from mailer.consent import export_subject
+    from mailer.roster import format_subject
+    from mailer.subscribers import require_subscriber
+
+    _settings, db = _subscriber_db(ctx)
+    document = export_subject(db, require_subscriber(db, email)["id"])
+    if as_json:
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_subject(document), nl=False)
+
+
+@subscribers.command("export")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+@click.pass_context
+def subscribers_export(ctx, fmt) -> None:
+    """Write every subscription (email, name, language, created, list, status) to stdout."""
+    from mailer.roster import write_export
+
+    _settings, db = _subscriber_db(ctx)
+    count = write_export(db, click.get_text_stream("stdout"), fmt)
+    click.echo(f"{count} subscriptions exported", err=True)
+
+
+@subscribers.command("unsubscribe")
+@click.argument("email")
+@click.option("--list", "list_name", help="Only this list (default: every list).")
+@click.pass_context
+def subscribers_unsubscribe(ctx, email, list_name) -> None:
+    """Unsubscribe EMAIL (logged with channel 'cli'); a repeat changes nothing."""
+    from mailer.roster import unsubscribe_address
+
+    _settings, db = _subscriber_db(ctx)
+    changed = unsubscribe_address(db, email, list_name)
+    if changed:
+        click.echo(f"Unsubscribed from {', '.join(changed)}.")
+    else:
+        click.echo("Nothing to change: not subscribed there.")
+
+
+@subscribers.command("erase")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def subscribers_erase(ctx, email, yes) -> None:
+    """Erase EMAIL on request (GDPR Art. 17): personal data deleted, history anonymised.
+
+    Only a keyed hash (HMAC) of the address stays, on the suppression list, so that no
+    later add or import brings the person back. Cannot be undone.
+    """
+    from mailer.consent import erase_subscriber
+
+    settings, db = _subscriber_db(ctx)
+    if not yes:
+        click.confirm(f"Erase {email} for good?", abort=True)
+    erase_subscriber(db, settings, email)
+    click.echo("Erased; the address is on the suppression list as a keyed hash only.")
+
+
+@subscribers.command("purge")
+@click.option(
+    "--older-than", "older_than", type=click.IntRange(min=0), metavar="DAYS",
+    help="Age limit in days (default: NEWSLETTER_PENDING_RETENTION_DAYS, 14).",
+)
+@click.pass_context
+def subscribers_purge(ctx, older_than) -> None:
+    """Delete sign-ups never confirmed within DAYS, and expired link tokens."""
+    from mailer.consent import purge_pending
+
+    settings, db = _subscriber_db(ctx)
+    counts = purge_pending(db, settings, older_than)
+    click.echo(
+        f"Purged {counts['subscriptions']} unconfirmed sign-ups ({counts['subscribers']} people "
+        f"removed) and {counts['tokens']} expired tokens."
+    )
+
+
+@subscribers.command("stats")
+@click.pass_context
+def subscribers_stats(ctx) -> None:
+    """Counts per list and status, people, suppressions and consent events."""
+    from mailer.roster import stats
+
+    settings, db = _subscriber_db(ctx)
+    figures = stats(db, settings)
+    for name, counts in figures["lists"].items():
+        click.echo(f"{name}: " + ", ".join(f"{n} {status}" for status, n in counts.items()))
+    click.echo(
+        f"{figures['subscribers']} people, {figures['suppressions']} suppressed (erased), "
+        f"{figures['consent_events']} consent events"
+    )
+
+
 # --- send ----------------------------------------------------------------------------------
+
+
+@cli.command("send")
+@issue_dir_argument
+@click.option("--list", "list_name", metavar="NAME", help="List to send to [default: the issue's].")
+@click.option(
+    "--to",
+    "to_address",
+    metavar="ADDRESS",
+    help="Send one copy marked [TEST] to ADDRESS only; the ledger is not touched.",
+)
+@click.option(
+    "--dry-run",
+    "dry_run_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write every message as an .eml file into DIR instead of sending.",
+)
+@click.option(
+    "--limit", metavar="N", type=click.IntRange(min=1), help="Send at most N messages in this run."
+)
+@click.option(
+    "--connections",
+    metavar="N",
+    type=click.IntRange(1, 16),
+    help="Parallel SMTP connections [default: SEND_CONNECTIONS or 1].",
+)
+@click.option(
+    "--rate",
+    metavar="PER_SECOND",
+    type=click.FloatRange(min=0),
+    help="At most this many messages per second, 0 = no limit [default: SEND_RATE]. "
+    "SEND_RATE_PER_HOUR caps each hour too.",
+)
+@click.option("--yes", "-y", is_flag=True, help="Send without asking for confirmation.")
+@click.pass_context
+def send_command(
+    ctx, issue_dir, list_name, to_address, dry_run_dir, limit, connections, rate, yes
+):
+    """Mail ISSUE_DIR to its list, or resume a send that stopped.
+
+    Builds the issue first when the build is missing or stale, shows what it is about to
+    do and asks before sending. Every message is recorded in the ledger: running the same
+    command again never mails anyone twice and picks up whoever is left (after Ctrl-C, a
+    crash, --limit or a pause after repeated SMTP failures). Only active subscriptions
+    are mailed, re-checked just before each message.
+
+    \b
+    Examples:
+      newsletter send newsletters/2018-2 --to me@example.se
+      newsletter send newsletters/2018-2 --dry-run /tmp/eml --limit 5
+      newsletter send newsletters/2018-2 --rate 10
+    """
+    import sys
+
+    from mailer import send as sending
+
+    settings = get_settings(ctx)
+    if to_address:
+        reply = sending.send_test(settings, issue_dir, to_address)
+        click.echo(f"Test copy of {issue_dir.name} sent to {to_address} ({reply}).")
+        return
+
+    def confirm(plan):
+        click.echo(plan.describe())
+        return yes or click.confirm("Send now?", default=False)
+
+    def progress(total):
+        return click.progressbar(
+            length=total,
+            label="Sending",
+            show_eta=True,
+            show_pos=True,
+            item_show_func=lambda rate: rate,
+            file=sys.stderr,
+        )
+
+    summary = sending.run_send(
+        settings,
+        issue_dir,
+        list_name=list_name,
+        limit=limit,
+        connections=connections,
+        rate=rate,
+        dry_run_dir=dry_run_dir,
+        progress=progress,
+        confirm=confirm,
+        notify=lambda text: click.echo(text, err=True),
+    )
+    click.echo(summary.line())
+    if summary.stopped == "interrupted":
+        click.echo(f"Stopped. Resume with: newsletter send {issue_dir}", err=True)
+        ctx.exit(130)
+    if summary.remaining and not summary.dry_run:
+        click.echo(f"Run 'newsletter send {issue_dir}' again to send the rest.", err=True)
+
+
+@cli.command("send-status")
+@issue_dir_argument
+@click.pass_context
+def send_status_command(ctx, issue_dir):
+    """Show how far the send of ISSUE_DIR got: messages per state, and every message that
+    failed, was deferred, skipped or interrupted, with the server's last reply."""
+    from mailer import send as sending
+
+    status = sending.send_status(get_settings(ctx), issue_dir)
+    counts = ", ".join(f"{n} {state}" for state, n in status["counts"].items() if n)
+    click.echo(f"{status['issue']}: {counts or 'nothing sent yet'}")
+    for row in status["problems"]:
+        who = row["email"] or f"subscriber {row['subscriber_id']} (erased)"
+        reply = row["last_reply"] or "-"
+        click.echo(f"  {row['state']:<8} {who}: {reply} ({row['attempts']} attempts)")
+
 
 # --- check ---------------------------------------------------------------------------------
 

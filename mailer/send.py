@@ -302,7 +302,7 @@ def _send(
                 limit=limit,
                 retry_delays=retry_delays,
                 pause_after=pause_after,
-                on_progress=lambda steps: bar.update(steps),
+                on_progress=lambda steps: bar.update(steps, summary.rate_text()),
                 stop=stop,
             )
             engine.run()

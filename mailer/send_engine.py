@@ -73,7 +73,13 @@ class SendSummary:
     seconds: float = 0.0
     stopped: str | None = None  # "interrupted" | "paused" | "limit" | None
     reason: str = ""
+    started: float = 0.0
     failures: list[str] = field(default_factory=list)
+
+    def rate_text(self) -> str:
+        """Messages per second so far, for the progress bar."""
+        elapsed = time.monotonic() - self.started if self.started else 0.0
+        return f"{self.sent / elapsed:.0f} msg/s" if elapsed > 0.5 else ""
 
     def line(self) -> str:
         if self.dry_run:
@@ -160,7 +166,7 @@ class SendEngine:
     # --- the loop -----------------------------------------------------------------------------
 
     def run(self) -> SendSummary:
-        started = time.monotonic()
+        started = self.summary.started = time.monotonic()
         workers = [
             threading.Thread(
                 target=smtp_worker,

@@ -41,12 +41,13 @@ class Recipient(NamedTuple):
 def normalise_email(address: str) -> str:
     """The canonical form of an address, or SubscriberError saying what is wrong with it.
 
-    Syntax is checked by email-validator without DNS lookups; international domains are
-    accepted. The domain is stored in its ASCII (IDNA) form when the local part is ASCII, so
-    the address can be delivered without SMTPUTF8 and `user@bücher.de` equals
-    `user@xn--bcher-kva.de`. The local part is lower-cased too: RFC 5321 allows case-sensitive
-    mailboxes, but practically no provider has them, and treating `Anna@` and `anna@` as two
-    people would defeat unsubscribes and erasure.
+    Syntax is checked by email-validator without DNS lookups. International domains are
+    accepted and stored in their ASCII (IDNA) form, so `user@bücher.de` equals
+    `user@xn--bcher-kva.de` and can be delivered by any server. Non-ASCII local parts are
+    refused: they need SMTPUTF8 end to end, which we cannot promise. The local part is
+    lower-cased too: RFC 5321 allows case-sensitive mailboxes, but practically no provider
+    has them, and treating `Anna@` and `anna@` as two people would defeat unsubscribes and
+    erasure.
     """
     if not isinstance(address, str) or not address.strip():
         raise SubscriberError("the e-mail address is empty")
@@ -54,12 +55,10 @@ def normalise_email(address: str) -> str:
     if any(unicodedata.category(ch) == "Cc" for ch in text):
         raise SubscriberError(f"{text!r} is not a valid e-mail address: it has control characters")
     try:
-        result = validate_email(text, check_deliverability=False)
+        result = validate_email(text, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
         raise SubscriberError(f"{text!r} is not a valid e-mail address: {exc}") from None
-    if result.ascii_email:
-        return result.ascii_email.lower()
-    return f"{result.local_part.lower()}@{result.domain.lower()}"
+    return result.ascii_email.lower()
 
 
 def clean_name(name: str | None) -> str:

@@ -63,7 +63,7 @@ issue_dir_argument = click.argument(
 
 @cli.command()
 @issue_dir_argument
-@click.option("--base-url", help="Public address of the web endpoint (overrides NEWSLETTER_BASE_URL).")
+@click.option("--base-url", help="Public address of the archive (overrides NEWSLETTER_BASE_URL).")
 @click.pass_context
 def build(ctx: click.Context, issue_dir: Path, base_url: str | None) -> None:
     """Build ISSUE_DIR into ISSUE_DIR/build/: email.html, email.txt, web.html, meta.json, images.
@@ -474,6 +474,66 @@ def send_status_command(ctx, issue_dir):
 
 
 # --- check ---------------------------------------------------------------------------------
+
+
+@cli.command("check")
+@issue_dir_argument
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON, for machines.")
+@click.option("--no-spam", is_flag=True, help="Skip the SpamAssassin run (it takes about 2 s).")
+@click.pass_context
+def check_command(ctx, issue_dir, as_json, no_spam):
+    """Check the built ISSUE_DIR for what will break before anyone is mailed.
+
+    Size (Gmail clips HTML over 102 KB as sent, drops <style> over 16 KB), structure,
+    images, links, client support (caniemail.com data for Gmail, Outlook Windows, Apple
+    Mail, Outlook.com, Yahoo), accessibility and, when SpamAssassin is installed, the spam
+    score of the message for a sample recipient (local tests only). Each finding names the
+    section file to change, or the built file when it comes from the templates.
+    Exits with status 1 when there are errors; warnings alone exit 0.
+    `newsletter send` runs the same checks and stops on errors unless forced.
+
+    \b
+    Examples:
+      newsletter check newsletters/2018-2
+      newsletter check newsletters/2018-2 --json > report.json
+    """
+    import json
+
+    from mailer.check import check_issue
+
+    report = check_issue(issue_dir, get_settings(ctx), spam=not no_spam)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(report.format_text())
+    if not report.ok:
+        ctx.exit(1)
+
+
+@cli.command("refresh-caniemail")
+@click.option(
+    "--version",
+    "version",
+    default="latest",
+    show_default=True,
+    help="Version of the npm package caniemail to fetch.",
+)
+@click.option(
+    "--tarball",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Use this already downloaded caniemail-X.Y.Z.tgz instead of fetching one.",
+)
+def refresh_caniemail_command(version, tarball):
+    """Update the client support data `check` uses (data/caniemail/).
+
+    Fetches the npm package caniemail (with `npm pack` when npm is installed, else from
+    registry.npmjs.org) and replaces caniemail.json, its LICENSE and README.md only if the
+    new data parses. Commit the result.
+    """
+    from mailer.check.caniemail import DATA_DIR, refresh_caniemail
+
+    installed = refresh_caniemail(version, tarball=tarball)
+    click.echo(f"caniemail {installed} data written to {DATA_DIR}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,350 @@
+"""Reads an issue folder (issue.md, NN-name.md sections, images/) into a validated `Issue`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from markdown_it.token import Token
+
+from .errors import IssueError
+from .frontmatter import FrontMatter, read_source, split_front_matter
+from .i18n import LANGUAGES
+from .images import image_size
+from .markup import check_links_and_images, parse
+
+SECTION_FILE = re.compile(r"^\d{2,}-[A-Za-z0-9][A-Za-z0-9_-]*\.md$")
+SITE_FILE = "newsletter.yml"
+SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+URL_SCHEMES = ("https://", "http://", "mailto:", "tel:")
+
+ISSUE_REQUIRED = ("title", "issue", "date", "preheader", "language", "list")
+SITE_KEYS = (
+    "organisation",
+    "address",
+    "web",
+    "email",
+    "phone",
+    "logo",
+    "logo_alt",
+    "funding_logo",
+    "funding_logo_alt",
+    "funding_text",
+    "why",
+    "brand_color",
+)
+ISSUE_KEYS = (*ISSUE_REQUIRED, "subject", *SITE_KEYS)
+IMAGE_KEYS = ("logo", "funding_logo")
+
+BUTTON = ("button_text", "button_url")
+LAYOUT_KEYS: dict[str, tuple[str, ...]] = {
+    "article": ("image", "image_alt", *BUTTON),
+    "image-text": ("image", "image_alt", "image_side", *BUTTON),
+    "divider": (),
+    "events": ("events",),
+    "facts": (),
+    "contact": ("name", "role", "organisation", "phone", "email", "web", "image", "image_alt"),
+    "privacy": (),
+    "text": BUTTON,
+}
+LAYOUT_REQUIRED: dict[str, tuple[str, ...]] = {
+    "image-text": ("image", "image_alt"),
+    "events": ("events",),
+    "contact": ("name",),
+}
+EVENT_KEYS = ("date", "end", "time", "title", "place", "url")
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image file the issue uses; `name` is its file name under build/images/."""
+
+    name: str
+    path: Path
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Section:
+    """One NN-name.md file: its layout, front matter options and Markdown body."""
+
+    path: Path
+    layout: str
+    options: dict[str, Any]
+    body: str
+    body_line: int  # line number (1-based) of the body's first line in the file
+    tokens: tuple[Token, ...] = ()
+    image: Image | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A whole issue, read and checked: everything `build` needs and nothing it must look up."""
+
+    path: Path
+    slug: str
+    title: str
+    number: str
+    date: dt.date
+    preheader: str
+    language: str
+    list_name: str
+    subject: str
+    site: dict[str, Any]
+    sections: tuple[Section, ...]
+    images: dict[str, Image] = field(default_factory=dict)
+    source_files: tuple[Path, ...] = ()
+
+
+def where(path: Path, line: int) -> str:
+    """`path:line` as messages print it (relative to the current folder when possible)."""
+    try:
+        shown = path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        shown = path
+    return f"{shown}:{line}"
+
+
+def check_url(value: object, path: Path, line: int, key: str) -> str:
+    """An absolute link (http, https, mailto, tel) or an IssueError saying how to fix it."""
+    url = str(value or "").strip()
+    if not url.lower().startswith(URL_SCHEMES):
+        raise IssueError(
+            f"{where(path, line)}: {key} {url!r} is not an absolute link; emails need full "
+            "addresses such as https://www.example.se/page or mailto:name@example.se"
+        )
+    if any(ch.isspace() for ch in url):
+        raise IssueError(f"{where(path, line)}: {key} {url!r} contains spaces; encode them as %20")
+    return url
+
+
+class _ImageSet:
+    """Collects the images an issue uses; same file name twice with other bytes is an error."""
+
+    def __init__(self) -> None:
+        self.images: dict[str, Image] = {}
+
+    def add(self, base: Path, value: object, path: Path, line: int, key: str) -> Image:
+        ref = str(value or "").strip()
+        if not ref or ref.startswith(("/", "\\")) or ".." in Path(ref).parts or "://" in ref:
+            raise IssueError(
+                f"{where(path, line)}: {key} {ref!r}: give a file in the images folder, "
+                "e.g. images/hero.jpg"
+            )
+        file = base / ref
+        if not file.is_file():
+            raise IssueError(
+                f"{where(path, line)}: {key}: image {ref} not found ({file}); add the file "
+                "or correct the name"
+            )
+        width, height = image_size(file, where(path, line))
+        image = Image(file.name, file, width, height)
+        known = self.images.get(file.name)
+        if known and known.path.read_bytes() != file.read_bytes():
+            raise IssueError(
+                f"{where(path, line)}: two different images are named {file.name} "
+                f"({known.path} and {file}); rename one"
+            )
+        self.images.setdefault(file.name, image)
+        return image
+
+
+def _string(fm: FrontMatter, key: str, required: bool = False) -> str:
+    value = fm.data.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise IssueError(
+                f"{where(fm.path, fm.line_of(key))}: {key!r} is empty or missing; "
+                f"add '{key}: ...' to the front matter"
+            )
+        return ""
+    if isinstance(value, dict | list):
+        raise IssueError(f"{where(fm.path, fm.line_of(key))}: {key} must be plain text")
+    return str(value).strip()
+
+
+def _issue_date(fm: FrontMatter) -> dt.date:
+    value = fm.data.get("date")
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise IssueError(
+            f"{where(fm.path, fm.line_of('date'))}: date {value!r} is not a date; "
+            "write it as YYYY-MM-DD, e.g. date: 2018-06-14"
+        ) from None
+
+
+def _read_site(issue_dir: Path, images: _ImageSet) -> tuple[dict[str, Any], list[Path]]:
+    site_file = issue_dir.parent / SITE_FILE
+    if not site_file.is_file():
+        return {}, []
+    fm = FrontMatter.from_yaml(site_file, read_source(site_file))
+    fm.reject_unknown(SITE_KEYS, "newsletter.yml")
+    site = {key: _string(fm, key) for key in SITE_KEYS if key in fm.data}
+    for key in IMAGE_KEYS:
+        if site.get(key):
+            site[key] = images.add(site_file.parent, site[key], site_file, fm.line_of(key), key)
+    return site, [site_file]
+
+
+def _read_section(path: Path, images: _ImageSet) -> Section:
+    fm, body, body_line = split_front_matter(path, read_source(path))
+    layout = _string(fm, "layout") or "article"
+    if layout not in LAYOUT_KEYS:
+        raise IssueError(
+            f"{where(path, fm.line_of('layout'))}: unknown layout {layout!r}; use one of "
+            f"{', '.join(LAYOUT_KEYS)}"
+        )
+    fm.reject_unknown(("layout", "title", *LAYOUT_KEYS[layout]), f"layout {layout}")
+    for key in LAYOUT_REQUIRED.get(layout, ()):
+        if not fm.data.get(key):
+            raise IssueError(
+                f"{where(path, fm.line_of(key))}: layout {layout} needs {key!r} in the front "
+                f"matter; see docs/issue-format.md"
+            )
+    options: dict[str, Any] = {k: v for k, v in fm.data.items() if k != "events"}
+    for key in ("title", "image_alt", "button_text", "name", "role", "organisation", "phone"):
+        if key in fm.data:
+            options[key] = _string(fm, key)
+    image = None
+    if fm.data.get("image"):
+        if not options.get("image_alt"):
+            raise IssueError(
+                f"{where(path, fm.line_of('image'))}: image needs image_alt, a short text "
+                "describing the picture for people who cannot see it"
+            )
+        image = images.add(path.parent, fm.data["image"], path, fm.line_of("image"), "image")
+    for key in ("button_url", "web"):
+        if key in fm.data:
+            options[key] = check_url(fm.data[key], path, fm.line_of(key), key)
+    if options.get("button_text") and not options.get("button_url"):
+        raise IssueError(f"{where(path, fm.line_of('button_text'))}: button_text needs button_url")
+    side = options.setdefault("image_side", "left")
+    if side not in ("left", "right"):
+        raise IssueError(f"{where(path, fm.line_of('image_side'))}: image_side is left or right")
+    if layout == "events":
+        options["events"] = _events(fm)
+    if layout == "divider" and body.strip():
+        raise IssueError(
+            f"{where(path, body_line)}: a divider has no text; move the text to its own section"
+        )
+    tokens = parse(body)
+    check_links_and_images(
+        tokens,
+        body,
+        path,
+        body_line,
+        lambda ref, line: images.add(path.parent, ref, path, line, "image"),
+    )
+    return Section(path, layout, options, body, body_line, tuple(tokens), image)
+
+
+def _events(fm: FrontMatter) -> list[dict[str, Any]]:
+    items = fm.data.get("events")
+    line = fm.line_of("events")
+    if not isinstance(items, list):
+        raise IssueError(
+            f"{where(fm.path, line)}: events must be a list of '- date: ..., title: ...' items"
+        )
+    events = []
+    for index, item in enumerate(items):
+        item_line = fm.item_line("events", index)
+        if not isinstance(item, dict) or not item.get("date") or not item.get("title"):
+            raise IssueError(
+                f"{where(fm.path, item_line)}: each event needs at least date and title"
+            )
+        unknown = sorted(set(item) - set(EVENT_KEYS))
+        if unknown:
+            raise IssueError(
+                f"{where(fm.path, item_line)}: unknown event key {unknown[0]!r}; "
+                f"use {', '.join(EVENT_KEYS)}"
+            )
+        event = {k: (v if isinstance(v, dt.date) else str(v).strip()) for k, v in item.items()}
+        if event.get("url"):
+            event["url"] = check_url(event["url"], fm.path, item_line, "url")
+        events.append(event)
+    return events
+
+
+def read_issue(issue_dir: Path) -> Issue:
+    """Read and check `issue_dir`; raise IssueError naming file and line for anything wrong."""
+    issue_dir = Path(issue_dir)
+    issue_file = issue_dir / "issue.md"
+    slug = issue_dir.resolve().name
+    if not SLUG.match(slug):
+        raise IssueError(
+            f"{issue_dir}: folder name {slug!r} is used in web addresses; use lower-case "
+            "letters, digits and '-' (e.g. 2018-2)"
+        )
+    if not issue_file.is_file():
+        raise IssueError(
+            f"{issue_dir}: no issue.md; create one (newsletter new SLUG scaffolds an issue)"
+        )
+    images = _ImageSet()
+    site, sources = _read_site(issue_dir, images)
+    fm, body, body_line = split_front_matter(issue_file, read_source(issue_file))
+    if body.strip():
+        raise IssueError(
+            f"{where(issue_file, body_line)}: issue.md holds only front matter; put text in a "
+            "section file such as 01-intro.md"
+        )
+    fm.reject_unknown(ISSUE_KEYS, "issue.md")
+    values = {key: _string(fm, key, required=True) for key in ISSUE_REQUIRED if key != "date"}
+    if values["language"] not in LANGUAGES:
+        raise IssueError(
+            f"{where(issue_file, fm.line_of('language'))}: language {values['language']!r}; "
+            f"use one of {', '.join(LANGUAGES)}"
+        )
+    for key in SITE_KEYS:
+        if key in fm.data:
+            site[key] = _string(fm, key)
+            if key in IMAGE_KEYS and site[key]:
+                site[key] = images.add(issue_dir, site[key], issue_file, fm.line_of(key), key)
+    if not site.get("organisation"):
+        raise IssueError(
+            f"{where(issue_file, 1)}: no organisation for the footer; set 'organisation:' in "
+            f"{issue_dir.parent / SITE_FILE} or in issue.md"
+        )
+    if site.get("web"):
+        site["web"] = check_url(site["web"], issue_file, 1, "web")
+    section_files = []
+    for path in sorted(issue_dir.iterdir()):
+        if path.suffix == ".md" and path.name != "issue.md":
+            if not SECTION_FILE.match(path.name):
+                raise IssueError(
+                    f"{where(path, 1)}: section files are named NN-name.md (e.g. 02-news.md)"
+                )
+            section_files.append(path)
+    if not section_files:
+        raise IssueError(f"{issue_dir}: no sections; add files such as 01-intro.md")
+    sections = tuple(_read_section(path, images) for path in section_files)
+    subject = _string(fm, "subject") or f"{values['title']} {values['issue']}"
+    if any(ch in subject for ch in "\r\n"):
+        raise IssueError(f"{where(issue_file, fm.line_of('subject'))}: subject is one line")
+    return Issue(
+        path=issue_dir,
+        slug=slug,
+        title=values["title"],
+        number=values["issue"],
+        date=_issue_date(fm),
+        preheader=values["preheader"],
+        language=values["language"],
+        list_name=values["list"],
+        subject=subject,
+        site=site,
+        sections=sections,
+        images=dict(sorted(images.images.items())),
+        source_files=(*sources, issue_file, *section_files),
+    )

@@ -30,7 +30,7 @@ class SinkHandler:
         self.port = 0
         self.received = threading.Condition()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope):
         with self.received:
             self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
             self.received.notify_all()
@@ -162,23 +162,30 @@ def mark_sent(db, slug: str) -> None:
 
 def example_slugs() -> list[str]:
     root = PROJECT_ROOT / "newsletters"
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return sorted(p.parent.name for p in root.glob("*/issue.md"))
+
+
+@pytest.fixture(scope="session")
+def built_examples(tmp_path_factory) -> Path:
+    """The project's example issues, copied and built once per test session."""
+    from mailer.build import build_issue
+    from mailer.config import load_settings
+
+    settings = load_settings({"base_url": "https://news.example.se"}, env_file=None, environ={})
+    root = tmp_path_factory.mktemp("built") / "newsletters"
+    shutil.copytree(
+        PROJECT_ROOT / "newsletters", root, ignore=shutil.ignore_patterns("build", ".build-*")
+    )
+    for slug in example_slugs():
+        build_issue(root / slug, settings)
+    return root
 
 
 @pytest.fixture
-def built_issues(newsletters_dir, settings) -> list[str]:
-    """The project's example issues copied into the test's folder and built for real."""
-    from mailer.build import build_issue
-
-    slugs = example_slugs()
-    for slug in slugs:
-        shutil.copytree(
-            PROJECT_ROOT / "newsletters" / slug,
-            newsletters_dir / slug,
-            ignore=shutil.ignore_patterns("build"),
-        )
-        build_issue(newsletters_dir / slug, settings)
-    return slugs
+def built_issues(newsletters_dir, built_examples) -> list[str]:
+    """The built examples in this test's newsletters folder; returns their slugs."""
+    shutil.copytree(built_examples, newsletters_dir, dirs_exist_ok=True)
+    return example_slugs()
 
 
 class LiveServer:

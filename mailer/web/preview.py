@@ -49,9 +49,13 @@ class PreviewState:
         self._lock = threading.Lock()
 
     def fingerprint(self) -> tuple:
-        """(path, mtime, size) of every source file: the issue (not its build/) and templates/."""
+        """(path, mtime, size) of every source: the issue (not build/), templates/, shared files."""
         entries = []
-        for root in (self.issue_dir, self.templates_dir):
+        shared = self.issue_dir.parent  # newsletter.yml and assets/ shared by every issue
+        for path in sorted(shared.glob("*.y*ml")):
+            stat = path.stat()
+            entries.append((str(path), stat.st_mtime_ns, stat.st_size))
+        for root in (self.issue_dir, self.templates_dir, shared / "assets"):
             for folder, dirs, files in os.walk(root):
                 dirs[:] = sorted(d for d in dirs if d != "build" and not d.startswith("."))
                 for name in sorted(files):

@@ -1,0 +1,154 @@
+"""Headers, links, cookies, language and accessibility rules that hold on every public page."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+
+from mailer.errors import ConfigError
+from mailer.web.ratelimit import RateLimiter
+
+
+def public_pages(person) -> list[str]:
+    return [
+        "/",
+        "/subscribe",
+        "/subscribe/nyhetsbrev",
+        "/archive/",
+        f"/unsubscribe/{person.unsubscribe}",
+        f"/preferences/{person.preferences}",
+        f"/preferences/{person.preferences}/erase",
+        "/unsubscribe/unknown-token-unknown-token",
+        "/nowhere",
+    ]
+
+
+class PageParser(HTMLParser):
+    """Collects what the rules below look at: scripts, handlers, inputs, labels, links."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inline_scripts = 0
+        self.handlers: list[str] = []
+        self.inputs: list[dict] = []
+        self.labels: set[str] = set()
+        self.urls: list[str] = []
+        self.html_lang = None
+        self.external_loads: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.handlers += [name for name in attrs if name.startswith("on")]
+        if tag == "html":
+            self.html_lang = attrs.get("lang")
+        if tag == "script" and "src" not in attrs:
+            self.inline_scripts += 1
+        if tag in ("input", "select", "textarea") and attrs.get("type") not in ("hidden", "submit"):
+            self.inputs.append(attrs)
+        if tag == "label" and "for" in attrs:
+            self.labels.add(attrs["for"])
+        for name in ("href", "src", "action"):
+            if name in attrs:
+                self.urls.append(attrs[name])
+        if tag in ("link", "script", "img") and (attrs.get("href") or attrs.get("src", "")):
+            url = attrs.get("href") or attrs.get("src")
+            if not url.startswith("https://news.example.se/"):
+                self.external_loads.append(url)
+
+
+def parse(html: str) -> PageParser:
+    parser = PageParser()
+    parser.feed(html)
+    return parser
+
+
+def test_every_page_sends_the_security_headers(client, person):
+    for path in public_pages(person):
+        headers = client.get(path).headers
+        csp = headers["Content-Security-Policy"]
+        assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp, path
+        assert "script-src" not in csp and "unsafe-inline" not in csp, path
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Cache-Control"] == "no-store"
+
+
+def test_pages_have_no_inline_script_no_handlers_and_load_nothing_from_elsewhere(client, person):
+    for path in public_pages(person):
+        page = parse(client.get(path).get_data(as_text=True))
+        assert page.inline_scripts == 0 and page.handlers == [], path
+        assert page.external_loads == [], path
+
+
+def test_every_form_field_has_a_label_and_the_page_a_language(client, person):
+    for path in public_pages(person):
+        page = parse(client.get(path).get_data(as_text=True))
+        assert page.html_lang in ("sv", "da", "en"), path
+        for field in page.inputs:
+            if field.get("name") == "website":  # the honeypot, hidden from people
+                continue
+            if field.get("type") == "checkbox":
+                continue  # wrapped in their <label>
+            assert field.get("id") in page.labels, (path, field)
+
+
+def test_links_come_from_the_base_url_never_the_host_header(client, person):
+    for path in public_pages(person):
+        html = client.get(path, headers={"Host": "evil.example"}).get_data(as_text=True)
+        assert "evil.example" not in html, path
+        absolute = [u for u in parse(html).urls if "://" in u]
+        assert absolute and all(u.startswith("https://news.example.se/") for u in absolute), path
+
+
+def test_paths_without_a_trailing_slash_answer_without_a_redirect(client, person):
+    for path in ("/archive", "/subscribe/", "//archive/", f"/preferences/{person.preferences}/"):
+        response = client.get(path, headers={"Host": "evil.example"})
+        assert "Location" not in response.headers, path
+        assert response.status_code in (200, 404), path
+
+
+def test_no_page_redirects_to_a_url_given_in_the_request(client, person):
+    for path in ("/subscribe?next=https://evil.example/", "/?redirect=//evil.example"):
+        response = client.get(path)
+        assert "Location" not in response.headers
+        assert "evil.example" not in response.get_data(as_text=True)
+
+
+def test_pages_without_forms_set_no_cookie(client, person):
+    for path in ("/", "/archive/", f"/unsubscribe/{person.unsubscribe}", "/nowhere"):
+        assert "Set-Cookie" not in client.get(path).headers, path
+
+
+def test_wrong_method_gets_an_error_page_not_a_stack_trace(client, person):
+    response = client.put(f"/unsubscribe/{person.unsubscribe}")
+    assert response.status_code == 405
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_oversized_post_is_refused(client, person):
+    response = client.post(f"/unsubscribe/{person.unsubscribe}", data={"x": "a" * 100_000})
+    assert response.status_code == 413
+
+
+def test_public_app_refuses_to_start_without_a_secret_key(settings):
+    import dataclasses
+
+    from mailer.web import create_app
+
+    with pytest.raises(ConfigError, match="NEWSLETTER_SECRET_KEY"):
+        create_app(dataclasses.replace(settings, secret_key=""))
+
+
+def test_rate_limiter_forgets_hits_older_than_its_window():
+    now = [0.0]
+    limiter = RateLimiter(2, 60, clock=lambda: now[0])
+    assert [limiter.hit("a"), limiter.hit("a"), limiter.hit("a"), limiter.hit("b")] == [
+        True,
+        True,
+        False,
+        True,
+    ]
+    now[0] = 61.0
+    assert limiter.hit("a")

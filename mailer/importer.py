@@ -4,7 +4,7 @@ Reads UTF-8 (with or without BOM), UTF-16 with BOM, or cp1252/Latin-1 from Excel
 semicolon or tab delimited; header names in any case and in Swedish, Danish or English. Rows
 are streamed and written in batches inside ONE `BEGIN IMMEDIATE` transaction, so memory does
 not grow with the file and either every valid row is in or none is. Any invalid row rejects the
-whole file (all problems are reported with line numbers); duplicates, erased addresses and
+whole file (all problems are reported with row numbers); duplicates, erased addresses and
 people who unsubscribed are skipped and reported, never (re)activated.
 """
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,10 +20,10 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from . import consent
 from .config import Settings
-from .db import transaction, utc_now
+from .db import transaction
 from .errors import SubscriberError
+from .import_writer import BatchWriter
 from .subscribers import (
     DEFAULT_LIST,
     clean_language,
@@ -34,7 +33,6 @@ from .subscribers import (
     normalise_email,
 )
 
-BATCH_SIZE = 500
 MAX_PROBLEMS = 1000
 HEADER_NAMES = {
     "email": {
@@ -98,12 +96,15 @@ class ImportReport:
     def problem(self, line: int, text: str) -> None:
         self.problem_count += 1
         if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(f"{self.path.name}, line {line}: {text}")
+            self.problems.append(f"{self.path.name}, row {line}: {text}")
 
     def summary(self) -> str:
         verb = "would import" if self.dry_run else "imported"
         if self.invalid:
-            verb = "rejected"
+            return (
+                f"{self.path.name}: rejected: {self.rows} rows read ({self.encoding}, "
+                f"'{self.delimiter}'), {self.invalid} invalid, {self.duplicates} duplicates"
+            )
         return (
             f"{self.path.name}: {verb} {self.rows} rows ({self.encoding}, '{self.delimiter}'): "
             f"{self.added} new people, {self.subscribed} new subscriptions, {self.already} already "
@@ -162,35 +163,50 @@ def _columns(header: list[str], path: Path) -> dict[str, int]:
         for column, names in HEADER_NAMES.items():
             if key in names or key.replace(" ", "_") in names:
                 if column in found:
-                    raise SubscriberError(f"{path}, line 1: two columns mean {column!r}")
+                    raise SubscriberError(f"{path}, row 1: two columns mean {column!r}")
                 found[column] = index
     if "email" not in found:
         raise SubscriberError(
-            f"{path}, line 1: no e-mail column (looked for email, e-post, e-mail); the header "
+            f"{path}, row 1: no e-mail column (looked for email, e-post, e-mail); the header "
             f"has: {', '.join(h.strip() for h in header) or 'nothing'}"
         )
     return found
 
 
 def _read_rows(path: Path, report: ImportReport) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, {column: text}) for each non-blank data row, streamed."""
+    """(row number, {column: text}) for each non-blank data row, streamed."""
     with path.open(encoding=report.encoding, newline="") as handle:
         first = handle.readline()
         counts = {d: first.count(d) for d in (",", ";", "\t")}
         report.delimiter = max(counts, key=lambda d: (counts[d], d == ","))
         reader = csv.reader(_chain(first, handle), delimiter=report.delimiter)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise SubscriberError(f"{path}: the file is empty") from None
+        header = next(_records(reader, path), None)
+        if header is None:
+            raise SubscriberError(f"{path}: the file is empty")
         columns = _columns(header, path)
-        for record in reader:
+        # rows are numbered as a spreadsheet shows them (header = row 1), which differs from
+        # text lines only when a quoted cell holds a line break
+        for row_number, record in enumerate(_records(reader, path), start=2):
             if not any(cell.strip() for cell in record):
                 continue
             yield (
-                reader.line_num,
+                row_number,
                 {name: (record[i] if i < len(record) else "") for name, i in columns.items()},
             )
+
+
+def _records(reader, path: Path) -> Iterator[list[str]]:
+    """The reader's records, with CSV syntax errors (a NUL byte, a field over the size limit)
+    turned into a message naming the file and line."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise SubscriberError(
+                f"{path}, line {reader.line_num}: not readable as CSV ({exc})"
+            ) from None
 
 
 def _chain(first: str, rest) -> Iterator[str]:
@@ -232,7 +248,7 @@ def import_csv(
     report = ImportReport(path=path, dry_run=dry_run, encoding=detect_encoding(path))
     default_list = clean_list_name(list_name)
     default_source = clean_name(source) or None
-    writer = _BatchWriter(db, settings, report)
+    writer = BatchWriter(db, settings, report)
     try:
         with transaction(db):
             known = dict(db.execute("SELECT name, id FROM lists").fetchall())
@@ -284,98 +300,3 @@ def _validate(cells: dict[str, str], known: dict, default_list: str, default_sou
         "consent_date": _consent_date(cells.get("consent_date", "")),
         "source": clean_name(cells.get("source")) or default_source,
     }
-
-
-class _BatchWriter:
-    """Writes validated rows in batches: one query per batch for suppressions and existing
-    people, one statement per new subscription. Duplicates are caught in a TEMP table, so
-    memory stays flat however long the file is."""
-
-    def __init__(self, db: Database, settings: Settings, report: ImportReport):
-        self.db, self.settings, self.report = db, settings, report
-        self.batch: list[tuple[int, dict]] = []
-
-    def start(self) -> None:
-        self.db.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS import_seen (email TEXT PRIMARY KEY, line INTEGER)"
-        )
-        self.db.execute("DELETE FROM temp.import_seen")
-
-    def finish(self) -> None:
-        self.db.execute("DROP TABLE IF EXISTS temp.import_seen")
-
-    def add(self, line: int, row: dict) -> None:
-        seen = self.db.execute(
-            "INSERT OR IGNORE INTO temp.import_seen (email, line) VALUES (?, ?)",
-            [row["email"], line],
-        )
-        if seen.rowcount == 0:
-            first = self.db.execute(
-                "SELECT line FROM temp.import_seen WHERE email = ?", [row["email"]]
-            ).fetchone()[0]
-            self.report.duplicates += 1
-            self.report.problem(line, f"{row['email']} is a duplicate of line {first}; skipped")
-            return
-        self.batch.append((line, row))
-        if len(self.batch) >= BATCH_SIZE:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.batch or self.report.invalid:
-            self.batch.clear()  # the file will be rejected: no point writing
-            return
-        db, report = self.db, self.report
-        emails = [row["email"] for _line, row in self.batch]
-        erased = consent.suppressed_hmacs(db, self.settings, emails)
-        marks = ", ".join("?" for _ in emails)
-        existing = dict(
-            db.execute(f"SELECT email, id FROM subscribers WHERE email IN ({marks})", emails)  # noqa: S608 - only placeholders or fixed names are formatted in
-        )
-        statuses: dict[tuple[int, int], tuple[str, str]] = {
-            (sid, lid): (status, updated)
-            for sid, lid, status, updated in db.execute(
-                "SELECT subscriber_id, list_id, status, updated FROM subscriptions "  # noqa: S608 - only placeholders or fixed names are formatted in
-                f"WHERE subscriber_id IN ({', '.join('?' for _ in existing)})",
-                list(existing.values()),
-            )
-        }
-        now = utc_now()
-        for line, row in self.batch:
-            email = row["email"]
-            if email in erased:
-                report.suppressed += 1
-                report.problem(line, f"{email} was erased on request; not imported")
-                continue
-            subscriber_id = existing.get(email)
-            if subscriber_id is None:
-                subscriber_id = db.execute(
-                    "INSERT INTO subscribers (email, name, language, created) VALUES (?, ?, ?, ?)",
-                    [email, row["name"], row["language"], now],
-                ).lastrowid
-                report.added += 1
-            detail = (
-                json.dumps({"consent_date": row["consent_date"]}) if row["consent_date"] else None
-            )
-            for list_pk in row["lists"]:
-                state = statuses.get((subscriber_id, list_pk))
-                if state is None:
-                    self._subscribe(subscriber_id, list_pk, line, row["source"], detail, now)
-                elif state[0] == "active":
-                    report.already += 1
-                else:
-                    report.not_reactivated += 1
-                    report.problem(line, f"{email} is {state[0]} since {state[1][:10]}; left as is")
-        self.batch.clear()
-
-    def _subscribe(self, subscriber_id, list_pk, line, source, detail, now) -> None:
-        event_id = self.db.execute(
-            "INSERT INTO consent_log (at, action, subscriber_id, list_id, channel, source, "
-            "lawful_basis, detail) VALUES (?, 'import', ?, ?, ?, ?, 'consent', ?)",
-            [now, subscriber_id, list_pk, f"csv:{self.report.path.name}:{line}", source, detail],
-        ).lastrowid
-        self.db.execute(
-            "INSERT INTO subscriptions (subscriber_id, list_id, status, created, updated, "
-            "consent_event_id) VALUES (?, ?, 'active', ?, ?, ?)",
-            [subscriber_id, list_pk, now, now, event_id],
-        )
-        self.report.subscribed += 1

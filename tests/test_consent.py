@@ -190,7 +190,7 @@ def test_erased_address_is_refused_by_add_and_import(db, settings, csv_file, run
     assert result.exit_code != 0 and "double opt-in" in result.output
     report = import_csv(db, settings, csv_file([[ERASED, "Z", "sv"], ["new@example.se", "N", ""]]))
     assert report.suppressed == 1 and report.added == 1
-    assert "line 2: zebulon.quixote@example.se was erased on request" in report.describe()
+    assert "row 2: zebulon.quixote@example.se was erased on request" in report.describe()
     assert get_subscriber(db, ERASED) is None
 
 

@@ -1,4 +1,4 @@
-"""CSV import: real-world encodings and headers, every row checked, one transaction, no reactivation."""
+"""CSV import: real-world encodings and headers, every row checked, one transaction."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from mailer.consent import erase_subscriber
 from mailer.db import open_db
 from mailer.errors import SubscriberError
-from mailer.importer import ImportRejected, detect_encoding, import_csv
 from mailer.import_writer import BATCH_SIZE
+from mailer.importer import ImportRejected, detect_encoding, import_csv
 from mailer.roster import add_subscriber, unsubscribe_address
 from mailer.subscribers import (
     clean_language,
@@ -74,7 +76,7 @@ def test_latin1_and_utf16_files_are_read(db, settings, csv_file, tmp_path):
     odd = tmp_path / "odd.csv"  # 0x81 is undefined in cp1252: Latin-1, a C1 control there
     odd.write_bytes("email,name\r\nodd@example.se,Odd \x81\r\n".encode("latin-1"))
     assert detect_encoding(odd) == "latin-1"
-    with pytest.raises(ImportRejected, match="odd.csv, row 2: .*control character"):
+    with pytest.raises(ImportRejected, match=r"odd\.csv, row 2: .*control character"):
         import_csv(db, settings, odd)
     utf16 = csv_file(
         [["tab@example.se", "Tåb Person", "sv"]],

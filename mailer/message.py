@@ -20,13 +20,14 @@ import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
+from html import escape
 from typing import Any, Protocol
 
 from .config import Settings
 from .errors import SendError
+from .personalize import MARKER
 
 CRLF = b"\r\n"
 TEST_SUBJECT_PREFIX = "[TEST] "
@@ -39,6 +40,8 @@ class HeaderError(SendError):
 
 
 class FillableTemplate(Protocol):
+    source: str
+
     def fill(self, values: Mapping[str, str]) -> str: ...
 
 
@@ -70,7 +73,24 @@ def encode_text(field: str, value: str) -> str:
     check_header_value(field, value)
     if value.isascii():
         return value
-    return Header(value, "utf-8", header_name=field).encode(linesep="\r\n")
+    return encoded_words(value)
+
+
+def encoded_words(text: str) -> str:
+    """RFC 2047 base64 encoded-words of at most 75 characters, folded onto separate lines;
+    split between characters, never inside one (the email package's Header is 20x slower)."""
+    words, chunk, size = [], [], 0
+    for char in text:
+        length = len(char.encode("utf-8"))
+        if size + length > 45:  # 45 bytes -> 60 base64 characters + 12 of =?utf-8?b?...?=
+            words.append("".join(chunk))
+            chunk, size = [], 0
+        chunk.append(char)
+        size += length
+    words.append("".join(chunk))
+    return "\r\n ".join(
+        f"=?utf-8?b?{binascii.b2a_base64(w.encode(), newline=False).decode()}?=" for w in words
+    )
 
 
 def encode_address(field: str, value: str) -> str:
@@ -94,8 +114,7 @@ def format_address(field: str, name: str, addr: str) -> str:
         return addr
     if name.isascii():
         return formataddr((name, addr))
-    encoded = Header(name, "utf-8", header_name=field).encode(linesep="\r\n")
-    return f"{encoded} <{addr}>"
+    return f"{encoded_words(name)} <{addr}>"
 
 
 def delivery_message_id(secret_key: str, issue: str, subscriber_id: int, domain: str) -> str:
@@ -131,9 +150,60 @@ def list_unsubscribe(unsubscribe_url: str, mailto: str) -> str:
 def quoted_printable(text: str) -> bytes:
     """UTF-8, quoted-printable, CRLF line ends, lines of at most 76 characters."""
     data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
-    if not data.endswith(b"\n"):
-        data += b"\n"
     return binascii.b2a_qp(data, quotetabs=False, istext=True, header=False).replace(b"\n", CRLF)
+
+
+class EncodedTemplate:
+    """A built part split at its `%%name%%` markers, the fixed text already quoted-printable.
+
+    Per recipient only the values are encoded; pieces are joined with soft line breaks
+    (`=` CRLF), which decode to nothing, so every line stays within 76 characters and the
+    decoded part equals `Template.fill(values)` exactly (tests check this). Marker syntax and
+    fill rules (HTML escaping, `%%name|fallback%%`) are personalize's; `source` is its public
+    `Template.source`.
+    """
+
+    def __init__(self, source: str, *, escape_html: bool) -> None:
+        self.escape_html = escape_html
+        self.pieces: list[bytes | tuple[str, str | None]] = []
+        position = 0
+        for match in MARKER.finditer(source):
+            self._fixed(source[position : match.start()])
+            self.pieces.append((match.group(1), match.group(2)))
+            position = match.end()
+        self._fixed(source[position:])
+
+    def _fixed(self, text: str) -> None:
+        if text:
+            self.pieces.append(_soft_join(quoted_printable(text)))
+
+    def render(self, values: Mapping[str, str]) -> bytes:
+        out: list[bytes] = []
+        cache: dict[str, bytes] = {}
+        for piece in self.pieces:
+            if isinstance(piece, bytes):
+                out.append(piece)
+                continue
+            name, fallback = piece
+            encoded = cache.get(name if fallback is None else f"{name}|{fallback}")
+            if encoded is None:
+                if name not in values and fallback is None:
+                    raise KeyError(f"no value for placeholder {name!r}")
+                raw = values.get(name) or ""
+                value = (escape(raw) if self.escape_html else raw) or (fallback or "")
+                encoded = _soft_join(quoted_printable(value)) if value else b""
+                cache[name if fallback is None else f"{name}|{fallback}"] = encoded
+            out.append(encoded)
+        data = b"".join(out)
+        if data.endswith(b"=\r\n"):
+            data = data[:-3]
+        return data if data.endswith(CRLF) else data + CRLF
+
+
+def _soft_join(encoded: bytes) -> bytes:
+    """End an encoded piece so the next one starts on a new line: a soft break unless the
+    piece already ends with a hard line break."""
+    return encoded if encoded.endswith(CRLF) else encoded + b"=\r\n"
 
 
 class MessageFactory:
@@ -149,7 +219,8 @@ class MessageFactory:
         test: bool = False,
     ) -> None:
         meta = built.meta
-        self.built = built
+        self.html = EncodedTemplate(built.html.source, escape_html=True)
+        self.text = EncodedTemplate(built.text.source, escape_html=False)
         self.domain = settings.sender_domain
         self.settings = settings
         self.sender = parseaddr(settings.from_address)[1]
@@ -183,8 +254,8 @@ class MessageFactory:
             "unsubscribe_url": recipient.unsubscribe_url,
             "preferences_url": recipient.preferences_url,
         }
-        text_part = quoted_printable(self.built.text.fill(values))
-        html_part = quoted_printable(self.built.html.fill(values))
+        text_part = self.text.render(values)
+        html_part = self.html.render(values)
         boundary = "=_" + hashlib.sha256(message_id.encode()).hexdigest()[:24]
         check_header_value("Message-ID", message_id)
         when = date or dt.datetime.now(dt.UTC)

@@ -3,11 +3,11 @@
 Per row: the main thread re-checks the subscription, mints the two personal tokens and commits
 `sending` (one IMMEDIATE transaction), builds and signs the message, then hands it to a worker.
 The worker talks SMTP and reports the reply; the main thread commits `sent` (or `deferred`,
-`failed`) in its next transaction, which also claims the next rows. Workers never touch the
-database and the main thread never talks SMTP, so no SMTP exchange ever waits inside a
-transaction, and a row is `sending` in the database before its message leaves. At most
-`2 x connections` rows are in flight (claimed but not yet recorded): the only messages a
-`kill -9` can duplicate.
+`failed`) in its next transaction, which also claims the next rows: one commit (one fsync)
+covers every reply that arrived meanwhile. Workers never touch the database and the main
+thread never talks SMTP, so no SMTP exchange ever waits inside a transaction, and a row is
+`sending` in the database before its message leaves. At most QUEUE_DEPTH x connections rows
+are in flight (claimed but not yet recorded): the only messages a `kill -9` can duplicate.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ RETRY_DELAYS = (5.0, 30.0, 120.0)  # seconds before the 2nd, 3rd, 4th attempt in
 PAUSE_AFTER_FAILURES = 10
 FETCH_BATCH = 200
 HEARTBEAT_SECONDS = 10.0
+QUEUE_DEPTH = 8  # messages claimed ahead per connection, so workers never wait for a commit
+MAX_RECORD_DELAY = 0.05  # seconds a 250 may wait to be committed together with others
 
 
 @dataclass
@@ -151,7 +153,8 @@ class SendEngine:
         self.clock = clock
         self.jobs: queue.Queue = queue.Queue()
         self.outcomes: queue.Queue = queue.Queue()
-        self.capacity = 2 * len(transports)
+        self.capacity = QUEUE_DEPTH * len(transports)
+        self.batch = max(1, QUEUE_DEPTH // 2) * len(transports)
         self.in_flight = 0
         self.buffer: list = []
         self.cursor = 0
@@ -190,25 +193,48 @@ class SendEngine:
         return self.summary
 
     def _loop(self) -> None:
+        """Group commit: replies are recorded together with the next batch of claims, so one
+        fsync covers several messages; failures, the end of the run and a stop are recorded
+        at once, and no reply waits longer than MAX_RECORD_DELAY."""
         finished: list[Outcome] = []
+        oldest = 0.0
         while True:
-            finished.extend(self._drain())
+            got = self._drain()
+            if got and not finished:
+                oldest = time.monotonic()
+            finished.extend(got)
             stopping = self._stopping()
-            rows = [] if stopping else self._candidates(self.capacity - self.in_flight)
-            if finished or rows or self.local:
+            busy = self.in_flight - sum(1 for o in finished if o.smtp)
+            free = self.capacity - busy
+            may_claim = not stopping and (free >= self.batch or busy == 0)
+            rows = self._candidates(free) if may_claim else []
+            urgent = bool(finished) and (
+                stopping
+                or not self._has_new()
+                or any(o.kind != "sent" for o in finished)
+                or time.monotonic() - oldest >= MAX_RECORD_DELAY
+            )
+            if rows or self.local or urgent:
                 claims = self._commit(finished + self.local, rows)
                 finished, self.local = [], []
                 self._dispatch(claims)
+                continue
             if self.in_flight == 0 and (stopping or self._all_done()):
                 return
-            wait = self._wait_time()
-            if wait <= 0 and not stopping and self.in_flight < self.capacity:
-                continue
-            if self.in_flight:
+            timeout = 0.5
+            if finished:
+                timeout = min(timeout, oldest + MAX_RECORD_DELAY - time.monotonic())
+            if may_claim:
+                timeout = min(timeout, self._wait_time())
+            timeout = max(timeout, 0.001)
+            if busy > 0:
                 with contextlib.suppress(queue.Empty):
-                    finished.append(self.outcomes.get(timeout=min(max(wait, 0.001), 0.5)))
+                    outcome = self.outcomes.get(timeout=timeout)
+                    if not finished:
+                        oldest = time.monotonic()
+                    finished.append(outcome)
             else:
-                self.stop.wait(min(max(wait, 0.001), 0.5))
+                self.stop.wait(timeout)
 
     def _stopping(self) -> bool:
         if self.stop.is_set() and self.summary.stopped is None:

@@ -142,10 +142,18 @@ def example_issue(tmp_path) -> Path:
     source = PROJECT_ROOT / "newsletters" / EXAMPLE_ISSUE
     target = tmp_path / "newsletters" / EXAMPLE_ISSUE
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("build"))
-    assets = PROJECT_ROOT / "newsletters" / "assets"
-    if assets.is_dir():
-        shutil.copytree(assets, tmp_path / "newsletters" / "assets")
+    copy_shared(tmp_path / "newsletters")
     return target
+
+
+def copy_shared(newsletters: Path) -> None:
+    """The files every issue shares (newsletter.yml, assets/) beside the copied issue."""
+    for name in ("newsletter.yml", "assets"):
+        source = PROJECT_ROOT / "newsletters" / name
+        if source.is_dir():
+            shutil.copytree(source, newsletters / name)
+        elif source.is_file():
+            shutil.copyfile(source, newsletters / name)
 
 
 def add_subscribers(db, settings, count: int, list_name: str, *, domain="example.org"):

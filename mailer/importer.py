@@ -34,6 +34,7 @@ from .subscribers import (
 )
 
 MAX_PROBLEMS = 1000
+CHUNK_SIZE = 1 << 16  # bytes read at a time when sniffing the encoding or counting lines
 HEADER_NAMES = {
     "email": {
         "email",
@@ -136,7 +137,7 @@ def detect_encoding(path: Path) -> str:
         decoder = codecs.getincrementaldecoder(encoding)()
         try:
             with path.open("rb") as handle:
-                while chunk := handle.read(1 << 20):
+                while chunk := handle.read(CHUNK_SIZE):
                     decoder.decode(chunk)
                 decoder.decode(b"", final=True)
             return encoding
@@ -151,7 +152,7 @@ def estimate_rows(path: Path) -> int:
     if not Path(path).is_file():
         return 1  # import_csv says what is wrong
     with Path(path).open("rb") as handle:
-        while chunk := handle.read(1 << 20):
+        while chunk := handle.read(CHUNK_SIZE):
             lines += chunk.count(b"\n")
     return max(lines, 1)
 

@@ -218,8 +218,9 @@ def subscribers_import(ctx, csv_file, list_name, source, dry_run) -> None:
     """Import subscribers from FILE.csv (UTF-8 or Excel's cp1252, comma or semicolon).
 
     Columns (header any case): email/e-post/e-mail, name/namn, language/språk, lists,
-    consent_date, source. Any invalid row rejects the whole file with line numbers;
-    duplicates, erased and unsubscribed people are skipped and reported.
+    consent_date, source. Any invalid row rejects the whole file with row numbers;
+    duplicates, erased and unsubscribed people are skipped and reported. Valid rows
+    go in one transaction.
     """
     from mailer.importer import estimate_rows, import_csv
 
@@ -277,7 +278,8 @@ def subscribers_show(ctx, email, as_json) -> None:
 
 @subscribers.command("export")
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
+    help="CSV with a header row, or a JSON array.",
 )
 @click.pass_context
 def subscribers_export(ctx, fmt) -> None:
@@ -305,7 +307,7 @@ def subscribers_unsubscribe(ctx, email, list_name) -> None:
         click.echo("Nothing to change: not subscribed there.")
 
 
-@subscribers.command("erase")
+@subscribers.command("erase", short_help="Erase EMAIL for good (GDPR Art. 17); keep a keyed hash.")
 @click.argument("email")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_context

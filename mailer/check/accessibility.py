@@ -120,7 +120,8 @@ def _check_contrast(context: CheckContext, report: Report) -> None:
         if style.hidden:
             return
         own_text = (element.text or "") + "".join(child.tail or "" for child in element)
-        if own_text.strip() and style.explicit:
+        # Text without letters or digits ("|", "·") is decoration, not content to read.
+        if style.explicit and any(ch.isalnum() for ch in own_text):
             ratio = contrast_ratio(style.color, style.background)
             large = style.font_px >= 24 or (style.bold and style.font_px >= 18.66)
             needed = AA_LARGE if large else AA_NORMAL

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 
 import lxml.html
@@ -15,6 +12,8 @@ from lxml import etree
 
 from ..config import Settings
 from ..errors import IssueError
+from ..message import RecipientValues, build_message, delivery_message_id
+from ..personalize import BuiltIssue, load_built
 from .locate import SectionLocator
 
 SAMPLE_NAME = "Anna Andersson"
@@ -48,10 +47,7 @@ class CheckContext:
     doctype: str
     values: dict[str, str]
     locator: SectionLocator
-    placeholders_filled: bool
     message: EmailMessage | None = None
-    message_builder: str = ""
-    notes: list[str] = field(default_factory=list)
 
     @property
     def build_dir(self) -> Path:
@@ -107,41 +103,19 @@ def load_context(issue_dir: Path, settings: Settings) -> CheckContext:
         doctype=doctype,
         values=values,
         locator=SectionLocator(issue_dir, root, html_path),
-        placeholders_filled=built is not None,
     )
-    context.message, context.message_builder = _sample_message(context, built)
+    context.message = _sample_message(context, built)
     return context
 
 
-def _filled(issue_dir: Path, values: dict[str, str]) -> tuple[str, str, dict, object | None]:
-    """HTML and text with the sample values filled in by the compose helper's personalize."""
-    try:
-        from ..personalize import load_built
-    except ImportError:
-        load_built = None
-    if load_built is not None:
-        built = load_built(issue_dir)
-        return built.html.fill(values), built.text.fill(values), dict(built.meta), built
-    build_dir = issue_dir / "build"
-    html = (build_dir / "email.html").read_text(encoding="utf-8")
-    text_path = build_dir / "email.txt"
-    text = text_path.read_text(encoding="utf-8") if text_path.is_file() else ""
-    meta_path = build_dir / "meta.json"
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
-    except json.JSONDecodeError as exc:
-        raise IssueError(f"{meta_path}: not valid JSON ({exc})") from exc
-    return html, text, meta, None
+def _filled(issue_dir: Path, values: dict[str, str]) -> tuple[str, str, dict, BuiltIssue]:
+    """HTML and text with the sample values filled in, exactly as a send fills them."""
+    built = load_built(issue_dir)
+    return built.html.fill(values), built.text.fill(values), dict(built.meta), built
 
 
-def _sample_message(context: CheckContext, built: object | None) -> tuple[EmailMessage, str]:
-    """The full message for the sample recipient, built by the send code when it exists."""
-    try:
-        from ..message import RecipientValues, build_message, delivery_message_id
-    except ImportError:
-        build_message = None
-    if build_message is None or built is None:
-        return minimal_message(context), "mailer.check.context.minimal_message"
+def _sample_message(context: CheckContext, built: BuiltIssue) -> EmailMessage:
+    """The full message for the sample recipient, built by the send code."""
     settings = context.settings
     slug = str(context.meta.get("slug") or context.issue_dir.name)
     domain = settings.sender_domain or "localhost"
@@ -151,7 +125,7 @@ def _sample_message(context: CheckContext, built: object | None) -> tuple[EmailM
         unsubscribe_url=context.values["unsubscribe_url"],
         preferences_url=context.values["preferences_url"],
     )
-    message = build_message(
+    return build_message(
         built,
         settings,
         recipient,
@@ -159,28 +133,6 @@ def _sample_message(context: CheckContext, built: object | None) -> tuple[EmailM
         # Shaped like a real delivery's Message-ID; the key only makes it look random.
         message_id=delivery_message_id("newsletter-check", slug, 1, domain),
     )
-    return message, "mailer.message.build_message"
-
-
-def minimal_message(context: CheckContext) -> EmailMessage:
-    """A multipart/alternative like the one `send` builds, for size and spam scoring."""
-    settings = context.settings
-    message = EmailMessage()
-    message["From"] = settings.from_address
-    message["To"] = formataddr((SAMPLE_NAME, SAMPLE_EMAIL))
-    message["Subject"] = str(context.meta.get("subject") or context.meta.get("title") or "")
-    message["Date"] = format_datetime(datetime.now(UTC))
-    message["Message-ID"] = make_msgid(domain=settings.sender_domain or "localhost")
-    if settings.reply_to:
-        message["Reply-To"] = settings.reply_to
-    unsubscribe = f"<{context.values['unsubscribe_url']}>"
-    if settings.unsubscribe_mailto:
-        unsubscribe += f", <mailto:{settings.unsubscribe_mailto}?subject=unsubscribe>"
-    message["List-Unsubscribe"] = unsubscribe
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(context.text or " ")
-    message.add_alternative(context.html, subtype="html")
-    return message
 
 
 def html_part(message: EmailMessage | None) -> EmailMessage | None:

@@ -100,9 +100,19 @@ def property_features(known: dict[str, dict]) -> dict[str, str]:
     return mapping
 
 
+RESET_VALUES = {"0", "0px", "none", "normal", "auto", "inherit", "initial", "unset"}
+
+
 def declaration_features(prop: str, value: str, properties: dict[str, str]) -> Iterator[str]:
-    """Slugs a declaration needs: the property, special values, functions and units."""
+    """Slugs a declaration needs: the property, special values, functions and units.
+
+    Vendor properties are skipped, and so are resets (`outline: none`, `border-spacing: 0`,
+    `height: auto`): a client that ignores them keeps its default, which is what a reset
+    asks for anyway (and the templates back them with attributes such as cellspacing="0").
+    """
     if prop.startswith(("mso-", "-webkit-", "-moz-", "-ms-", "--")):
+        return
+    if value.strip().lower() in RESET_VALUES and prop != "display":
         return
     lowered = value.lower()
     if prop == "display":
@@ -164,8 +174,14 @@ def stylesheet_features(css: str, properties: dict[str, str]) -> Iterator[str]:
             yield from declaration_features(decl.prop, decl.value, properties)
 
 
-def element_features(element: etree._Element, properties: dict[str, str]) -> Iterator[str]:
-    """Slugs one element needs: its tag, attributes, inline style, image format, link kind."""
+def inline_style_features(element: etree._Element, properties: dict[str, str]) -> Iterator[str]:
+    """Slugs an element's inline style needs (these come from the template's CSS)."""
+    for decl in parse_declarations(element.get("style") or ""):
+        yield from declaration_features(decl.prop, decl.value, properties)
+
+
+def element_features(element: etree._Element) -> Iterator[str]:
+    """Slugs one element needs: its tag, attributes, image format, link kind."""
     tag = element.tag
     if tag in ELEMENT_FEATURES:
         yield ELEMENT_FEATURES[tag]
@@ -186,5 +202,3 @@ def element_features(element: etree._Element, properties: dict[str, str]) -> Ite
             yield IMAGE_FORMATS[extension]
     if tag == "a" and (element.get("href") or "").startswith("#"):
         yield "html-anchor-links"
-    for decl in parse_declarations(element.get("style") or ""):
-        yield from declaration_features(decl.prop, decl.value, properties)

@@ -20,7 +20,7 @@ TIMEOUT_SECONDS = 60
 PREFS = "use_bayes 0\nbayes_auto_learn 0\nuse_txrep 0\nuse_auto_whitelist 0\nreport_safe 0\n"
 _STATUS = re.compile(r"^X-Spam-Status:.*?score=(-?[\d.]+).*?tests=(.*?)\s+autolearn=", re.M | re.S)
 _SCORE = re.compile(r"Content analysis details:\s*\((-?[\d.]+) points")
-_RULE_LINE = re.compile(r"^\s*(-?\d+\.\d+)\s+([A-Z0-9_]+)\s+(.*)$")
+_RULE_LINE = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s+([A-Z0-9_]+)\s+(.*)$")
 # What an editor can do about the rules newsletters hit most.
 RULE_ADVICE = {
     "HTML_IMAGE_RATIO": "more text and fewer or smaller images",
@@ -87,7 +87,7 @@ def parse_output(output: str) -> SpamResult:
     if not rules and status:
         names = [n.strip() for n in status.group(2).split(",") if n.strip() and n.strip() != "none"]
         rules = [(name, 0.0, "") for name in names]
-    return SpamResult(score, rules)
+    return SpamResult(score + 0.0, rules)  # + 0.0 turns SpamAssassin's "-0.0" into 0.0
 
 
 def check_spam(context: CheckContext, report: Report) -> None:
@@ -124,11 +124,10 @@ def check_spam(context: CheckContext, report: Report) -> None:
             Finding("warning", "spam", "spamassassin-failed", f"SpamAssassin failed: {exc}", "")
         )
         return
-    hits = [r for r in result.rules if r[1] != 0.0]
+    hits = sorted((r for r in result.rules if r[1] != 0.0), key=lambda r: -abs(r[1]))
     report.facts["spam"] = {
         "score": result.score,
         "rules": [{"name": n, "points": p, "description": d} for n, p, d in result.rules],
-        "message_builder": context.message_builder,
     }
     shown = ", ".join(f"{name} {points:+.1f}" for name, points, _ in hits) or "no scoring rules"
     advice = "; ".join(

@@ -15,7 +15,12 @@ from pathlib import Path
 
 from .caniemail import load_features
 from .context import CheckContext
-from .features import element_features, property_features, stylesheet_features
+from .features import (
+    element_features,
+    inline_style_features,
+    property_features,
+    stylesheet_features,
+)
 from .report import Finding, Report
 
 
@@ -64,6 +69,16 @@ def client_support(feature: dict, client: Client) -> tuple[str, list[str]]:
     return (worst if tested else "u"), notes
 
 
+def _short(note: str) -> str:
+    """A caniemail note's first sentence, Markdown links reduced to their text."""
+    note = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", note).replace("`", "")
+    sentences = re.split(r"(?<=\.)\s+", note)
+    short = sentences[0]
+    if len(short) < 20 and len(sentences) > 1:  # "Buggy." says little on its own
+        short += " " + sentences[1]
+    return short
+
+
 def _hidden(element) -> bool:
     """Hidden with display:none (the preheader): its other styles never show anywhere."""
     style = (element.get("style") or "").replace(" ", "").lower()
@@ -85,7 +100,11 @@ def used_features(context: CheckContext, known: dict[str, dict]) -> dict[str, se
         if _hidden(element):
             used.setdefault("css-display-none", set()).add(built)
             return
-        slugs = set(element_features(element, properties))
+        # Inline styles come from the template's CSS (premailer): report them on the built
+        # file. Elements and attributes may come from a section's Markdown: name the section.
+        for slug in inline_style_features(element, properties):
+            used.setdefault(slug, set()).add(built)
+        slugs = set(element_features(element))
         if slugs:
             section = context.locator.section_of(element)
             location = str(context.issue_dir / section) if section else built
@@ -135,7 +154,7 @@ def check_support(context: CheckContext, report: Report) -> None:
         for title, (places, _notes) in sorted(features.items()):
             sections = sorted(Path(p).name for p in places if p != built)
             described.append(f"{title} (in {', '.join(sections)})" if sections else title)
-        notes = [f"{title}: {n[0]}" for title, (_, n) in sorted(features.items()) if n]
+        notes = [f"{title}: {_short(n[0])}" for title, (_, n) in sorted(features.items()) if n]
         location = next(iter(all_places)) if len(all_places) == 1 else built
         report.add(
             Finding(

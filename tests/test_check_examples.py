@@ -1,0 +1,56 @@
+"""The bundled example issues, built from a copy of newsletters/, pass the check with no errors."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mailer.build import build_issue
+from mailer.check import check_issue
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted(
+    path.name for path in (PROJECT_ROOT / "newsletters").iterdir() if (path / "issue.md").is_file()
+)
+
+
+@pytest.fixture(scope="module")
+def built_examples(tmp_path_factory) -> Path:
+    """A copy of newsletters/ (without old builds) with every example issue built."""
+    from mailer.config import load_settings
+
+    settings = load_settings(
+        {
+            "base_url": "https://news.example.se",
+            "from_address": "Region Örebro län <nyhetsbrev@example.se>",
+        },
+        env_file=None,
+        environ={},
+    )
+    root = tmp_path_factory.mktemp("examples") / "newsletters"
+    shutil.copytree(
+        PROJECT_ROOT / "newsletters", root, ignore=shutil.ignore_patterns("build", ".build-*")
+    )
+    for name in EXAMPLES:
+        build_issue(root / name, settings)
+    return root
+
+
+def test_there_are_bundled_examples():
+    assert EXAMPLES
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_bundled_example_has_no_errors_and_a_low_spam_score(name, built_examples, settings):
+    report = check_issue(built_examples / name, settings)
+    assert report.errors == [], report.format_text()
+    assert "build-stale" not in {f.code for f in report.warnings}
+    if shutil.which("spamassassin"):
+        spam = report.facts["spam"]
+        assert spam["score"] < 2.0, spam["rules"]
+    # every finding says where to look and what to do
+    for finding in report.warnings:
+        assert finding.location and finding.advice, finding

@@ -112,12 +112,17 @@ def list_subscribers(
 
 
 def write_export(db: Database, out: TextIO, fmt: str = "csv") -> int:
-    """Write every subscription as CSV (with header) or JSON lines' array; returns rows written."""
+    """Write every subscription as CSV (with header) or a JSON array; returns rows written.
+
+    In CSV, a name starting with = + - @ gets a leading apostrophe so a spreadsheet shows it
+    as text instead of running it as a formula (CSV injection); JSON keeps it as it is."""
     count = 0
     if fmt == "csv":
         writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")
         writer.writeheader()
         for row in list_subscribers(db):
+            if row["name"].startswith(("=", "+", "-", "@")):
+                row["name"] = "'" + row["name"]
             writer.writerow(row)
             count += 1
     elif fmt == "json":

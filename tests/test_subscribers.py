@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+
 import pytest
 
 from mailer.errors import SubscriberError
@@ -194,6 +198,14 @@ def test_cli_add_list_show_unsubscribe_stats(run_cli):
     assert "events: 0 pending, 0 active, 1 unsubscribed" in stats.output
 
 
+def test_csv_export_defuses_spreadsheet_formulas_in_names(run_cli):
+    run_cli("subscribers", "add", "f@example.se", "--name", '=HYPERLINK("http://x")')
+    exported = list(csv.DictReader(io.StringIO(run_cli("subscribers", "export").stdout)))
+    assert exported[0]["name"] == '\'=HYPERLINK("http://x")'
+    rows = json.loads(run_cli("subscribers", "export", "--format", "json").stdout)
+    assert rows[0]["name"] == '=HYPERLINK("http://x")'
+
+
 def test_cli_export_csv_and_json(run_cli):
     run_cli("subscribers", "add", "e1@example.se", "--name", "Åsa Öberg")
     run_cli("subscribers", "add", "e2@example.se")
@@ -201,8 +213,6 @@ def test_cli_export_csv_and_json(run_cli):
     assert as_csv.exit_code == 0
     assert as_csv.stdout.splitlines()[0] == "email,name,language,created,list,status,updated"
     assert "e1@example.se,Åsa Öberg,sv," in as_csv.stdout
-    import json
-
     rows = json.loads(run_cli("subscribers", "export", "--format", "json").stdout)
     assert [r["email"] for r in rows] == ["e1@example.se", "e2@example.se"]
 

@@ -1,0 +1,197 @@
+"""Headless Chromium against a live server: every page at 375 px and 1280 px, and the forms
+submitted the way a person would (subscribe, confirm, preferences, unsubscribe)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from mailer.subscribers import get_subscriber
+from tests.fixtures_web import LiveServer, free_port, make_person, mark_sent, statuses
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+WIDTHS = (375, 1280)
+
+
+@pytest.fixture
+def watched_page(browser):
+    """A page whose console errors (CSP violations, failed loads) are collected."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.problems = []
+    expected = re.compile(r"status of (400|404)")  # the error pages we open on purpose
+
+    def on_console(message):
+        if message.type == "error" and not expected.search(message.text):
+            page.problems.append(message.text)
+
+    page.on("console", on_console)
+    page.on(
+        "requestfailed",  # a download ends its navigation as "aborted": not a problem
+        lambda r: r.url.endswith("/export") or page.problems.append(f"failed {r.url}"),
+    )
+    yield page
+    context.close()
+
+
+def shoot(page, screenshot_dir, name: str) -> None:
+    """Screenshots at both widths; at 375 px nothing may stick out sideways."""
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name} overflows by {overflow}px at {width}px"
+        page.screenshot(path=str(screenshot_dir / f"web-{name}-{width}.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def confirm_link(smtp_sink, count: int) -> str:
+    body = smtp_sink.wait_for(count)[count - 1].get_body(("plain",)).get_content()
+    return re.search(r"https?://\S+/confirm/[A-Za-z0-9_-]+", body).group(0)
+
+
+def test_screenshots_of_every_public_page(
+    watched_page,
+    live_server,
+    db,
+    live_settings,
+    lists,
+    built_issues,
+    newsletters_dir,
+    smtp_sink,
+    screenshot_dir,
+):
+    from mailer.build import build_issue
+
+    page, url = watched_page, live_server.url
+    build_issue(newsletters_dir / built_issues[0], live_settings)  # image URLs lead here
+    mark_sent(db, built_issues[0])
+    anna = make_person(db, live_settings, "anna@example.se", lists=("nyhetsbrev", "kalender"))
+
+    page.goto(url + "/")
+    shoot(page, screenshot_dir, "index")
+    page.goto(url + "/subscribe")
+    shoot(page, screenshot_dir, "subscribe")
+    page.click("button[type=submit]")
+    assert page.locator("#email-error").is_visible()
+    shoot(page, screenshot_dir, "subscribe-error")
+    page.fill("#email", "nils@example.se")
+    page.check("input[value=nyhetsbrev]")
+    page.click("button[type=submit]")
+    shoot(page, screenshot_dir, "subscribe-done")
+    page.goto(confirm_link(smtp_sink, 1))
+    shoot(page, screenshot_dir, "confirm")
+    page.click("button[type=submit]")
+    shoot(page, screenshot_dir, "confirmed")
+    page.reload()  # the form POST again: the link is used now
+    shoot(page, screenshot_dir, "confirm-invalid")
+
+    page.goto(f"{url}/unsubscribe/{anna.unsubscribe}")
+    shoot(page, screenshot_dir, "unsubscribe")
+    page.click("button:has-text('Avsluta prenumerationen')")
+    shoot(page, screenshot_dir, "unsubscribed")
+    page.click("button[value=resubscribe], form:has(input[value=resubscribe]) button")
+    shoot(page, screenshot_dir, "resubscribed")
+
+    page.goto(f"{url}/preferences/{anna.preferences}?lang=en")
+    shoot(page, screenshot_dir, "preferences")
+    page.click("button:has-text('Save changes')")
+    shoot(page, screenshot_dir, "preferences-saved")
+    page.goto(f"{url}/preferences/{anna.preferences}/erase?lang=da")
+    shoot(page, screenshot_dir, "erase")
+    page.click("button.danger")
+    shoot(page, screenshot_dir, "erased")
+
+    page.goto(url + "/archive/")
+    shoot(page, screenshot_dir, "archive")
+    page.goto(f"{url}/archive/{built_issues[0]}/")
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    shoot(page, screenshot_dir, "archive-issue")
+    page.goto(url + "/unsubscribe/this-token-does-not-exist-at-all")
+    shoot(page, screenshot_dir, "not-found")
+    assert page.problems == []
+
+
+def test_a_person_subscribes_confirms_changes_preferences_and_unsubscribes(
+    watched_page, live_server, db, live_settings, lists, smtp_sink
+):
+    from mailer.tokens import issue_token
+
+    page, url = watched_page, live_server.url
+    page.goto(url + "/subscribe?lang=en")
+    page.fill("#email", "Kim.Larsen@Example.DK")
+    page.fill("#name", "Kim <Larsen>")
+    page.select_option("#language", "da")
+    page.check("input[value=kalender]")
+    page.press("#email", "Enter")  # submitting works from the keyboard
+    assert page.locator("h1").inner_text() == "Check your inbox"
+    kim = get_subscriber(db, "kim.larsen@example.dk")
+    assert (kim["subscriptions"], kim["language"]) == ({"kalender": "pending"}, "da")
+
+    page.goto(confirm_link(smtp_sink, 1))
+    assert statuses(db, kim["id"]) == {"kalender": "pending"}  # showing the page confirms nothing
+    page.click("button[type=submit]")
+    assert page.locator("html").get_attribute("lang") == "da"
+    assert statuses(db, kim["id"]) == {"kalender": "active"}
+
+    preferences = issue_token(db, "preferences", kim["id"])
+    page.goto(f"{url}/preferences/{preferences}")
+    assert page.input_value("#name") == "Kim <Larsen>"
+    page.fill("#name", "Kim Larsen")
+    page.check("input[value=nyhetsbrev]")
+    page.click("form:has(#name) button[type=submit]")
+    assert page.locator(".notice.ok").is_visible()
+    assert statuses(db, kim["id"]) == {"kalender": "active", "nyhetsbrev": "active"}
+    assert get_subscriber(db, kim["email"])["name"] == "Kim Larsen"
+    with page.expect_download() as download:
+        page.click("form[action$='/export'] button")
+    document = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert document["profile"]["email"] == "kim.larsen@example.dk"
+
+    unsubscribe = issue_token(db, "unsubscribe", kim["id"], lists["nyhetsbrev"])
+    page.goto(f"{url}/unsubscribe/{unsubscribe}")
+    page.click("form:has(input[value=unsubscribe]) button")
+    assert statuses(db, kim["id"]) == {"kalender": "active", "nyhetsbrev": "unsubscribed"}
+    page.click("form:has(input[value=all]) button")
+    assert set(statuses(db, kim["id"]).values()) == {"unsubscribed"}
+    assert page.problems == []
+
+
+def test_screenshots_of_the_editor_preview(
+    browser, settings, built_examples, tmp_path, screenshot_dir
+):
+    import shutil
+
+    from mailer.web import create_app
+    from tests.fixtures_web import example_slugs
+
+    shutil.copytree(built_examples, tmp_path / "newsletters")
+    issue = tmp_path / "newsletters" / example_slugs()[0]
+    port = free_port()
+    local = dataclasses.replace(settings, base_url=f"http://127.0.0.1:{port}")
+    app = create_app(local, preview_issue=issue)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems = []
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    page.on("response", lambda r: r.status >= 400 and problems.append(r.url))
+    with LiveServer(app, port) as server:
+        page.goto(server.url + "/preview/")
+        page.wait_for_load_state("networkidle")
+        for width in (1280, 1600):
+            page.set_viewport_size({"width": width, "height": 1000})
+            page.screenshot(path=str(screenshot_dir / f"web-preview-{width}.png"))
+        section = sorted(issue.glob("[0-9]*.md"))[1]
+        added = "\n\nNy rad i förhandsvisningen.\n"
+        section.write_text(section.read_text(encoding="utf-8") + added, encoding="utf-8")
+        with page.expect_navigation(timeout=15_000):
+            pass  # the page's script reloads it after the rebuild
+        frame = page.frame_locator("iframe").first
+        assert frame.locator("text=Ny rad i förhandsvisningen.").count() >= 1
+        context.close()
+    assert problems == []

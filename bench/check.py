@@ -1,0 +1,65 @@
+"""Check timing: how long `newsletter check` takes per group of checks on each example issue.
+
+Builds every bundled example from a copy of newsletters/ in a temporary folder, then runs each
+check group 5 times and prints the median in milliseconds, plus the loading step (fill for a
+sample recipient, parse, build the message) and SpamAssassin, which dominates.
+
+    python bench/check.py
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mailer.build import build_issue  # noqa: E402
+from mailer.check import CHECKS  # noqa: E402
+from mailer.check.context import load_context  # noqa: E402
+from mailer.check.report import Report  # noqa: E402
+from mailer.config import load_settings  # noqa: E402
+
+ROUNDS = 5
+
+
+def median_ms(action) -> float:
+    times = []
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    settings = load_settings(
+        {"base_url": "https://news.example.se", "from_address": "News <news@example.se>"},
+        env_file=None,
+        environ={},
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "newsletters"
+        shutil.copytree(ROOT / "newsletters", copy, ignore=shutil.ignore_patterns("build"))
+        for issue_dir in sorted(p for p in copy.iterdir() if (p / "issue.md").is_file()):
+            build_issue(issue_dir, settings)
+            size = (issue_dir / "build" / "email.html").stat().st_size
+            print(f"{issue_dir.name} (email.html {size / 1000:.1f} KB), median of {ROUNDS}:")
+            load_ms = median_ms(lambda d=issue_dir: load_context(d, settings))
+            print(f"  {'load':<14} {load_ms:8.1f} ms")
+            context = load_context(issue_dir, settings)
+            total = load_ms
+            for name, check in CHECKS.items():
+                elapsed = median_ms(lambda c=check, x=context: c(x, Report(issue="bench")))
+                total += elapsed
+                print(f"  {name:<14} {elapsed:8.1f} ms")
+            print(f"  {'total':<14} {total:8.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

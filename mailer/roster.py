@@ -58,9 +58,9 @@ def add_subscriber(
     language = clean_language(language)
     list_name = clean_list_name(list_name)
     source = clean_name(source) or None
-    if consent.is_suppressed(db, settings, email):
-        raise SubscriberError(REFUSED_ERASED.format(email=email))
     with transaction(db):
+        if consent.is_suppressed(db, settings, email):
+            raise SubscriberError(REFUSED_ERASED.format(email=email))
         list_pk = ensure_list(db, list_name)
         row = db.execute("SELECT id FROM subscribers WHERE email = ?", [email]).fetchone()
         if row is None:

@@ -237,6 +237,20 @@ def test_cli_bad_input_is_a_clear_error_and_non_zero_exit(run_cli, settings, arg
     assert open_db(settings.db_path)["subscribers"].count == 0
 
 
+def test_cli_reads_the_database_path_from_newsletter_db(tmp_path):
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    path = tmp_path / "from-env.db"
+    env = {"NEWSLETTER_DB": str(path), "NEWSLETTER_SECRET_KEY": "k" * 20}
+    result = CliRunner().invoke(cli, ["subscribers", "add", "env@example.se"], env=env)
+    assert result.exit_code == 0, result.output
+    listing = CliRunner().invoke(cli, ["subscribers", "list"], env=env)
+    assert listing.stdout.startswith("env@example.se\t")
+    assert path.exists()
+
+
 def test_every_subscribers_command_has_help(run_cli):
     commands = ["add", "import", "list", "show", "export", "unsubscribe", "erase", "purge", "stats"]
     for command in commands:

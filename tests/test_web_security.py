@@ -53,7 +53,7 @@ class PageParser(HTMLParser):
                 self.urls.append(attrs[name])
         if tag in ("link", "script", "img") and (attrs.get("href") or attrs.get("src", "")):
             url = attrs.get("href") or attrs.get("src")
-            if not url.startswith("https://news.example.se/"):
+            if not url.startswith(("https://news.example.se/", "data:")):
                 self.external_loads.append(url)
 
 

@@ -139,6 +139,7 @@ VARIANTS = {
         "preheader-mso",
     ),
     "mso-unbalanced": ([(HTML, "<!--[if mso]></td></tr></table><![endif]-->", "<!--[if mso]></td></tr></table>-->")], {}, "error", "mso-unbalanced"),
+    "mso-nested": ([(HTML, "</body>", "<!--[if mso]><p>a</p><!--[if gte mso 9]><p>b</p><![endif]--><![endif]-->\n</body>")], {}, "error", "mso-nested"),
     "mso-stray-endif": ([(HTML, "</body>", "<!--<![endif]-->\n</body>")], {}, "error", "mso-unbalanced"),
     "table-role": (
         [(HTML, '<table role="presentation" width="100%"', '<table width="100%"')],

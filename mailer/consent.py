@@ -110,9 +110,8 @@ def suppressed_hmacs(db: Database, settings: Settings, emails: list[str]) -> dic
         return {}
     by_hmac = {address_hmac(settings, email): email for email in emails}
     marks = ", ".join("?" for _ in by_hmac)
-    found = db.execute(
-        f"SELECT address_hmac FROM suppressions WHERE address_hmac IN ({marks})", list(by_hmac)  # noqa: S608 - only placeholders or fixed names are formatted in
-    )
+    sql = f"SELECT address_hmac FROM suppressions WHERE address_hmac IN ({marks})"  # noqa: S608 - only placeholders are formatted in
+    found = db.execute(sql, list(by_hmac))
     return {by_hmac[h]: h for (h,) in found}
 
 

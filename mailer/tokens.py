@@ -68,9 +68,8 @@ def lookup_token(db: Database, purpose: str, token: str) -> dict | None:
     if not isinstance(token, str) or not 20 <= len(token) <= 200:
         return None
     digest = hash_token(token)
-    row = db.execute(
-        f"SELECT {', '.join(COLUMNS)}, token_hash FROM tokens WHERE token_hash = ?", [digest]  # noqa: S608 - only placeholders or fixed names are formatted in
-    ).fetchone()
+    sql = f"SELECT {', '.join(COLUMNS)}, token_hash FROM tokens WHERE token_hash = ?"  # noqa: S608 - fixed column names only
+    row = db.execute(sql, [digest]).fetchone()
     if row is None:
         return None
     found = dict(zip(COLUMNS, row[:-1], strict=True))

@@ -202,8 +202,18 @@ class EncodedTemplate:
 
 def _soft_join(encoded: bytes) -> bytes:
     """End an encoded piece so the next one starts on a new line: a soft break unless the
-    piece already ends with a hard line break."""
-    return encoded if encoded.endswith(CRLF) else encoded + b"=\r\n"
+    piece already ends with a hard line break. A last line too long to take the `=` is split
+    first (never inside an `=XX` escape)."""
+    if encoded.endswith(CRLF) or not encoded:
+        return encoded
+    start = encoded.rfind(CRLF) + 2 if CRLF in encoded else 0
+    last = encoded[start:]
+    if len(last) >= 76:
+        cut = 75
+        while b"=" in last[cut - 2 : cut]:
+            cut -= 1
+        encoded = encoded[:start] + last[:cut] + b"=\r\n" + last[cut:]
+    return encoded + b"=\r\n"
 
 
 class MessageFactory:

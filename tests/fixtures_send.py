@@ -1,6 +1,6 @@
 """Fixtures for the send tests: a real SMTP server (aiosmtpd on 127.0.0.1) that can misbehave.
 
-`smtp_sink` keeps every message it accepts and injects faults on request: a permanent reply
+`mail_sink` keeps every message it accepts and injects faults on request: a permanent reply
 for some recipients, temporary replies (421 closes the connection, 451 does not) for the next
 attempts to some recipients, or a dropped connection right after DATA (the message is kept,
 the client never sees the 250: the duplicate window).
@@ -117,13 +117,15 @@ class Sink:
 def start_sink(handler: FaultyHandler | None = None, **smtp_parameters) -> tuple[Controller, Sink]:
     handler = handler or FaultyHandler()
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, **smtp_parameters)
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=port, server_hostname="sink.test", **smtp_parameters
+    )
     controller.start()
     return controller, Sink(handler, "127.0.0.1", port)
 
 
 @pytest.fixture
-def smtp_sink():
+def mail_sink():
     """A running aiosmtpd server on 127.0.0.1 (stopped after the test)."""
     controller, sink = start_sink()
     yield sink
@@ -131,9 +133,9 @@ def smtp_sink():
 
 
 @pytest.fixture
-def send_settings(settings, smtp_sink) -> Settings:
-    """The test settings, sending to `smtp_sink`."""
-    return smtp_sink.settings(settings)
+def send_settings(settings, mail_sink) -> Settings:
+    """The test settings, sending to `mail_sink`."""
+    return mail_sink.settings(settings)
 
 
 @pytest.fixture
@@ -154,6 +156,51 @@ def copy_shared(newsletters: Path) -> None:
             shutil.copytree(source, newsletters / name)
         elif source.is_file():
             shutil.copyfile(source, newsletters / name)
+
+
+@pytest.fixture(scope="session")
+def built_example(tmp_path_factory) -> Path:
+    """The example issue copied and built once per session; tests only read it (a send builds
+    only when stale, and the settings' base URL is the same in every test)."""
+    from mailer.build import build_issue
+
+    newsletters = tmp_path_factory.mktemp("built") / "newsletters"
+    target = newsletters / EXAMPLE_ISSUE
+    shutil.copytree(
+        PROJECT_ROOT / "newsletters" / EXAMPLE_ISSUE, target, ignore=shutil.ignore_patterns("build")
+    )
+    copy_shared(newsletters)
+    settings = load_settings(
+        {
+            "secret_key": "test-secret-key-0123456789abcdef",
+            "from_address": "Region Örebro län <nyhetsbrev@example.se>",
+            "base_url": "https://news.example.se",
+        },
+        env_file=None,
+        environ={},
+    )
+    build_issue(target, settings)
+    return target
+
+
+@pytest.fixture(scope="session")
+def dkim_keys() -> tuple[bytes, bytes]:
+    """(private key PEM, DNS TXT record) for DKIM tests; verify with `dnsfunc` returning it."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private, b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
 
 
 def add_subscribers(db, settings, count: int, list_name: str, *, domain="example.org"):

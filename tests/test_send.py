@@ -1,0 +1,313 @@
+"""`run_send` against a real SMTP server: delivered messages, the ledger, resume, faults."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import dkim
+import pytest
+
+from mailer import ledger, subscribers, tokens
+from mailer.db import open_db, transaction, utc_now
+from mailer.errors import SendError
+from mailer.message import delivery_message_id
+from mailer.send import run_send
+from tests.fixtures_send import FaultyHandler, add_subscribers, start_sink
+
+LIST = "nyhetsbrev"
+FAST = {"retry_delays": (0.01, 0.02, 0.05)}
+
+
+def rows(db, issue="2018-2") -> dict[int, dict]:
+    cursor = db.execute("SELECT * FROM deliveries WHERE issue = ?", [issue])
+    columns = [c[0] for c in cursor.description]
+    return {row[2]: dict(zip(columns, row, strict=True)) for row in cursor.fetchall()}
+
+
+def subscriber_id(db, address):
+    return subscribers.get_subscriber(db, address)["id"]
+
+
+def link_token(text: str, kind: str) -> str:
+    return re.search(rf"https://news\.example\.se/{kind}/([A-Za-z0-9_-]+)", text).group(1)
+
+
+def test_every_active_subscriber_gets_one_personal_message(
+    db, send_settings, mail_sink, built_example, signup
+):
+    addresses = add_subscribers(db, send_settings, 12, LIST)
+    subscribers.unsubscribe(db, subscriber_id(db, addresses[3]), None, channel="web")
+    subscribers.mark_bounced(db, subscriber_id(db, addresses[4]), LIST, reply="550 gone")
+    signup("pending@example.org", lists=(LIST,))
+    active = [a for n, a in enumerate(addresses) if n not in (3, 4)]
+
+    summary = run_send(send_settings, built_example)
+
+    assert (summary.sent, summary.failed, summary.remaining) == (10, 0, 0)
+    assert mail_sink.handler.copies() == dict.fromkeys(active, 1)
+    ledger_rows = rows(db)
+    for received in mail_sink.handler.received:
+        message = received.parsed()
+        person = subscriber_id(db, received.rcpt)
+        assert message["To"].addresses[0].addr_spec == received.rcpt
+        assert received.mail_from == "nyhetsbrev@example.se"
+        assert message["Message-ID"] == ledger_rows[person]["message_id"]
+        text = message.get_body(("plain",)).get_content()
+        unsubscribe = link_token(str(message["List-Unsubscribe"]), "unsubscribe")
+        assert unsubscribe == link_token(text, "unsubscribe")
+        assert tokens.lookup_token(db, "unsubscribe", unsubscribe)["subscriber_id"] == person
+        preferences = link_token(text, "preferences")
+        assert tokens.lookup_token(db, "preferences", preferences)["subscriber_id"] == person
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        row = ledger_rows[person]
+        assert row["state"] == "sent" and row["attempts"] == 1 and row["sent_at"]
+        assert row["consent_event_id"] is not None and row["last_reply"].startswith("250")
+    assert len(ledger_rows) == 10  # nobody inactive was even queued
+
+
+def test_running_again_mails_nobody_twice(db, send_settings, mail_sink, built_example):
+    add_subscribers(db, send_settings, 5, LIST)
+    run_send(send_settings, built_example)
+    again = run_send(send_settings, built_example)
+    assert again.sent == 0 and "Nothing to send" in again.line()
+    assert set(mail_sink.handler.copies().values()) == {1}
+
+
+def test_limit_then_resume_sends_the_rest_once(db, send_settings, mail_sink, built_example):
+    addresses = add_subscribers(db, send_settings, 10, LIST)
+    first = run_send(send_settings, built_example, limit=3)
+    assert (first.sent, first.remaining) == (3, 7)
+    second = run_send(send_settings, built_example)
+    assert (second.sent, second.remaining) == (7, 0)
+    assert mail_sink.handler.copies() == dict.fromkeys(addresses, 1)
+
+
+def test_sending_is_committed_before_the_message_goes_out_and_no_transaction_spans_smtp(
+    db, settings, built_example
+):
+    seen: list[tuple[str, str]] = []
+
+    class Watching(FaultyHandler):
+        async def handle_DATA(self, server, session, envelope):
+            other = open_db(settings.db_path)
+            try:
+                state = other.execute(
+                    "SELECT d.state FROM deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
+                    " WHERE s.email = ?",
+                    envelope.rcpt_tos,
+                ).fetchone()[0]
+                with transaction(other):  # would time out if a transaction were held open
+                    other.execute("UPDATE send_pacing SET next_slot = next_slot")
+            finally:
+                other.close()
+            seen.append((envelope.rcpt_tos[0], state))
+            return await super().handle_DATA(server, session, envelope)
+
+    controller, sink = start_sink(Watching())
+    try:
+        addresses = add_subscribers(db, settings, 6, LIST)
+        run_send(sink.settings(settings, smtp_timeout=20), built_example)
+    finally:
+        controller.stop()
+    assert sorted(seen) == [(a, "sending") for a in addresses]
+    assert {r["state"] for r in rows(db).values()} == {"sent"}
+
+
+def test_550_marks_the_row_failed_and_the_subscription_bounced(
+    db, send_settings, mail_sink, built_example
+):
+    addresses = add_subscribers(db, send_settings, 4, LIST)
+    mail_sink.handler.refuse[addresses[1]] = "550 5.1.1 <reader00001@example.org>: No such user"
+    summary = run_send(send_settings, built_example)
+    assert (summary.sent, summary.failed, summary.bounced) == (3, 1, 1)
+    row = rows(db)[subscriber_id(db, addresses[1])]
+    assert row["state"] == "failed" and row["last_reply"].startswith("550 5.1.1")
+    assert subscribers.active_consent_event(db, subscriber_id(db, addresses[1]), LIST) is None
+    status = db.execute(
+        "SELECT status FROM subscriptions WHERE subscriber_id = ?",
+        [subscriber_id(db, addresses[1])],
+    ).fetchone()[0]
+    assert status == "bounced"
+    assert addresses[1] not in mail_sink.handler.copies()
+
+
+def test_451_and_421_are_retried_and_delivered_once(db, send_settings, mail_sink, built_example):
+    addresses = add_subscribers(db, send_settings, 5, LIST)
+    mail_sink.handler.temporary[addresses[0]] = ["451 4.3.0 Greylisted", "451 4.3.0 Greylisted"]
+    mail_sink.handler.temporary[addresses[2]] = ["421 4.7.0 Too busy, closing"]
+    summary = run_send(send_settings, built_example, **FAST)
+    assert (summary.sent, summary.deferred) == (5, 0)
+    assert mail_sink.handler.copies() == dict.fromkeys(addresses, 1)
+    assert rows(db)[subscriber_id(db, addresses[0])]["attempts"] == 3
+
+
+def test_temporary_failures_beyond_the_retries_leave_the_row_deferred_for_a_later_run(
+    db, send_settings, mail_sink, built_example
+):
+    addresses = add_subscribers(db, send_settings, 3, LIST)
+    mail_sink.handler.temporary[addresses[1]] = ["452 4.2.2 Mailbox full"] * 4
+    first = run_send(send_settings, built_example, **FAST)
+    assert (first.sent, first.deferred, first.remaining) == (2, 1, 1)
+    row = rows(db)[subscriber_id(db, addresses[1])]
+    assert row["state"] == "deferred" and row["last_reply"].startswith("452")
+    second = run_send(send_settings, built_example, **FAST)
+    assert second.sent == 1
+    assert mail_sink.handler.copies() == dict.fromkeys(addresses, 1)
+
+
+def test_connection_dropped_after_data_is_retried_with_the_same_message_id(
+    db, send_settings, mail_sink, built_example
+):
+    addresses = add_subscribers(db, send_settings, 3, LIST)
+    mail_sink.handler.drop_after_data[addresses[1]] = 1
+    summary = run_send(send_settings, built_example, **FAST)
+    assert summary.sent == 3
+    copies = mail_sink.handler.for_rcpt(addresses[1])
+    assert len(copies) == 2  # the server kept the first; we could not know
+    ids = {c.parsed()["Message-ID"] for c in copies}
+    assert ids == {rows(db)[subscriber_id(db, addresses[1])]["message_id"]}
+
+
+def test_row_left_sending_by_a_crash_is_reported_and_sent_with_its_message_id(
+    db, send_settings, mail_sink, built_example
+):
+    addresses = add_subscribers(db, send_settings, 3, LIST)
+    run_send(send_settings, built_example, limit=1)
+    crashed = subscriber_id(db, addresses[1])
+    message_id = delivery_message_id(send_settings.secret_key, "2018-2", crashed, "example.se")
+    with transaction(db):
+        row_id = rows(db)[crashed]["id"]
+        ledger.mark_sending(db, row_id, message_id=message_id, consent_event_id=1, now=utc_now())
+    notices: list[str] = []
+    summary = run_send(send_settings, built_example, notify=notices.append)
+    assert summary.recovered == 1 and summary.sent == 2
+    assert any("in flight" in n for n in notices)
+    [copy] = mail_sink.handler.for_rcpt(addresses[1])
+    assert copy.parsed()["Message-ID"] == message_id
+    assert mail_sink.handler.copies() == dict.fromkeys(addresses, 1)
+
+
+def test_unsubscribing_during_the_send_stops_mail_to_that_person(db, settings, built_example):
+    addresses = add_subscribers(db, settings, 30, LIST)
+    leaving = subscriber_id(db, addresses[25])
+
+    class Unsubscribing(FaultyHandler):
+        done = False
+
+        async def handle_DATA(self, server, session, envelope):
+            if not self.done:
+                self.done = True
+                other = open_db(settings.db_path)
+                subscribers.unsubscribe(other, leaving, LIST, channel="web")
+                other.close()
+            return await super().handle_DATA(server, session, envelope)
+
+    controller, sink = start_sink(Unsubscribing())
+    try:
+        summary = run_send(sink.settings(settings), built_example)
+    finally:
+        controller.stop()
+    assert addresses[25] not in sink.handler.copies()
+    assert (summary.sent, summary.skipped) == (29, 1)
+    assert rows(db)[leaving]["state"] == "skipped"
+
+
+def test_failures_in_a_row_pause_the_run_instead_of_burning_the_list(
+    db, send_settings, mail_sink, built_example
+):
+    addresses = add_subscribers(db, send_settings, 60, LIST)
+    for address in addresses:
+        mail_sink.handler.temporary[address] = ["451 4.7.1 Service unavailable"] * 10
+    with pytest.raises(SendError, match="paused after 10 failures in a row"):
+        run_send(send_settings, built_example, **FAST)
+    tried = len(mail_sink.handler.rcpt_attempts)
+    assert tried < 30  # stopped early, not after trying everyone
+    states = {r["state"] for r in rows(db).values()}
+    assert "sending" not in states and "sent" not in states
+    mail_sink.handler.temporary.clear()
+    summary = run_send(send_settings, built_example, **FAST)
+    assert summary.sent == 60
+    assert mail_sink.handler.copies() == dict.fromkeys(addresses, 1)
+
+
+def test_stop_request_finishes_messages_in_flight_and_resume_completes(db, settings, built_example):
+    stop = threading.Event()
+
+    class Stopping(FaultyHandler):
+        async def handle_DATA(self, server, session, envelope):
+            reply = await super().handle_DATA(server, session, envelope)
+            if self.count() == 5:
+                stop.set()
+            return reply
+
+    controller, sink = start_sink(Stopping())
+    try:
+        addresses = add_subscribers(db, settings, 40, LIST)
+        first = run_send(sink.settings(settings), built_example, stop=stop)
+        assert first.stopped == "interrupted" and first.remaining == 40 - first.sent
+        assert "sending" not in {r["state"] for r in rows(db).values()}
+        assert first.sent == sink.handler.count()
+        second = run_send(sink.settings(settings), built_example)
+    finally:
+        controller.stop()
+    assert first.sent + second.sent == 40
+    assert sink.handler.copies() == dict.fromkeys(addresses, 1)
+
+
+def test_dkim_signed_messages_verify_on_arrival(
+    db, settings, mail_sink, built_example, dkim_keys, tmp_path
+):
+    private, txt_record = dkim_keys
+    key_file = tmp_path / "dkim.pem"
+    key_file.write_bytes(private)
+    signing = mail_sink.settings(
+        settings,
+        dkim_domain="example.se",
+        dkim_selector="nyhetsbrev",
+        dkim_private_key=str(key_file),
+    )
+    add_subscribers(db, settings, 3, LIST)
+    run_send(signing, built_example)
+    for received in mail_sink.handler.received:
+        assert dkim.verify(received.data, dnsfunc=lambda name, timeout=5: txt_record)
+
+
+def test_issue_is_built_first_when_the_build_is_missing(
+    db, send_settings, mail_sink, example_issue
+):
+    add_subscribers(db, send_settings, 2, LIST)
+    assert not (example_issue / "build").exists()
+    summary = run_send(send_settings, example_issue)
+    assert summary.sent == 2
+    assert (example_issue / "build" / "meta.json").is_file()
+
+
+def test_rate_limit_state_is_saved_and_restored_across_runs(
+    db, send_settings, mail_sink, built_example
+):
+    add_subscribers(db, send_settings, 6, LIST)
+    limited = mail_sink.settings(send_settings, send_rate_per_hour=4)
+    stop = threading.Event()
+    timer = threading.Timer(1.0, stop.set)
+    timer.start()
+    first = run_send(limited, built_example, rate=100, stop=stop)
+    timer.join()
+    assert (first.sent, first.remaining) == (4, 2)  # the hourly cap, then waiting
+    stop = threading.Event()
+    timer = threading.Timer(0.5, stop.set)
+    timer.start()
+    second = run_send(limited, built_example, rate=100, stop=stop)
+    timer.join()
+    assert second.sent == 0  # the cap carried over to the new run
+    assert mail_sink.handler.count() == 4
+    counted = db.execute("SELECT sum(messages) FROM send_counts").fetchone()[0]
+    assert counted == 4
+
+
+def test_a_second_concurrent_send_of_the_same_issue_is_refused(db):
+    ledger.acquire_lock(db, "2018-2", pid=111, host="here", now=1000.0, alive=lambda pid: True)
+    with pytest.raises(SendError, match="another send of 2018-2 is running"):
+        ledger.acquire_lock(db, "2018-2", pid=222, host="here", now=1001.0, alive=lambda p: True)
+    # a lock whose process is gone is taken over
+    ledger.acquire_lock(db, "2018-2", pid=222, host="here", now=1002.0, alive=lambda p: False)

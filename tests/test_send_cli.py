@@ -1,0 +1,164 @@
+"""`newsletter send` and `newsletter send-status` through the Click runner."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+
+import pytest
+from aiosmtpd.smtp import AuthResult
+from click.testing import CliRunner
+
+from cli import cli
+from tests.fixtures_send import add_subscribers, free_port, start_sink
+
+LIST = "nyhetsbrev"
+
+
+@pytest.fixture
+def invoke(settings):
+    """Run `newsletter --db <test db> ...` with SMTP settings pointing at `port`."""
+
+    def run(port, *args, input=None, **env):
+        environment = {
+            "NEWSLETTER_SECRET_KEY": settings.secret_key,
+            "NEWSLETTER_FROM": settings.from_address,
+            "NEWSLETTER_BASE_URL": settings.base_url,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(port),
+            "SMTP_SECURITY": "none",
+            **env,
+        }
+        return CliRunner().invoke(
+            cli, ["--db", str(settings.db_path), *args], input=input, env=environment
+        )
+
+    return run
+
+
+def deliveries(db) -> int:
+    return db.execute("SELECT count(*) FROM deliveries").fetchone()[0]
+
+
+def test_send_with_yes_mails_everyone_and_prints_a_summary(
+    db, settings, mail_sink, built_example, invoke
+):
+    addresses = add_subscribers(db, settings, 4, LIST)
+    result = invoke(mail_sink.port, "send", str(built_example), "--yes")
+    assert result.exit_code == 0, result.output
+    assert "2018-2 to nyhetsbrev: 4 sent, 0 failed" in result.output
+    assert mail_sink.handler.copies() == dict.fromkeys(addresses, 1)
+
+
+def test_without_yes_the_plan_is_shown_and_no_means_nothing_is_sent(
+    db, settings, mail_sink, built_example, invoke
+):
+    add_subscribers(db, settings, 3, LIST)
+    result = invoke(mail_sink.port, "send", str(built_example), input="n\n")
+    assert result.exit_code != 0
+    assert f"127.0.0.1:{mail_sink.port}" in result.output
+    assert "Recipients: 3 to send now" in result.output
+    assert "List:       nyhetsbrev" in result.output
+    assert mail_sink.handler.count() == 0 and deliveries(db) == 0
+    accepted = invoke(mail_sink.port, "send", str(built_example), input="y\n")
+    assert accepted.exit_code == 0, accepted.output
+    assert mail_sink.handler.count() == 3
+
+
+def test_refused_connection_exits_non_zero_naming_host_port_and_leaves_the_ledger(
+    db, settings, built_example, invoke
+):
+    add_subscribers(db, settings, 2, LIST)
+    port = free_port()
+    result = invoke(port, "send", str(built_example), "--yes")
+    assert result.exit_code == 1
+    assert f"cannot connect to SMTP server 127.0.0.1:{port}" in result.output
+    assert deliveries(db) == 0
+
+
+def test_failed_login_exits_non_zero_and_leaves_the_ledger(db, settings, built_example, invoke):
+    def refuse_everyone(server, session, envelope, mechanism, auth_data):
+        return AuthResult(success=False, handled=False)
+
+    controller, sink = start_sink(authenticator=refuse_everyone, auth_require_tls=False)
+    try:
+        add_subscribers(db, settings, 2, LIST)
+        result = invoke(
+            sink.port,
+            "send",
+            str(built_example),
+            "--yes",
+            SMTP_USERNAME="sender",
+            SMTP_PASSWORD="not-this-one",
+        )
+    finally:
+        controller.stop()
+    assert result.exit_code == 1
+    assert f"login to 127.0.0.1:{sink.port} as sender failed: 535" in result.output
+    assert "not-this-one" not in result.output
+    assert deliveries(db) == 0 and sink.handler.count() == 0
+
+
+def test_to_sends_one_marked_test_copy_without_touching_the_ledger(
+    db, settings, mail_sink, built_example, invoke
+):
+    add_subscribers(db, settings, 3, LIST)
+    result = invoke(mail_sink.port, "send", str(built_example), "--to", "Redaktor@Example.se")
+    assert result.exit_code == 0, result.output
+    [copy] = mail_sink.handler.received
+    assert copy.rcpt == "redaktor@example.se"
+    assert copy.parsed()["Subject"].startswith("[TEST] ")
+    assert deliveries(db) == 0
+
+
+def test_dry_run_writes_eml_files_and_sends_nothing(
+    db, settings, mail_sink, built_example, invoke, tmp_path
+):
+    add_subscribers(db, settings, 5, LIST)
+    tokens_before = db.execute("SELECT count(*) FROM tokens").fetchone()[0]
+    out = tmp_path / "eml"
+    result = invoke(
+        mail_sink.port, "send", str(built_example), "--dry-run", str(out), "--limit", "4"
+    )
+    assert result.exit_code == 0, result.output
+    files = sorted(out.glob("*.eml"))
+    assert len(files) == 4
+    message = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert message["To"].addresses[0].addr_spec == "reader00000@example.org"
+    assert message.get_content_type() == "multipart/alternative"
+    assert mail_sink.handler.count() == 0 and deliveries(db) == 0
+    assert db.execute("SELECT count(*) FROM tokens").fetchone()[0] == tokens_before
+
+
+def test_limit_prints_how_to_send_the_rest(db, settings, mail_sink, built_example, invoke):
+    add_subscribers(db, settings, 5, LIST)
+    result = invoke(mail_sink.port, "send", str(built_example), "--yes", "--limit", "2")
+    assert result.exit_code == 0
+    assert "3 still to send" in result.output
+    assert f"Run 'newsletter send {built_example}' again" in result.output
+
+
+def test_send_status_shows_counts_and_failures_with_replies(
+    db, settings, mail_sink, built_example, invoke
+):
+    addresses = add_subscribers(db, settings, 4, LIST)
+    mail_sink.handler.refuse[addresses[2]] = "550 5.1.1 No such user here"
+    invoke(mail_sink.port, "send", str(built_example), "--yes")
+    result = invoke(mail_sink.port, "send-status", str(built_example))
+    assert result.exit_code == 0, result.output
+    assert "2018-2: 3 sent, 1 failed" in result.output
+    assert f"failed   {addresses[2]}: 550 5.1.1 No such user here" in result.output
+
+
+def test_unknown_list_is_a_clear_error(db, settings, mail_sink, built_example, invoke):
+    add_subscribers(db, settings, 1, LIST)
+    result = invoke(mail_sink.port, "send", str(built_example), "--list", "okand", "--yes")
+    assert result.exit_code == 1
+    assert "unknown list 'okand'" in result.output
+
+
+@pytest.mark.parametrize("command", ["send", "send-status"])
+def test_commands_have_help(command):
+    result = CliRunner().invoke(cli, [command, "--help"])
+    assert result.exit_code == 0
+    assert "ISSUE_DIR" in result.output

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, request
 from ..optin import confirm
 from ..tokens import lookup_token
 from .context import render_page, set_language
-from .database import get_db
+from .database import get_db, write_transaction
 from .lookup import list_by_id, subscriber_by_id
 from .strings import join_names
 
@@ -40,13 +40,14 @@ def activate(token: str):
     subscriber = subscriber_by_id(db, row["subscriber_id"]) if row else None
     if subscriber is not None:
         set_language(subscriber["language"])
-    confirmed = confirm(
-        db,
-        current_app.config["SETTINGS"],
-        token,
-        ip=request.remote_addr,
-        user_agent=request.user_agent.string or None,
-    )
+    with write_transaction(db):
+        confirmed = confirm(
+            db,
+            current_app.config["SETTINGS"],
+            token,
+            ip=request.remote_addr,
+            user_agent=request.user_agent.string or None,
+        )
     if not confirmed:
         return _invalid()
     return render_page("confirmed.html")

@@ -11,7 +11,7 @@ from ..errors import SubscriberError
 from ..subscribers import update_profile
 from .context import render_page, set_language
 from .csrf import check_csrf
-from .database import get_db
+from .database import get_db, write_transaction, writing
 from .lookup import TokenOwner, all_lists, statuses, token_owner_or_404
 from .strings import LANGUAGES
 
@@ -55,15 +55,16 @@ def save(token: str):
     language = request.form.get("language", "")
     known = {info.name for info in all_lists(db)}
     try:
-        update_profile(
-            db,
-            owner.subscriber["id"],
-            name=request.form.get("name", "").strip()[:200],
-            language=language if language in LANGUAGES else None,
-            lists=[n for n in request.form.getlist("lists") if n in known],
-            channel="web",
-            **_client(),
-        )
+        with write_transaction(db):
+            update_profile(
+                db,
+                owner.subscriber["id"],
+                name=request.form.get("name", "").strip()[:200],
+                language=language if language in LANGUAGES else None,
+                lists=[n for n in request.form.getlist("lists") if n in known],
+                channel="web",
+                **_client(),
+            )
     except SubscriberError:
         set_language(owner.subscriber["language"])
         return _page(owner, token, error=True)
@@ -102,6 +103,7 @@ def erase(token: str):
     check_csrf()
     set_language(owner.subscriber["language"])
     lang = g.lang
-    erase_subscriber(db, current_app.config["SETTINGS"], owner.subscriber["id"], channel="web")
+    with writing():  # erasure rewrites the file afterwards, so it runs outside a transaction
+        erase_subscriber(db, current_app.config["SETTINGS"], owner.subscriber["id"], channel="web")
     g.lang = lang
     return render_page("erased.html")

@@ -9,7 +9,7 @@ from ..optin import start_subscription
 from ..subscribers import normalise_email
 from .context import render_page, site_name
 from .csrf import check_csrf
-from .database import get_db
+from .database import get_db, writing
 from .lookup import ListInfo, all_lists, list_by_name
 from .ratelimit import RateLimiter
 from .strings import LANGUAGES, join_names, translate
@@ -113,19 +113,20 @@ def submit(list_name: str | None = None):
         abort(429)
     chosen_lists = [info for info in offered if info.name in chosen]
     try:
-        start_subscription(
-            get_db(),
-            current_app.config["SETTINGS"],
-            email,
-            name=name,
-            language=language,
-            lists=chosen,
-            consent_text=consent_text(g.lang, chosen_lists),
-            channel="web",
-            ip=request.remote_addr,
-            user_agent=request.user_agent.string or None,
-            send_mail=current_app.extensions["outbox"],
-        )
+        with writing():
+            start_subscription(
+                get_db(),
+                current_app.config["SETTINGS"],
+                email,
+                name=name,
+                language=language,
+                lists=chosen,
+                consent_text=consent_text(g.lang, chosen_lists),
+                channel="web",
+                ip=request.remote_addr,
+                user_agent=request.user_agent.string or None,
+                send_mail=current_app.extensions["outbox"],
+            )
     except SubscriberError:  # a name the library refuses; says nothing about the address
         return _form(
             offered,

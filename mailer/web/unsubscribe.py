@@ -8,7 +8,7 @@ from flask import Blueprint, request
 from .. import consent
 from ..subscribers import activate, unsubscribe
 from .context import render_page, set_language
-from .database import get_db
+from .database import get_db, write_transaction
 from .lookup import TokenOwner, all_lists, mask_email, statuses, token_owner_or_404
 from .strings import join_names, translate
 
@@ -78,20 +78,23 @@ def act(token: str):
             text = translate(
                 owner.subscriber["language"], "resubscribe_button", list=owner.list.title
             )
-            activate(
-                db,
-                sid,
-                owner.list.id,
-                action="subscribe",
-                channel="web",
-                consent_text_id=consent.consent_text_id(db, text),
-                detail="resubscribe",
-                **_client(),
-            )
+            with write_transaction(db):
+                activate(
+                    db,
+                    sid,
+                    owner.list.id,
+                    action="subscribe",
+                    channel="web",
+                    consent_text_id=consent.consent_text_id(db, text),
+                    detail="resubscribe",
+                    **_client(),
+                )
         return _render(owner, "resubscribed", token)
     if action == "all":
-        unsubscribe(db, sid, None, channel="web", **_client())
+        with write_transaction(db):
+            unsubscribe(db, sid, None, channel="web", **_client())
         return _render(owner, "all_done", token)
     channel = "one-click" if not action and is_one_click() else "web"
-    unsubscribe(db, sid, list_name, channel=channel, **_client())
+    with write_transaction(db):
+        unsubscribe(db, sid, list_name, channel=channel, **_client())
     return _render(owner, "done" if list_name else "all_done", token)

@@ -117,3 +117,29 @@ def test_kill_9_at_several_points_then_resume_loses_nobody(db, settings, built_e
     assert states == {"sent": RECIPIENTS}
     assert "in flight when an earlier run stopped" in log_path.read_text()
     print(f"in flight at the kills: {in_flight_at_kills}, duplicates: {duplicates}")
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_after_the_messages_in_flight_and_says_how_to_resume(
+    db, settings, built_example, tmp_path
+):
+    addresses = add_subscribers(db, settings, 400, "nyhetsbrev")
+    handler = CountingHandler()
+    controller, sink = start_sink(handler)
+    log_path = tmp_path / "send.log"
+    try:
+        process = start_send(settings.db_path, built_example, sink.port, settings, log_path)
+        reached = wait_for(lambda: handler.count() >= 100, timeout=60)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 130, log_path.read_text()
+        assert reached
+        states = dict(db.execute("SELECT state, count(*) FROM deliveries GROUP BY state"))
+        assert "sending" not in states  # everything in flight was finished and recorded
+        assert states["sent"] == handler.count() < 400
+        assert f"Resume with: newsletter send {built_example}" in log_path.read_text()
+        resumed = start_send(settings.db_path, built_example, sink.port, settings, log_path)
+        assert resumed.wait(timeout=60) == 0, log_path.read_text()
+    finally:
+        controller.stop()
+    recipients = [rcpt for rcpt, _ in handler.received]
+    assert sorted(recipients) == sorted(addresses)  # each exactly once

@@ -116,3 +116,25 @@ def test_preview_command_refuses_a_missing_issue_folder(tmp_path):
     result = CliRunner().invoke(cli, ["preview", str(tmp_path / "nope")])
     assert result.exit_code != 0
     assert "does not exist" in result.output
+
+
+def test_serve_command_without_a_secret_key_is_a_clear_error(tmp_path):
+    result = CliRunner().invoke(cli, ["--db", str(tmp_path / "s.db"), "serve", "--port", "1"])
+    assert result.exit_code == 1
+    assert "NEWSLETTER_SECRET_KEY" in result.output
+
+
+def test_wsgi_module_builds_the_app_from_the_environment(monkeypatch, tmp_path):
+    import importlib
+    import sys
+
+    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", "wsgi-secret-0123456789abcdef")
+    monkeypatch.setenv("NEWSLETTER_DB", str(tmp_path / "wsgi.db"))
+    monkeypatch.setenv("NEWSLETTER_BASE_URL", "https://news.example.org")
+    sys.modules.pop("mailer.web.wsgi", None)
+    wsgi = importlib.import_module("mailer.web.wsgi")
+    try:
+        page = wsgi.app.test_client().get("/subscribe").get_data(as_text=True)
+        assert 'href="https://news.example.org/archive/"' in page
+    finally:
+        sys.modules.pop("mailer.web.wsgi", None)

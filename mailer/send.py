@@ -31,6 +31,8 @@ from .pacing import Pacer, describe_rate
 from .send_engine import PAUSE_AFTER_FAILURES, RETRY_DELAYS, SendEngine, SendSummary
 from .smtp import SmtpTransport
 
+SECURITY_LABELS = {"starttls": "STARTTLS", "ssl": "TLS", "none": "no encryption"}
+
 __all__ = ["SendPlan", "SendSummary", "run_send", "send_status", "send_test"]
 
 
@@ -60,9 +62,9 @@ class SendPlan:
             f"List:       {self.list_name}",
             f"Recipients: {self.recipients} to send now"
             + (f" ({self.already_sent} already sent)" if self.already_sent else ""),
-            f"SMTP:       {self.smtp} ({self.connections} connection"
-            f"{'s' if self.connections != 1 else ''}, rate {self.rate}, "
-            f"DKIM {'on' if self.dkim else 'off'})",
+            f"SMTP:       {self.smtp}",
+            f"Pace:       {self.connections} connection{'s' if self.connections != 1 else ''}, "
+            f"rate {self.rate}, DKIM {'on' if self.dkim else 'off'}",
         ]
         if self.interrupted:
             lines.append(
@@ -107,7 +109,8 @@ def _plan(db, settings, built, slug, list_name, limit, connections, rate) -> Sen
         pending=pending,
         interrupted=counts["sending"],
         already_sent=counts["sent"],
-        smtp=f"{settings.smtp_host}:{settings.smtp_port} ({settings.smtp_security})",
+        smtp=f"{settings.smtp_host}:{settings.smtp_port} ({SECURITY_LABELS[settings.smtp_security]}"
+        + (f", login {settings.smtp_username})" if settings.smtp_username else ")"),
         connections=connections,
         rate=describe_rate(rate, settings.send_rate_per_hour),
         dkim=settings.dkim_enabled,

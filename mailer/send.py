@@ -17,7 +17,6 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,52 +26,12 @@ from .db import open_db
 from .dkim import signer_for
 from .errors import SendError
 from .message import MessageFactory, RecipientValues, delivery_message_id, test_message_id
-from .pacing import Pacer, describe_rate
-from .send_engine import PAUSE_AFTER_FAILURES, RETRY_DELAYS, SendEngine, SendSummary
+from .pacing import Pacer
+from .send_engine import PAUSE_AFTER_FAILURES, RETRY_DELAYS, SendEngine
+from .send_report import SendPlan, SendSummary, make_plan
 from .smtp import SmtpTransport
 
-SECURITY_LABELS = {"starttls": "STARTTLS", "ssl": "TLS", "none": "no encryption"}
-
 __all__ = ["SendPlan", "SendSummary", "run_send", "send_status", "send_test"]
-
-
-@dataclass
-class SendPlan:
-    """What a send is about to do, shown before asking for confirmation."""
-
-    issue: str
-    title: str
-    subject: str
-    list_name: str
-    recipients: int  # messages this run will try to send
-    new: int
-    pending: int
-    interrupted: int
-    already_sent: int
-    smtp: str
-    connections: int
-    rate: str
-    dkim: bool
-    warnings: list[str] = field(default_factory=list)
-
-    def describe(self) -> str:
-        lines = [
-            f"Issue:      {self.issue} - {self.title}",
-            f"Subject:    {self.subject}",
-            f"List:       {self.list_name}",
-            f"Recipients: {self.recipients} to send now"
-            + (f" ({self.already_sent} already sent)" if self.already_sent else ""),
-            f"SMTP:       {self.smtp}",
-            f"Pace:       {self.connections} connection{'s' if self.connections != 1 else ''}, "
-            f"rate {self.rate}, DKIM {'on' if self.dkim else 'off'}",
-        ]
-        if self.interrupted:
-            lines.append(
-                f"Resuming:   {self.interrupted} message(s) were in flight when an earlier run "
-                "stopped; they are retried with their original Message-ID (a few may arrive twice)"
-            )
-        lines += [f"Warning:    {w}" for w in self.warnings]
-        return "\n".join(lines)
 
 
 def prepare_issue(issue_dir: Path, settings: Settings):
@@ -82,40 +41,6 @@ def prepare_issue(issue_dir: Path, settings: Settings):
     if build.is_stale(issue_dir, settings):
         build.build_issue(issue_dir, settings)
     return personalize.load_built(issue_dir)
-
-
-def _plan(db, settings, built, slug, list_name, limit, connections, rate) -> SendPlan:
-    counts = ledger.counts(db, slug)
-    known = ledger.subscriber_ids(db, slug)
-    active = subscribers.active_recipients(db, list_name)
-    new = sum(1 for r in active if r.subscriber_id not in known)
-    pending = counts["queued"] + counts["deferred"] + counts["sending"]
-    total = new + pending
-    warnings = []
-    if not settings.base_url.startswith("https://"):
-        warnings.append(
-            f"NEWSLETTER_BASE_URL={settings.base_url} is not HTTPS: mail providers ignore "
-            "one-click unsubscribe links that are not HTTPS"
-        )
-    if settings.smtp_security == "none" and settings.smtp_username:
-        warnings.append("SMTP_SECURITY=none sends the SMTP password unencrypted")
-    return SendPlan(
-        issue=slug,
-        title=str(built.meta.get("title", "")),
-        subject=str(built.meta.get("subject", "")),
-        list_name=list_name,
-        recipients=min(total, limit) if limit is not None else total,
-        new=new,
-        pending=pending,
-        interrupted=counts["sending"],
-        already_sent=counts["sent"],
-        smtp=f"{settings.smtp_host}:{settings.smtp_port} ({SECURITY_LABELS[settings.smtp_security]}"
-        + (f", login {settings.smtp_username})" if settings.smtp_username else ")"),
-        connections=connections,
-        rate=describe_rate(rate, settings.send_rate_per_hour),
-        dkim=settings.dkim_enabled,
-        warnings=warnings,
-    )
 
 
 def _no_progress(total: int):
@@ -199,7 +124,7 @@ def run_send(
 
             return write_dry_run(db, settings, factory, slug, list_name, Path(dry_run_dir), limit)
         signer = signer_for(settings)
-        plan = _plan(db, settings, built, slug, list_name, limit, connections, rate)
+        plan = make_plan(db, settings, built.meta, slug, list_name, limit, connections, rate)
         summary = SendSummary(
             issue=slug,
             list_name=list_name,
@@ -211,65 +136,54 @@ def run_send(
             return summary
         if confirm is not None and not confirm(plan):
             raise SendError("cancelled; nothing was sent")
-        transports = [SmtpTransport(settings, ssl_context=ssl_context) for _ in range(connections)]
-        try:
-            for transport in transports:
-                transport.connect()  # refused or failed login: error before any write
-        except BaseException:
-            for transport in transports:
-                transport.close()
-            raise
-        return _send(
+        transports = _connect(settings, connections, ssl_context)
+        next_slot, minutes = ledger.load_pacing(db, time.time())
+        pacer = Pacer(rate, settings.send_rate_per_hour, next_slot=next_slot, minute_counts=minutes)
+        engine = SendEngine(
             db,
-            settings,
-            built,
-            slug,
-            list_name,
-            list_pk,
-            factory,
-            signer,
-            transports,
-            plan,
-            summary,
-            secret_key,
-            limit,
-            rate,
-            retry_delays,
-            pause_after,
-            progress,
-            notify,
-            stop,
+            issue=slug,
+            list_name=list_name,
+            secret_key=secret_key,
+            base_url=settings.base_url,
+            factory=factory,
+            signer=signer,
+            transports=transports,
+            sender=factory.sender,
+            pacer=pacer,
+            summary=summary,
+            limit=limit,
+            retry_delays=retry_delays,
+            pause_after=pause_after,
+            stop=stop or threading.Event(),
         )
+        return _run_locked(db, engine, plan, progress or _no_progress, notify)
     finally:
         db.close()
 
 
-def _send(
-    db,
-    settings,
-    built,
-    slug,
-    list_name,
-    list_pk,
-    factory,
-    signer,
-    transports,
-    plan,
-    summary,
-    secret_key,
-    limit,
-    rate,
-    retry_delays,
-    pause_after,
-    progress,
-    notify,
-    stop,
-) -> SendSummary:
-    pid, host = os.getpid(), socket.gethostname()
+def _connect(settings: Settings, connections: int, ssl_context) -> list[SmtpTransport]:
+    """Open every connection (and log in) before anything is written: a refused connection or
+    a failed login ends the run here, with the ledger untouched."""
+    transports = [SmtpTransport(settings, ssl_context=ssl_context) for _ in range(connections)]
     try:
-        ledger.acquire_lock(db, slug, pid=pid, host=host, now=time.time(), alive=_alive)
+        for transport in transports:
+            transport.connect()
     except BaseException:
         for transport in transports:
+            transport.close()
+        raise
+    return transports
+
+
+def _run_locked(db, engine: SendEngine, plan: SendPlan, progress, notify) -> SendSummary:
+    """Take the issue's lock, queue everyone new, run the engine, release the lock."""
+    slug, summary, pid = engine.issue, engine.summary, os.getpid()
+    try:
+        ledger.acquire_lock(
+            db, slug, pid=pid, host=socket.gethostname(), now=time.time(), alive=_alive
+        )
+    except BaseException:
+        for transport in engine.transports:
             transport.close()
         raise
     try:
@@ -278,7 +192,7 @@ def _send(
             slug,
             (
                 (r.subscriber_id, r.list_id, r.consent_event_id)
-                for r in subscribers.active_recipients(db, list_name)
+                for r in subscribers.active_recipients(db, engine.list_name)
             ),
         )
         if plan.interrupted:
@@ -286,28 +200,8 @@ def _send(
                 f"{plan.interrupted} message(s) of {slug} were in flight when an earlier run "
                 "stopped; retrying them with their original Message-ID."
             )
-        next_slot, minutes = ledger.load_pacing(db, time.time())
-        pacer = Pacer(rate, settings.send_rate_per_hour, next_slot=next_slot, minute_counts=minutes)
-        stop = stop or threading.Event()
-        with (progress or _no_progress)(plan.recipients) as bar, _graceful_interrupt(stop):
-            engine = SendEngine(
-                db,
-                issue=slug,
-                list_name=list_name,
-                secret_key=secret_key,
-                base_url=settings.base_url,
-                factory=factory,
-                signer=signer,
-                transports=transports,
-                sender=factory.sender,
-                pacer=pacer,
-                summary=summary,
-                limit=limit,
-                retry_delays=retry_delays,
-                pause_after=pause_after,
-                on_progress=lambda steps: bar.update(steps, summary.rate_text()),
-                stop=stop,
-            )
+        with progress(plan.recipients) as bar, _graceful_interrupt(engine.stop):
+            engine.on_progress = lambda steps: bar.update(steps, summary.rate_text())
             engine.run()
         counts = ledger.counts(db, slug)
         summary.remaining = counts["queued"] + counts["deferred"] + counts["sending"]

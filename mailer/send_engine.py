@@ -19,7 +19,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlite_utils import Database
 
@@ -28,6 +28,7 @@ from .db import transaction, utc_now
 from .dkim import DkimSigner
 from .message import HeaderError, MessageFactory, RecipientValues, delivery_message_id
 from .pacing import Pacer
+from .send_report import SendSummary
 from .smtp import ConnectionLost, PermanentFailure, SmtpTransport, TemporaryFailure
 
 RETRY_DELAYS = (5.0, 30.0, 120.0)  # seconds before the 2nd, 3rd, 4th attempt in one run
@@ -55,49 +56,6 @@ class Outcome:
     reply: str
     hard_bounce: bool = False
     smtp: bool = True  # False: refused before any SMTP (header problem, not active)
-
-
-@dataclass
-class SendSummary:
-    """What a run did; `line()` is the one-line summary the CLI prints."""
-
-    issue: str
-    list_name: str
-    sent: int = 0
-    failed: int = 0
-    bounced: int = 0
-    deferred: int = 0
-    skipped: int = 0
-    recovered: int = 0
-    already_sent: int = 0
-    remaining: int = 0
-    dry_run: int = 0
-    seconds: float = 0.0
-    stopped: str | None = None  # "interrupted" | "paused" | "limit" | None
-    reason: str = ""
-    started: float = 0.0
-    failures: list[str] = field(default_factory=list)
-
-    def rate_text(self) -> str:
-        """Messages per second so far, for the progress bar."""
-        elapsed = time.monotonic() - self.started if self.started else 0.0
-        return f"{self.sent / elapsed:.0f} msg/s" if elapsed > 0.5 else ""
-
-    def line(self) -> str:
-        if self.dry_run:
-            return f"Wrote {self.dry_run} messages of {self.issue} (dry run, nothing sent)."
-        if not (self.sent or self.failed or self.deferred or self.skipped or self.remaining):
-            return (
-                f"Nothing to send: {self.issue} was sent to {self.already_sent} recipients "
-                f"on {self.list_name} already, and nobody new is waiting."
-            )
-        rate = self.sent / self.seconds if self.seconds > 0 else 0.0
-        text = (
-            f"{self.issue} to {self.list_name}: {self.sent} sent, {self.failed} failed "
-            f"({self.bounced} bounced), {self.deferred} deferred, {self.skipped} skipped; "
-            f"{self.remaining} still to send; {self.seconds:.1f} s ({rate:.0f} msg/s)"
-        )
-        return text
 
 
 def smtp_worker(transport: SmtpTransport, sender: str, jobs: queue.Queue, out: queue.Queue):

@@ -33,6 +33,7 @@ from .smtp import ConnectionLost, PermanentFailure, SmtpTransport, TemporaryFail
 
 RETRY_DELAYS = (5.0, 30.0, 120.0)  # seconds before the 2nd, 3rd, 4th attempt in one run
 PAUSE_AFTER_FAILURES = 10
+MAX_ATTEMPTS = 12  # over all runs (crashes included): then `failed`, like a bounce after days
 FETCH_BATCH = 200
 HEARTBEAT_SECONDS = 10.0
 QUEUE_DEPTH = 8  # messages claimed ahead per connection, so workers never wait for a commit
@@ -45,6 +46,7 @@ class Job:
     subscriber_id: int
     address: str
     message_id: str
+    attempts: int = 1  # attempts so far, all runs, this one included
     values: RecipientValues | None = None
     data: bytes = b""
 
@@ -283,13 +285,13 @@ class SendEngine:
 
     def _claim(self, row_id: int, now_text: str) -> Job | None:
         row = self.db.execute(
-            "SELECT d.subscriber_id, d.list_id, d.state, d.message_id, s.email, s.name "
+            "SELECT d.subscriber_id, d.list_id, d.state, d.message_id, d.attempts, s.email, s.name "
             "FROM deliveries d LEFT JOIN subscribers s ON s.id = d.subscriber_id WHERE d.id = ?",
             [row_id],
         ).fetchone()
         if row is None or row[2] not in ledger.PENDING_STATES:
             return None
-        subscriber_id, list_id, _, message_id, address, name = row
+        subscriber_id, list_id, _, message_id, attempts, address, name = row
         self.run_attempts[row_id] = self.run_attempts.get(row_id, 0) + 1
         event = None
         if subscriber_id is not None and address is not None:
@@ -314,7 +316,7 @@ class SendEngine:
             unsubscribe_url=f"{self.base_url}/unsubscribe/{unsubscribe}",
             preferences_url=f"{self.base_url}/preferences/{preferences}",
         )
-        return Job(row_id, subscriber_id, address, message_id, values)
+        return Job(row_id, subscriber_id, address, message_id, attempts + 1, values)
 
     def _dispatch(self, claims: list[Job]) -> None:
         """Build and sign each claimed message outside the transaction, then queue it."""
@@ -347,6 +349,11 @@ class SendEngine:
                     self.db, outcome.job.subscriber_id, self.list_name, reply=outcome.reply
                 )
                 summary.bounced += 1
+            self.on_progress(1)
+        elif outcome.job.attempts >= MAX_ATTEMPTS:
+            reply = f"gave up after {outcome.job.attempts} attempts; the last: {outcome.reply}"
+            ledger.mark(self.db, row_id, "failed", reply=reply, now=now_text)
+            summary.failed += 1
             self.on_progress(1)
         else:
             ledger.mark(self.db, row_id, "deferred", reply=outcome.reply, now=now_text)

@@ -9,11 +9,14 @@ the next one (a completed DATA resets it on the server already, RFC 5321 4.1.1.4
 from __future__ import annotations
 
 import contextlib
+import re
 import smtplib
 import ssl
 
 from .config import Settings
 from .errors import SendError
+
+_ENHANCED = re.compile(r"([245]\.\d{1,3}\.\d{1,3})\b")
 
 
 class SmtpReplyError(SendError):
@@ -33,7 +36,16 @@ class PermanentFailure(SmtpReplyError):
 
     @property
     def hard_bounce(self) -> bool:
-        return self.stage == "rcpt"
+        """The address itself is bad: a 5xx to RCPT with an enhanced status of 5.1.x (no such
+        mailbox or domain) or 5.2.1 (disabled), or a bare 550/551/553. Policy refusals (5.7.x:
+        spam, blocklists) are not the reader's fault and do not end the subscription."""
+        if self.stage != "rcpt":
+            return False
+        enhanced = _ENHANCED.match(self.reply[4:])
+        if enhanced:
+            status = enhanced.group(1)
+            return status.startswith("5.1.") or status == "5.2.1"
+        return self.code in (550, 551, 553)
 
 
 class ConnectionLost(SendError):

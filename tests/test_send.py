@@ -311,3 +311,30 @@ def test_a_second_concurrent_send_of_the_same_issue_is_refused(db):
         ledger.acquire_lock(db, "2018-2", pid=222, host="here", now=1001.0, alive=lambda p: True)
     # a lock whose process is gone is taken over
     ledger.acquire_lock(db, "2018-2", pid=222, host="here", now=1002.0, alive=lambda p: False)
+
+
+def test_policy_refusal_fails_the_row_but_keeps_the_subscription(
+    db, send_settings, mail_sink, built_example
+):
+    addresses = add_subscribers(db, send_settings, 2, LIST)
+    mail_sink.handler.refuse[addresses[0]] = "550 5.7.1 Message rejected as spam"
+    summary = run_send(send_settings, built_example)
+    assert (summary.failed, summary.bounced) == (1, 0)
+    assert subscribers.active_consent_event(db, subscriber_id(db, addresses[0]), LIST)
+
+
+def test_a_row_is_given_up_after_the_maximum_attempts_over_all_runs(
+    db, send_settings, mail_sink, built_example
+):
+    from mailer.send_engine import MAX_ATTEMPTS
+
+    addresses = add_subscribers(db, send_settings, 1, LIST)
+    mail_sink.handler.temporary[addresses[0]] = ["451 4.4.1 Try later"] * (MAX_ATTEMPTS + 5)
+    for _ in range(MAX_ATTEMPTS):  # each run makes several attempts
+        run_send(send_settings, built_example, **FAST)
+        if rows(db)[subscriber_id(db, addresses[0])]["state"] == "failed":
+            break
+    row = rows(db)[subscriber_id(db, addresses[0])]
+    assert row["state"] == "failed" and row["attempts"] == MAX_ATTEMPTS
+    assert row["last_reply"].startswith(f"gave up after {MAX_ATTEMPTS} attempts")
+    assert mail_sink.handler.count() == 0

@@ -204,3 +204,22 @@ def test_untrusted_certificate_is_refused(settings, tls_sink):
 def test_faulty_handler_counts_copies_per_recipient():
     handler = FaultyHandler()
     assert handler.copies() == {} and handler.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("reply", "hard"),
+    [
+        ("550 5.1.1 No such user", True),
+        ("550 5.2.1 Mailbox disabled", True),
+        ("553 Invalid address", True),
+        ("550 5.7.1 Rejected by policy", False),
+        ("554 Transaction failed", False),
+    ],
+)
+def test_only_address_problems_count_as_hard_bounces(send_settings, mail_sink, reply, hard):
+    mail_sink.handler.refuse["x@example.org"] = reply
+    transport = SmtpTransport(send_settings)
+    with pytest.raises(PermanentFailure) as caught:
+        transport.send("a@example.se", "x@example.org", MESSAGE)
+    transport.close()
+    assert caught.value.hard_bounce is hard

@@ -123,8 +123,11 @@ def new(slug: str, newsletters_dir: Path, language: str, title: str) -> None:
               help="Port to listen on.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
               help="Worker threads.")
+@click.option("--trusted-proxy", metavar="IP",
+              help="Take the client address from X-Forwarded-For sent by this proxy (nginx).")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
+def serve(ctx: click.Context, host: str, port: int, threads: int,
+          trusted_proxy: str | None) -> None:
     """Serve the subscriber pages and the archive (waitress).
 
     Unsubscribe (also RFC 8058 one-click), confirm, subscribe, preferences and
@@ -134,7 +137,8 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     """
     from mailer.web.server import serve as serve_app
 
-    serve_app(get_settings(ctx), host=host, port=port, threads=threads, announce=click.echo)
+    serve_app(get_settings(ctx), host=host, port=port, threads=threads,
+              trusted_proxy=trusted_proxy, announce=click.echo)
 
 
 @cli.command()

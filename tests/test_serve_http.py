@@ -15,7 +15,14 @@ import pytest
 
 from mailer.config import ENV_NAMES, load_settings
 from mailer.db import open_db
-from tests.fixtures_web import PROJECT_ROOT, free_port, make_person, mark_sent, statuses
+from tests.fixtures_web import (
+    PROJECT_ROOT,
+    consent_events,
+    free_port,
+    make_person,
+    mark_sent,
+    statuses,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -76,7 +83,15 @@ def server(tmp_path_factory, built_examples):
     slug = sorted(p.parent.name for p in (folder / "newsletters").glob("*/issue.md"))[0]
     mark_sent(db, slug)
     process = subprocess.Popen(
-        [sys.executable, str(PROJECT_ROOT / "cli.py"), "serve", "--port", str(port)],
+        [
+            sys.executable,
+            str(PROJECT_ROOT / "cli.py"),
+            "serve",
+            "--port",
+            str(port),
+            "--trusted-proxy",
+            "127.0.0.1",
+        ],
         cwd=folder,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -170,3 +185,14 @@ def test_subscribe_post_without_csrf_is_refused_over_http(server):
 def test_bad_token_over_http_is_the_generic_404(server):
     status, _, body = fetch(server["url"] + "/preferences/" + "q" * 43)
     assert status == 404 and "Traceback" not in body
+
+
+def test_client_address_comes_from_the_trusted_proxy_header(server, someone):
+    status, _, _ = fetch(
+        f"{server['url']}/unsubscribe/{someone.unsubscribe}",
+        data=b"action=unsubscribe",
+        headers={"X-Forwarded-For": "203.0.113.9"},
+    )
+    assert status == 200
+    (event,) = [e for e in consent_events(server["db"], someone.id) if e["action"] == "unsubscribe"]
+    assert event["ip"] == "203.0.113.9"

@@ -18,16 +18,22 @@ def serve(
     port: int = 8000,
     threads: int = 8,
     newsletters_dir: Path | None = None,
+    trusted_proxy: str | None = None,
     announce=print,
 ) -> None:
-    """Serve the public pages until interrupted (put a TLS proxy such as nginx in front)."""
+    """Serve the public pages until interrupted (put a TLS proxy such as nginx in front).
+
+    Behind a proxy every request comes from the proxy's address, which would put everyone
+    under one rate limit; `trusted_proxy` makes waitress take the client address from the
+    X-Forwarded-For header that proxy (and only that one) sends.
+    """
     import waitress
 
     from . import create_app
 
     app = create_app(settings, newsletters_dir=newsletters_dir)
     announce(f"Serving {settings.base_url} on http://{host}:{port} (Ctrl+C to stop)")
-    _run(waitress, app, host, port, threads)
+    _run(waitress, app, host, port, threads, trusted_proxy)
 
 
 def serve_preview(settings: Settings, issue_dir: Path, *, port: int = 8001, announce=print) -> None:
@@ -46,7 +52,10 @@ def serve_preview(settings: Settings, issue_dir: Path, *, port: int = 8001, anno
     _run(waitress, app, PREVIEW_HOST, port, 4)
 
 
-def _run(waitress, app, host: str, port: int, threads: int) -> None:
+def _run(waitress, app, host: str, port: int, threads: int, trusted_proxy=None) -> None:
+    proxy = {}
+    if trusted_proxy:
+        proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-for"}}
     try:
         waitress.serve(
             app,
@@ -55,6 +64,7 @@ def _run(waitress, app, host: str, port: int, threads: int) -> None:
             threads=threads,
             ident="newsletter",
             clear_untrusted_proxy_headers=True,
+            **proxy,
         )
     except OSError as exc:
         raise ConfigError(f"{host}:{port}: cannot listen ({exc.strerror or exc})") from None

@@ -338,3 +338,40 @@ def test_a_row_is_given_up_after_the_maximum_attempts_over_all_runs(
     assert row["state"] == "failed" and row["attempts"] == MAX_ATTEMPTS
     assert row["last_reply"].startswith(f"gave up after {MAX_ATTEMPTS} attempts")
     assert mail_sink.handler.count() == 0
+
+
+def test_erasure_leaves_an_anonymous_ledger_row_and_nobody_is_mailed_again(
+    db, send_settings, mail_sink, built_example
+):
+    from mailer.consent import erase_subscriber
+
+    addresses = add_subscribers(db, send_settings, 3, LIST)
+    erased = subscriber_id(db, addresses[0])
+    run_send(send_settings, built_example)
+    erase_subscriber(db, send_settings, addresses[0])
+    anonymous = db.execute(
+        "SELECT state, subscriber_id FROM deliveries WHERE message_id = ?",
+        [delivery_message_id(send_settings.secret_key, "2018-2", erased, "example.se")],
+    ).fetchall()
+    assert anonymous == [("sent", None)]
+    again = run_send(send_settings, built_example)
+    assert again.sent == 0
+    assert mail_sink.handler.count() == 3
+
+
+def test_several_connections_share_the_list_and_mail_everyone_once(
+    db, send_settings, mail_sink, built_example
+):
+    sessions = []
+
+    async def handle_EHLO(server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        sessions.append(hostname)
+        return responses
+
+    mail_sink.handler.handle_EHLO = handle_EHLO
+    addresses = add_subscribers(db, send_settings, 90, LIST)
+    summary = run_send(send_settings, built_example, connections=3)
+    assert summary.sent == 90
+    assert mail_sink.handler.copies() == dict.fromkeys(addresses, 1)
+    assert len(sessions) == 3

@@ -223,3 +223,18 @@ def test_only_address_problems_count_as_hard_bounces(send_settings, mail_sink, r
         transport.send("a@example.se", "x@example.org", MESSAGE)
     transport.close()
     assert caught.value.hard_bounce is hard
+
+
+def test_implicit_tls_delivers(settings, certificate):
+    cert_path, key_path = certificate
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert_path, key_path)
+    controller, sink = start_sink(ssl_context=server_context)
+    try:
+        secured = sink.settings(settings, smtp_security="ssl")
+        transport = SmtpTransport(secured, ssl_context=client_context(certificate))
+        assert transport.send("a@example.se", "b@example.org", MESSAGE).startswith("250")
+        transport.close()
+    finally:
+        controller.stop()
+    assert sink.handler.count() == 1

@@ -46,8 +46,8 @@ class Pacer:
         if self.wait_time(now) > 0:
             return False
         if self.interval:
-            # no credit for idle time beyond one interval: no bursts after a pause
-            self.next_slot = max(self.next_slot, now - self.interval) + self.interval
+            # idle time earns no credit: no burst after a pause
+            self.next_slot = max(self.next_slot, now) + self.interval
         minute = int(now // 60)
         self.minutes[minute] = self.minutes.get(minute, 0) + 1
         self.taken_this_minute[minute] = self.taken_this_minute.get(minute, 0) + 1

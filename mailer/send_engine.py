@@ -145,6 +145,11 @@ class SendEngine:
             self._loop()
             self.summary.deferred += len(self.retries)  # stopped before their retry was due
         finally:
+            # on an error or a second Ctrl-C, messages not yet handed to SMTP stay `sending`
+            # and go out on the next run; only the ones being sent right now finish
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    self.jobs.get_nowait()
             for _ in workers:
                 self.jobs.put(None)
             for worker in workers:

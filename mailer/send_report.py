@@ -123,6 +123,11 @@ def make_plan(
         )
     if settings.smtp_security == "none" and settings.smtp_username:
         warnings.append("SMTP_SECURITY=none sends the SMTP password unencrypted")
+    domain, signing = settings.sender_domain, settings.dkim_domain.lower()
+    if settings.dkim_enabled and not (domain == signing or domain.endswith("." + signing)):
+        warnings.append(
+            f"DKIM_DOMAIN={signing} does not match the From domain {domain}: DMARC will fail"
+        )
     return SendPlan(
         issue=slug,
         title=str(meta.get("title", "")),

@@ -162,3 +162,24 @@ def test_commands_have_help(command):
     result = CliRunner().invoke(cli, [command, "--help"])
     assert result.exit_code == 0
     assert "ISSUE_DIR" in result.output
+
+
+def test_plan_warns_about_plain_http_links_and_unaligned_dkim(
+    db, settings, mail_sink, example_issue, invoke, dkim_keys, tmp_path
+):
+    key_file = tmp_path / "dkim.pem"
+    key_file.write_bytes(dkim_keys[0])
+    add_subscribers(db, settings, 1, LIST)
+    result = invoke(
+        mail_sink.port,
+        "send",
+        str(example_issue),  # its own copy: an http base URL rebuilds it
+        input="n\n",
+        NEWSLETTER_BASE_URL="http://news.example.se",
+        DKIM_DOMAIN="other.example",
+        DKIM_SELECTOR="s1",
+        DKIM_PRIVATE_KEY=str(key_file),
+    )
+    assert "is not HTTPS" in result.output
+    assert "DKIM_DOMAIN=other.example does not match the From domain example.se" in result.output
+    assert mail_sink.handler.count() == 0

@@ -407,10 +407,10 @@ def send_command(
     """Mail ISSUE_DIR to its list, or resume a send that stopped.
 
     Builds the issue first when the build is missing or stale, shows what it is about to
-    do and asks before sending. Every message is recorded in the ledger: running the same
-    command again never mails anyone twice and picks up whoever is left (after Ctrl-C, a
-    crash, --limit or a pause after repeated SMTP failures). Only active subscriptions
-    are mailed, re-checked just before each message.
+    do and asks before sending. Every message is recorded in the ledger, so running the
+    same command again resumes: nobody recorded as sent is mailed again, and whoever is
+    left gets the issue (after Ctrl-C, a crash, --limit or a pause after repeated SMTP
+    failures). Only active subscriptions are mailed, re-checked just before each message.
 
     \b
     Examples:

@@ -155,6 +155,7 @@ def run_send(
             retry_delays=retry_delays,
             pause_after=pause_after,
             stop=stop or threading.Event(),
+            notify=notify,
         )
         return _run_locked(db, engine, plan, progress or _no_progress, notify)
     finally:

@@ -37,6 +37,7 @@ MAX_ATTEMPTS = 12  # over all runs (crashes included): then `failed`, like a bou
 FETCH_BATCH = 200
 HEARTBEAT_SECONDS = 10.0
 QUEUE_DEPTH = 8  # messages claimed ahead per connection, so workers never wait for a commit
+LONG_WAIT = 5.0  # seconds of enforced pause worth telling the user about
 MAX_RECORD_DELAY = 0.05  # seconds a 250 may wait to be committed together with others
 
 
@@ -100,6 +101,7 @@ class SendEngine:
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
         pause_after: int = PAUSE_AFTER_FAILURES,
         on_progress: Callable[[int], None] = lambda steps: None,
+        notify: Callable[[str], None] = lambda text: None,
         stop: threading.Event | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -110,6 +112,8 @@ class SendEngine:
         self.pacer, self.summary, self.limit = pacer, summary, limit
         self.retry_delays, self.pause_after = retry_delays, pause_after
         self.on_progress, self.stop = on_progress, stop or threading.Event()
+        self.notify = notify
+        self.told_wait = 0.0
         self.clock = clock
         self.jobs: queue.Queue = queue.Queue()
         self.outcomes: queue.Queue = queue.Queue()
@@ -190,7 +194,9 @@ class SendEngine:
             if finished:
                 timeout = min(timeout, oldest + MAX_RECORD_DELAY - time.monotonic())
             if may_claim:
-                timeout = min(timeout, self._wait_time())
+                pause = self._wait_time()
+                timeout = min(timeout, pause)
+                self._tell_long_wait(pause)
             timeout = max(timeout, 0.001)
             if busy > 0:
                 with contextlib.suppress(queue.Empty):
@@ -200,6 +206,18 @@ class SendEngine:
                     finished.append(outcome)
             else:
                 self.stop.wait(timeout)
+
+    def _tell_long_wait(self, pause: float) -> None:
+        """Say once when the hourly cap makes the run wait (the progress bar just stalls)."""
+        if pause < LONG_WAIT or not self.pacer.per_hour or self.told_wait > self.clock():
+            return
+        until = self.clock() + pause
+        self.told_wait = until
+        self.notify(
+            f"SEND_RATE_PER_HOUR={self.pacer.per_hour} reached; waiting until "
+            f"{time.strftime('%H:%M', time.localtime(until))} to go on (Ctrl-C stops; running "
+            "the same command later resumes)."
+        )
 
     def _stopping(self) -> bool:
         if self.stop.is_set() and self.summary.stopped is None:

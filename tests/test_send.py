@@ -291,9 +291,11 @@ def test_rate_limit_state_is_saved_and_restored_across_runs(
     stop = threading.Event()
     timer = threading.Timer(1.0, stop.set)
     timer.start()
-    first = run_send(limited, built_example, rate=100, stop=stop)
+    notices: list[str] = []
+    first = run_send(limited, built_example, rate=100, stop=stop, notify=notices.append)
     timer.join()
     assert (first.sent, first.remaining) == (4, 2)  # the hourly cap, then waiting
+    assert [n for n in notices if n.startswith("SEND_RATE_PER_HOUR=4 reached; waiting until")]
     stop = threading.Event()
     timer = threading.Timer(0.5, stop.set)
     timer.start()

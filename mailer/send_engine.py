@@ -19,7 +19,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from sqlite_utils import Database
 
@@ -29,7 +28,8 @@ from .dkim import DkimSigner
 from .message import HeaderError, MessageFactory, RecipientValues, delivery_message_id
 from .pacing import Pacer
 from .send_report import SendSummary
-from .smtp import ConnectionLost, PermanentFailure, SmtpTransport, TemporaryFailure
+from .send_worker import Job, Outcome, smtp_worker
+from .smtp import SmtpTransport
 
 RETRY_DELAYS = (5.0, 30.0, 120.0)  # seconds before the 2nd, 3rd, 4th attempt in one run
 PAUSE_AFTER_FAILURES = 10
@@ -39,45 +39,6 @@ HEARTBEAT_SECONDS = 10.0
 QUEUE_DEPTH = 8  # messages claimed ahead per connection, so workers never wait for a commit
 LONG_WAIT = 5.0  # seconds of enforced pause worth telling the user about
 MAX_RECORD_DELAY = 0.05  # seconds a 250 may wait to be committed together with others
-
-
-@dataclass
-class Job:
-    row_id: int
-    subscriber_id: int
-    address: str
-    message_id: str
-    attempts: int = 1  # attempts so far, all runs, this one included
-    values: RecipientValues | None = None
-    data: bytes = b""
-
-
-@dataclass
-class Outcome:
-    job: Job
-    kind: str  # "sent" | "retry" | "failed" | "skipped"
-    reply: str
-    hard_bounce: bool = False
-    smtp: bool = True  # False: refused before any SMTP (header problem, not active)
-
-
-def smtp_worker(transport: SmtpTransport, sender: str, jobs: queue.Queue, out: queue.Queue):
-    """Send each job on this worker's connection and report every reply, whatever happens."""
-    try:
-        while (job := jobs.get()) is not None:
-            try:
-                reply = transport.send(sender, job.address, job.data)
-                out.put(Outcome(job, "sent", reply))
-            except PermanentFailure as exc:
-                out.put(Outcome(job, "failed", exc.reply, hard_bounce=exc.hard_bounce))
-            except TemporaryFailure as exc:
-                out.put(Outcome(job, "retry", exc.reply))
-            except ConnectionLost as exc:
-                out.put(Outcome(job, "retry", str(exc)))
-            except Exception as exc:  # the row must be accounted for
-                out.put(Outcome(job, "retry", f"unexpected error: {exc!r}"))
-    finally:
-        transport.close()
 
 
 class SendEngine:

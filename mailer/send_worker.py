@@ -1,0 +1,49 @@
+"""SMTP worker threads of a send: each owns one connection, sends the jobs it is given and
+reports every reply. Workers never touch the database."""
+
+from __future__ import annotations
+
+import queue
+from dataclasses import dataclass
+
+from .message import RecipientValues
+from .smtp import ConnectionLost, PermanentFailure, SmtpTransport, TemporaryFailure
+
+
+@dataclass
+class Job:
+    row_id: int
+    subscriber_id: int
+    address: str
+    message_id: str
+    attempts: int = 1  # attempts so far, all runs, this one included
+    values: RecipientValues | None = None
+    data: bytes = b""
+
+
+@dataclass
+class Outcome:
+    job: Job
+    kind: str  # "sent" | "retry" | "failed" | "skipped"
+    reply: str
+    hard_bounce: bool = False
+    smtp: bool = True  # False: refused before any SMTP (header problem, not active)
+
+
+def smtp_worker(transport: SmtpTransport, sender: str, jobs: queue.Queue, out: queue.Queue):
+    """Send each job on this worker's connection and report every reply, whatever happens."""
+    try:
+        while (job := jobs.get()) is not None:
+            try:
+                reply = transport.send(sender, job.address, job.data)
+                out.put(Outcome(job, "sent", reply))
+            except PermanentFailure as exc:
+                out.put(Outcome(job, "failed", exc.reply, hard_bounce=exc.hard_bounce))
+            except TemporaryFailure as exc:
+                out.put(Outcome(job, "retry", exc.reply))
+            except ConnectionLost as exc:
+                out.put(Outcome(job, "retry", str(exc)))
+            except Exception as exc:  # the row must be accounted for
+                out.put(Outcome(job, "retry", f"unexpected error: {exc!r}"))
+    finally:
+        transport.close()

@@ -217,19 +217,9 @@ class SmtpTransport:
                 conn.close()
 
 
-def check_reachable(settings: Settings, ssl_context: ssl.SSLContext | None = None) -> None:
-    """Connect and log in once, to fail before anything is written (refused, bad login)."""
-    transport = SmtpTransport(settings, ssl_context=ssl_context)
-    try:
-        transport.connect()
-    finally:
-        transport.close()
-
-
 __all__ = [
     "ConnectionLost",
     "PermanentFailure",
     "SmtpTransport",
     "TemporaryFailure",
-    "check_reachable",
 ]

@@ -204,7 +204,9 @@ def save(img: Image.Image, path: Path) -> None:
 HERO, SIDE = (1200, 580), (540, 320)
 IMAGES = {
     "assets/logo.png": lambda: logo(560, 112, "Social innovation"),
-    "2026-10-partnerskapsmote/images/eu-fonden.png": lambda: eu_flag_logo(400, 96, ("Europeiska unionen", "Regionalfonden")),
+    "2026-10-partnerskapsmote/images/eu-fonden.png": lambda: eu_flag_logo(
+        400, 96, ("Europeiska unionen", "Regionalfonden")
+    ),
     "2018-2/images/hero-sommar.jpg": lambda: landscape(*HERO, seed=3)[0],
     "2018-2/images/hero-idevagnen.jpg": lambda: wagon_scene(*HERO, seed=5),
     "2018-2/images/hero-seminarium.jpg": lambda: people_scene(*HERO, seed=1),

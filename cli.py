@@ -400,13 +400,19 @@ def subscribers_stats(ctx) -> None:
     "SEND_RATE_PER_HOUR caps each hour too.",
 )
 @click.option("--yes", "-y", is_flag=True, help="Send without asking for confirmation.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Send even when 'newsletter check' finds errors in the issue.",
+)
 @click.pass_context
 def send_command(
-    ctx, issue_dir, list_name, to_address, dry_run_dir, limit, connections, rate, yes
+    ctx, issue_dir, list_name, to_address, dry_run_dir, limit, connections, rate, yes, force
 ):
     """Mail ISSUE_DIR to its list, or resume a send that stopped.
 
-    Builds the issue first when the build is missing or stale, shows what it is about to
+    Builds the issue first when the build is missing or stale, runs the checks of
+    'newsletter check' (and stops on errors unless --force), shows what it is about to
     do and asks before sending. Every message is recorded in the ledger, so running the
     same command again resumes: nobody recorded as sent is mailed again, and whoever is
     left gets the issue (after Ctrl-C, a crash, --limit or a pause after repeated SMTP
@@ -427,6 +433,22 @@ def send_command(
         reply = sending.send_test(settings, issue_dir, to_address)
         click.echo(f"Test copy of {issue_dir.name} sent to {to_address} ({reply}).")
         return
+
+    def preflight(issue_dir):
+        from mailer.check import check_issue
+        from mailer.errors import SendError
+
+        report = check_issue(issue_dir, settings)
+        if report.errors and not force:
+            raise SendError(
+                f"{report.format_text()}\nNothing was sent. Fix the errors and rebuild, "
+                "or send anyway with --force."
+            )
+        click.echo(report.summary())
+        if report.errors:
+            click.echo("--force: sending in spite of the errors.", err=True)
+        if report.warnings:
+            click.echo(f"Details: newsletter check {issue_dir}")
 
     def confirm(plan):
         click.echo(plan.describe())
@@ -451,6 +473,7 @@ def send_command(
         rate=rate,
         dry_run_dir=dry_run_dir,
         progress=progress,
+        preflight=preflight,
         confirm=confirm,
         notify=lambda text: click.echo(text, err=True),
     )

@@ -91,6 +91,7 @@ def run_send(
     dry_run_dir: Path | None = None,
     progress: Callable[[int], Any] | None = None,
     confirm: Callable[[SendPlan], bool] | None = None,
+    preflight: Callable[[Path], None] | None = None,
     notify: Callable[[str], None] = lambda text: None,
     ssl_context: ssl.SSLContext | None = None,
     retry_delays: tuple[float, ...] = RETRY_DELAYS,
@@ -100,8 +101,10 @@ def run_send(
     """Send (or resume sending) an issue to a list. See the module docstring for guarantees.
 
     `progress(total)` returns a context manager whose object has `update(steps, item)` (as
-    `click.progressbar(length=total)` does). `confirm(plan)` returning False cancels before
-    anything is written. `dry_run_dir` writes .eml files instead of connecting.
+    `click.progressbar(length=total)` does). `preflight(issue_dir)` runs on the built issue
+    just before `confirm` when there is someone to mail (the CLI runs `newsletter check`
+    there); raising stops the send with nothing written. `confirm(plan)` returning False
+    cancels before anything is written. `dry_run_dir` writes .eml files instead of connecting.
     """
     secret_key = settings.require_secret_key()
     if limit is not None and limit < 1:
@@ -134,6 +137,8 @@ def run_send(
         if plan.recipients == 0:
             summary.remaining = plan.pending
             return summary
+        if preflight is not None:
+            preflight(issue_dir)
         if confirm is not None and not confirm(plan):
             raise SendError("cancelled; nothing was sent")
         transports = _connect(settings, connections, ssl_context)

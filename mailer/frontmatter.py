@@ -66,7 +66,9 @@ class FrontMatter:
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else {}
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            # the context mark is where the broken construct starts ("[" or a quote), the
+            # problem mark where the parser gave up (often the next line); show the start
+            mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
             line = first_line + (mark.line if mark else 0)
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             raise IssueError(

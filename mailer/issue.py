@@ -113,6 +113,14 @@ def where(path: Path, line: int) -> str:
     return f"{shown}:{line}"
 
 
+def first_text_line(body: str, body_line: int) -> int:
+    """File line of the first non-blank line of a body that starts at `body_line`."""
+    for offset, line in enumerate(body.split("\n")):
+        if line.strip():
+            return body_line + offset
+    return body_line
+
+
 def check_url(value: object, path: Path, line: int, key: str) -> str:
     """An absolute link (http, https, mailto, tel) or an IssueError saying how to fix it."""
     url = str(value or "").strip()
@@ -238,7 +246,8 @@ def _read_section(path: Path, images: _ImageSet) -> Section:
         options["events"] = _events(fm)
     if layout == "divider" and body.strip():
         raise IssueError(
-            f"{where(path, body_line)}: a divider has no text; move the text to its own section"
+            f"{where(path, first_text_line(body, body_line))}: a divider has no text; "
+            "move the text to its own section"
         )
     tokens = parse(body)
     check_links_and_images(
@@ -297,8 +306,8 @@ def read_issue(issue_dir: Path) -> Issue:
     fm, body, body_line = split_front_matter(issue_file, read_source(issue_file))
     if body.strip():
         raise IssueError(
-            f"{where(issue_file, body_line)}: issue.md holds only front matter; put text in a "
-            "section file such as 01-intro.md"
+            f"{where(issue_file, first_text_line(body, body_line))}: issue.md holds only front "
+            "matter; put text in a section file such as 01-intro.md"
         )
     fm.reject_unknown(ISSUE_KEYS, "issue.md")
     values = {key: _string(fm, key, required=True) for key in ISSUE_REQUIRED if key != "date"}

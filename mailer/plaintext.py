@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from urllib.parse import unquote
 
 from markdown_it.token import Token
 from markdown_it.tree import SyntaxTreeNode
@@ -33,6 +34,15 @@ def underline(title: str, char: str = "=") -> str:
     return f"{title}\n{char * len(title)}"
 
 
+def shown_url(href: str) -> str:
+    """A link target as a reader types it: mailto: and tel: become the bare address or number."""
+    if href.lower().startswith("mailto:"):
+        return unquote(href[len("mailto:") :].split("?", 1)[0])
+    if href.lower().startswith("tel:"):
+        return unquote(href[len("tel:") :])
+    return href
+
+
 def inline_text(node: SyntaxTreeNode) -> str:
     """Text of an inline node; links become 'text (URL)' or the bare URL when they are equal."""
     parts: list[str] = []
@@ -47,7 +57,7 @@ def inline_text(node: SyntaxTreeNode) -> str:
         elif kind == "link":
             label = inline_text(child).strip()
             href = str(child.attrs.get("href", ""))
-            bare = href.removeprefix("mailto:").removeprefix("tel:")
+            bare = shown_url(href)
             if label in (href, bare):
                 parts.append(label)
             else:

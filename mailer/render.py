@@ -15,7 +15,7 @@ from .i18n import format_date, month_abbreviation, translate
 from .issue import SITE_KEYS, Image, Issue, Section
 from .markup import to_html
 from .personalize import marker
-from .plaintext import WIDTH, to_text, wrap
+from .plaintext import WIDTH, shown_url, to_text, wrap
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 DEFAULT_BRAND = "#0f5e6e"
@@ -47,6 +47,7 @@ def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
     env.globals["placeholder"] = _placeholder
     env.filters["_"] = _translate
     env.filters["wrap"] = wrap
+    env.filters["shown_url"] = shown_url
     return env
 
 
@@ -93,7 +94,7 @@ def _events_text(events: list[dict[str, Any]]) -> str:
     for event in events:
         detail = ", ".join(x for x in (event["title"], event["place"], event["time"]) if x)
         if event["url"]:
-            detail += f" ({event['url']})"
+            detail += f" ({shown_url(event['url'])})"
         lines.append(wrap(detail, WIDTH, indent=" " * width, first=event["label"].ljust(width)))
     return "\n".join(lines)
 
@@ -110,6 +111,7 @@ def section_view(base: str, issue: Issue, section: Section) -> dict[str, Any]:
     view: dict[str, Any] = {
         "layout": section.layout,
         "id": section.path.stem,
+        "file": section.path.name,
         "title": options.get("title", ""),
         "html": to_html(list(section.tokens), md_image),
         "text": to_text(list(section.tokens)),

@@ -26,7 +26,7 @@ phone: 000-00 00 00
 """
 
 
-def _png(width: int, height: int, top: tuple, bottom: tuple) -> bytes:
+def gradient_png(width: int, height: int, top: tuple, bottom: tuple) -> bytes:
     """A small gradient PNG written with zlib alone (placeholder until the editor adds photos)."""
     rows = []
     for y in range(height):
@@ -139,6 +139,10 @@ def scaffold_issue(
     site_file = Path(newsletters_dir) / "newsletter.yml"
     if not site_file.exists():
         site_file.write_text(SITE_TEMPLATE, encoding="utf-8")
-    (target / "images" / "hero.png").write_bytes(_png(600, 290, (196, 226, 232), (15, 94, 110)))
-    (target / "images" / "bild.png").write_bytes(_png(270, 160, (246, 240, 226), (232, 163, 61)))
+    (target / "images" / "hero.png").write_bytes(
+        gradient_png(600, 290, (196, 226, 232), (15, 94, 110))
+    )
+    (target / "images" / "bild.png").write_bytes(
+        gradient_png(270, 160, (246, 240, 226), (232, 163, 61))
+    )
     return target

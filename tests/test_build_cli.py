@@ -1,0 +1,173 @@
+"""`newsletter build` and `newsletter new` through the CLI: output, bad input, untouched builds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mailer.build import build_issue, is_stale
+from tests.fixtures_compose import ISSUE_MD, compose_settings
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def write(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def break_yaml(d: Path) -> str:
+    write(d / "02-text.md", "---\nlayout: text\ntitle: 'open\n---\nx\n")
+    return "02-text.md:3: front matter is not valid YAML"
+
+
+def unknown_layout(d: Path) -> str:
+    write(d / "02-text.md", "---\nlayout: slideshow\n---\nx\n")
+    return "02-text.md:2: unknown layout 'slideshow'"
+
+
+def missing_image(d: Path) -> str:
+    (d / "images" / "hero.png").unlink()
+    return "01-intro.md:3: image: image images/hero.png not found"
+
+
+def missing_markdown_image(d: Path) -> str:
+    write(d / "02-text.md", "Text\n\n![Karta över orten](images/karta.png)\n")
+    return "02-text.md:3: image: image images/karta.png not found"
+
+
+def relative_link(d: Path) -> str:
+    write(d / "02-text.md", "---\nlayout: text\n---\nLäs [programmet](program.html).\n")
+    return "02-text.md:4: link 'program.html' is relative"
+
+
+def relative_button(d: Path) -> str:
+    text = (d / "01-intro.md").read_text(encoding="utf-8")
+    write(d / "01-intro.md", text.replace("https://www.example.se/program", "/program"))
+    return "01-intro.md:6: button_url '/program' is not an absolute link"
+
+
+def missing_issue_key(d: Path) -> str:
+    write(d / "issue.md", ISSUE_MD.replace("list: nyhetsbrev\n", ""))
+    return "issue.md:2: 'list' is empty or missing"
+
+
+def missing_layout_key(d: Path) -> str:
+    write(d / "02-text.md", "---\nlayout: contact\nrole: Samordnare\n---\n")
+    return "02-text.md:2: layout contact needs 'name'"
+
+
+def undecodable_text(d: Path) -> str:
+    (d / "02-text.md").write_bytes("Första raden\nAndra raden på latin-1: åäö\n".encode("latin-1"))
+    return "02-text.md:1: not UTF-8 text (byte 0xf6)"
+
+
+def undecodable_issue_md(d: Path) -> str:
+    (d / "issue.md").write_bytes(ISSUE_MD.replace("tester", "tester för Göteborg").encode("cp1252"))
+    return "issue.md:5: not UTF-8 text"
+
+
+BREAKAGES = [
+    break_yaml,
+    unknown_layout,
+    missing_image,
+    missing_markdown_image,
+    relative_link,
+    relative_button,
+    missing_issue_key,
+    missing_layout_key,
+    undecodable_text,
+    undecodable_issue_md,
+]
+
+
+@pytest.mark.parametrize("breakage", BREAKAGES, ids=[b.__name__ for b in BREAKAGES])
+def test_bad_input_fails_with_file_and_line_and_keeps_the_previous_build(
+    issue_factory, compose_cli, breakage
+):
+    issue_dir = issue_factory()
+    first = compose_cli("build", issue_dir)
+    assert first.exit_code == 0, first.output
+    before = files_of(issue_dir / "build")
+    expected = breakage(issue_dir)
+    result = compose_cli("build", issue_dir)
+    assert result.exit_code != 0
+    assert result.stderr.startswith("Error: ")
+    assert expected in result.stderr
+    assert "Traceback" not in result.output
+    assert files_of(issue_dir / "build") == before  # byte for byte
+    assert not [p for p in issue_dir.iterdir() if p.name.startswith(".build-")]
+    assert is_stale(issue_dir)
+
+
+def test_bad_input_on_a_first_build_writes_nothing(issue_factory, compose_cli):
+    issue_dir = issue_factory()
+    unknown_layout(issue_dir)
+    result = compose_cli("build", issue_dir)
+    assert result.exit_code != 0 and "unknown layout" in result.stderr
+    assert sorted(p.name for p in issue_dir.iterdir()) == [
+        "01-intro.md",
+        "02-text.md",
+        "images",
+        "issue.md",
+    ]
+
+
+def test_build_prints_each_file_with_its_size_and_a_summary(issue_factory, compose_cli):
+    issue_dir = issue_factory()
+    result = compose_cli("build", issue_dir, "--base-url", "https://news.example.se")
+    assert result.exit_code == 0, result.output
+    for name in ("email.html", "email.txt", "web.html", "meta.json"):
+        assert f"build/{name}  " in result.output
+        assert (issue_dir / "build" / name).is_file()
+    summary = result.output.strip().splitlines()[-1]
+    assert summary.startswith("Built 'Testbrevet 2026:1': 2 sections, 1 images")
+    assert "https://news.example.se/archive/2026-1/" in summary
+
+
+def test_build_without_base_url_uses_the_configured_default(issue_factory, compose_cli):
+    issue_dir = issue_factory()
+    assert compose_cli("build", issue_dir).exit_code == 0
+    html = (issue_dir / "build" / "email.html").read_text(encoding="utf-8")
+    assert 'src="http://127.0.0.1:8000/archive/2026-1/images/hero.png"' in html
+
+
+def test_build_of_a_folder_that_does_not_exist_is_a_usage_error(tmp_path, compose_cli):
+    result = compose_cli("build", tmp_path / "nope")
+    assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_new_scaffolds_an_issue_that_builds(tmp_path, compose_cli):
+    newsletters = tmp_path / "newsletters"
+    result = compose_cli("new", "2026-3", "--dir", newsletters, "--language", "da")
+    assert result.exit_code == 0, result.output
+    assert f"newsletter build {newsletters / '2026-3'}" in result.output
+    issue_dir = newsletters / "2026-3"
+    assert (newsletters / "newsletter.yml").is_file()
+    built = build_issue(issue_dir, compose_settings())
+    assert built.meta["language"] == "da" and built.meta["issue_number"].endswith(":3")
+    layouts = {s["layout"] for s in built.meta["sections"]}
+    assert {"article", "image-text", "divider", "text", "events", "facts", "contact"} <= layouts
+    assert compose_cli("build", issue_dir).exit_code == 0
+
+
+def test_new_refuses_an_existing_folder_and_a_bad_name(tmp_path, compose_cli):
+    newsletters = tmp_path / "newsletters"
+    assert compose_cli("new", "2026-3", "--dir", newsletters).exit_code == 0
+    again = compose_cli("new", "2026-3", "--dir", newsletters)
+    assert again.exit_code != 0 and "already exists" in again.stderr
+    bad = compose_cli("new", "Nummer 3", "--dir", newsletters)
+    assert bad.exit_code != 0 and "lower-case letters" in bad.stderr
+    language = compose_cli("new", "2026-4", "--dir", newsletters, "--language", "fi")
+    assert language.exit_code != 0 and "language 'fi'" in language.stderr
+    assert sorted(p.name for p in newsletters.iterdir()) == ["2026-3", "newsletter.yml"]
+
+
+def test_build_and_new_have_help_with_an_example(compose_cli):
+    for command in ("build", "new"):
+        result = compose_cli(command, "--help")
+        assert result.exit_code == 0 and "Example: newsletter" in result.output

@@ -174,6 +174,7 @@ def test_plan_warns_about_plain_http_links_and_unaligned_dkim(
         mail_sink.port,
         "send",
         str(example_issue),  # its own copy: an http base URL rebuilds it
+        "--force",  # check calls http:// images an error; this test is about the plan
         input="n\n",
         NEWSLETTER_BASE_URL="http://news.example.se",
         DKIM_DOMAIN="other.example",
@@ -183,3 +184,37 @@ def test_plan_warns_about_plain_http_links_and_unaligned_dkim(
     assert "is not HTTPS" in result.output
     assert "DKIM_DOMAIN=other.example does not match the From domain example.se" in result.output
     assert mail_sink.handler.count() == 0
+
+
+def test_send_stops_on_check_errors_before_asking_and_force_sends_anyway(
+    db, settings, mail_sink, example_issue, invoke
+):
+    (example_issue / "21-lokalt.md").write_text(
+        "---\nlayout: text\n---\nProgrammet finns på [vår testserver](http://127.0.0.1:5000/program).\n",
+        encoding="utf-8",
+    )
+    add_subscribers(db, settings, 2, LIST)
+
+    stopped = invoke(mail_sink.port, "send", str(example_issue), "--yes")
+    assert stopped.exit_code != 0
+    assert "127.0.0.1:5000" in stopped.output
+    assert "21-lokalt.md" in stopped.output
+    assert "--force" in stopped.output
+    assert "Send now?" not in stopped.output
+    assert mail_sink.handler.count() == 0 and deliveries(db) == 0
+
+    forced = invoke(mail_sink.port, "send", str(example_issue), "--yes", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert "1 error" in forced.output
+    assert mail_sink.handler.count() == 2 and deliveries(db) == 2
+
+
+def test_a_clean_issue_shows_the_check_summary_before_the_plan(
+    db, settings, mail_sink, built_example, invoke
+):
+    add_subscribers(db, settings, 1, LIST)
+    result = invoke(mail_sink.port, "send", str(built_example), "--yes")
+    assert result.exit_code == 0, result.output
+    summary = result.output.index("0 errors")
+    assert summary < result.output.index("Recipients:")
+    assert mail_sink.handler.count() == 1

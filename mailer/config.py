@@ -96,9 +96,11 @@ class Settings:
 
 
 def _convert(field: dataclasses.Field, name: str, raw: object) -> object:
+    kind = field.type
+    if isinstance(raw, Path) and kind in ("str", str):
+        return str(raw)  # e.g. a key file path given to a text setting
     if not isinstance(raw, str):
         return raw
-    kind = field.type
     try:
         if kind in ("int", int):
             return int(raw)

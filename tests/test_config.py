@@ -74,3 +74,9 @@ def test_env_example_lists_every_setting_and_no_secret():
     for name in ("NEWSLETTER_SECRET_KEY", "SMTP_PASSWORD", "DKIM_PRIVATE_KEY"):
         assert not values[name], f"{name} must be empty in .env.example"
     load_settings(env_file=ENV_EXAMPLE, environ={})  # the example itself is valid
+
+
+def test_a_path_given_for_a_text_setting_becomes_text(tmp_path):
+    key_file = tmp_path / "dkim.pem"
+    settings = load_settings({"dkim_private_key": key_file}, env_file=None, environ={})
+    assert settings.dkim_private_key == str(key_file)

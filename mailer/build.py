@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import hashlib
 import json
 import os
@@ -18,6 +19,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import jinja2
 
 from .config import Settings
 from .errors import IssueError
@@ -101,8 +104,15 @@ def _tidy_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n") + "\n"
 
 
+@functools.lru_cache(maxsize=4)
+def _environment(templates_dir: Path) -> jinja2.Environment:
+    """One environment per templates folder and process: compiled templates are reused across
+    builds (preview rebuilds often); Jinja re-reads a template whose file changed."""
+    return make_environment(templates_dir)
+
+
 def _render(issue: Issue, settings: Settings, templates_dir: Path) -> tuple[str, str, str, dict]:
-    env = make_environment(templates_dir)
+    env = _environment(Path(templates_dir))
     context = issue_context(issue, settings)
     email_html = inline_css(render(env, "email/issue.html", {**context, "variant": "email"}))
     email_text = _tidy_text(render(env, "text/issue.txt", context))

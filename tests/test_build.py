@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import socket
 from pathlib import Path
 
@@ -333,3 +334,18 @@ def test_issue_language_picks_strings_and_sets_lang(
     month = translate(language, "months").split()[4]
     assert month in root.xpath("//div[@class='event-month']/text()")
     assert parsed(result.web_path).get("lang") == language
+
+
+def test_rebuild_picks_up_an_edited_template(issue_factory, tmp_path):
+    """Compiled templates are cached per process; an edited template file still shows."""
+    from mailer.render import TEMPLATES_DIR
+
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES_DIR, templates)
+    issue_dir = issue_factory()
+    first = build_issue(issue_dir, compose_settings(), templates_dir=templates)
+    footer = templates / "email" / "footer.html"
+    footer.write_text(footer.read_text(encoding="utf-8") + "<p>Extra rad</p>\n", "utf-8")
+    second = build_issue(issue_dir, compose_settings(), templates_dir=templates)
+    assert "Extra rad" in second.html_path.read_text(encoding="utf-8")
+    assert second.meta["source_hash"] != first.meta["source_hash"]

@@ -1,0 +1,89 @@
+"""The built emails in real headless Chromium at phone (375 px) and desktop (600 px) widths.
+
+Images are served from each build's images/ folder by intercepting their absolute URLs; every
+other request is refused, so the page shows exactly what a mail client would load. Screenshots
+land in screenshots/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mailer.personalize import load_built, sample_values
+from tests.fixtures_compose import COMPOSE_BASE_URL, EXAMPLE_SLUGS
+
+pytestmark = pytest.mark.browser
+
+WIDTHS = (375, 600)
+
+
+def show_email(page, result, width: int) -> list[str]:
+    """Load the filled email.html at `width`; return URLs the page asked for but did not get."""
+    built = load_built(result.out_dir.parent)
+    html = built.html.fill(sample_values({"base_url": COMPOSE_BASE_URL}))
+    images = result.out_dir / "images"
+    prefix = f"{COMPOSE_BASE_URL}/archive/{result.meta['slug']}/images/"
+    refused: list[str] = []
+
+    def serve(route):
+        url = route.request.url
+        file = images / url[len(prefix) :]
+        if url.startswith(prefix) and file.is_file():
+            route.fulfill(body=file.read_bytes(), content_type="image/" + file.suffix[1:])
+        else:
+            refused.append(url)
+            route.abort()
+
+    page.route("**/*", serve)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.set_content(html, wait_until="load")
+    return refused
+
+
+def box(page, selector: str) -> dict:
+    return page.eval_on_selector(selector, "el => el.getBoundingClientRect().toJSON()")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("slug", EXAMPLE_SLUGS)
+def test_email_renders_without_overflow_and_columns_stack_on_phones(
+    page, compose_examples, screenshot_dir, slug, width
+):
+    result = compose_examples[slug]
+    refused = show_email(page, result, width)
+    assert refused == []
+    page.screenshot(path=str(screenshot_dir / f"email-{slug}-{width}.png"), full_page=True)
+
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width
+    broken = page.eval_on_selector_all(
+        "img", "imgs => imgs.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
+    )
+    assert broken == []
+    container = box(page, ".email-container")
+    assert container["width"] == min(width, 600)
+
+    sections = [s["file"] for s in result.meta["sections"] if s["layout"] == "image-text"]
+    assert sections
+    for name in sections:
+        row = f"tr[data-section='{name}']"
+        image, text = box(page, f"{row} .col-image"), box(page, f"{row} .col-text")
+        if width < 600:  # stacked: image above text, both full width
+            assert image["bottom"] <= text["top"] + 1
+            assert image["width"] == text["width"] > 300
+        else:  # side by side, same top, image on the side the editor chose
+            assert abs(image["top"] - text["top"]) < 1
+            assert image["width"] == text["width"] == 270
+            right = page.get_attribute(f"{row} .columns", "dir") == "rtl"
+            assert (image["left"] > text["left"]) == right
+
+
+def test_phone_layout_enlarges_nothing_beyond_the_screen(page, compose_examples):
+    """Every element's right edge stays inside 375 px (catches wide tables and long words)."""
+    show_email(page, compose_examples["2018-2"], 375)
+    too_wide = page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+              .filter(el => el.getBoundingClientRect().right > 375.5)
+              .map(el => el.tagName + '.' + el.className)"""
+    )
+    assert too_wide == []

@@ -34,6 +34,7 @@ GMAIL_CLIP_BYTES = 102 * 1024
 STYLE_LIMIT_BYTES = 16 * 1024
 CODE_FILES = (
     "issue",
+    "sources",
     "frontmatter",
     "images",
     "markup",

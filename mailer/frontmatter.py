@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from .errors import IssueError
+from .sources import where
 
 _KEEP_TAGS = ("tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp")
 
@@ -29,12 +30,6 @@ _TextLoader.yaml_implicit_resolvers = {
 }
 
 
-def _where(path: Path, line: int) -> str:
-    from .issue import where
-
-    return where(path, line)
-
-
 def read_source(path: Path) -> str:
     """The file as UTF-8 text; undecodable bytes are an IssueError naming the line."""
     data = path.read_bytes()
@@ -43,7 +38,7 @@ def read_source(path: Path) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise IssueError(
-            f"{_where(path, line)}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file "
+            f"{where(path, line)}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file "
             "as UTF-8 in your editor"
         ) from None
     return text.removeprefix("\ufeff").replace("\r\n", "\n")
@@ -72,7 +67,7 @@ class FrontMatter:
             line = first_line + (mark.line if mark else 0)
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             raise IssueError(
-                f"{_where(path, line)}: front matter is not valid YAML ({problem}); "
+                f"{where(path, line)}: front matter is not valid YAML ({problem}); "
                 "write one 'key: value' per line, and quote values containing ': '"
             ) from None
         finally:
@@ -80,7 +75,7 @@ class FrontMatter:
         if data is None:
             data = {}
         if not isinstance(data, dict):
-            raise IssueError(f"{_where(path, first_line)}: front matter must be 'key: value' lines")
+            raise IssueError(f"{where(path, first_line)}: front matter must be 'key: value' lines")
         front = cls(path, {str(k): v for k, v in data.items()}, first_line)
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
@@ -105,8 +100,7 @@ class FrontMatter:
                 close = difflib.get_close_matches(key, allowed, n=1)
                 hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
                 raise IssueError(
-                    f"{_where(self.path, self.line_of(key))}: unknown key {key!r} for {what}; "
-                    f"{hint}"
+                    f"{where(self.path, self.line_of(key))}: unknown key {key!r} for {what}; {hint}"
                 )
 
 
@@ -123,6 +117,6 @@ def split_front_matter(path: Path, text: str) -> tuple[FrontMatter, str, int]:
             front = FrontMatter.from_yaml(path, "\n".join(lines[1:index]), first_line=2)
             return front, "\n".join(lines[index + 1 :]), index + 2
     raise IssueError(
-        f"{_where(path, 1)}: front matter opened with '---' is never closed; "
+        f"{where(path, 1)}: front matter opened with '---' is never closed; "
         "add a line '---' after the last key"
     )

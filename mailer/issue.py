@@ -13,13 +13,15 @@ from markdown_it.token import Token
 from .errors import IssueError
 from .frontmatter import FrontMatter, read_source, split_front_matter
 from .i18n import LANGUAGES
-from .images import image_size
 from .markup import check_links_and_images, parse
+from .sources import Image, ImageSet, check_url, first_text_line, where
+
+__all__ = ["Image", "Issue", "Section", "read_issue", "where"]
 
 SECTION_FILE = re.compile(r"^\d{2,}-[A-Za-z0-9][A-Za-z0-9_-]*\.md$")
 SITE_FILE = "newsletter.yml"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-URL_SCHEMES = ("https://", "http://", "mailto:", "tel:")
+BRAND_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 ISSUE_REQUIRED = ("title", "issue", "date", "preheader", "language", "list")
 SITE_KEYS = (
@@ -59,16 +61,6 @@ EVENT_KEYS = ("date", "end", "time", "title", "place", "url")
 
 
 @dataclass(frozen=True)
-class Image:
-    """An image file the issue uses; `name` is its file name under build/images/."""
-
-    name: str
-    path: Path
-    width: int
-    height: int
-
-
-@dataclass(frozen=True)
 class Section:
     """One NN-name.md file: its layout, front matter options and Markdown body."""
 
@@ -104,67 +96,6 @@ class Issue:
     source_files: tuple[Path, ...] = ()
 
 
-def where(path: Path, line: int) -> str:
-    """`path:line` as messages print it (relative to the current folder when possible)."""
-    try:
-        shown = path.resolve().relative_to(Path.cwd().resolve())
-    except ValueError:
-        shown = path
-    return f"{shown}:{line}"
-
-
-def first_text_line(body: str, body_line: int) -> int:
-    """File line of the first non-blank line of a body that starts at `body_line`."""
-    for offset, line in enumerate(body.split("\n")):
-        if line.strip():
-            return body_line + offset
-    return body_line
-
-
-def check_url(value: object, path: Path, line: int, key: str) -> str:
-    """An absolute link (http, https, mailto, tel) or an IssueError saying how to fix it."""
-    url = str(value or "").strip()
-    if not url.lower().startswith(URL_SCHEMES):
-        raise IssueError(
-            f"{where(path, line)}: {key} {url!r} is not an absolute link; emails need full "
-            "addresses such as https://www.example.se/page or mailto:name@example.se"
-        )
-    if any(ch.isspace() for ch in url):
-        raise IssueError(f"{where(path, line)}: {key} {url!r} contains spaces; encode them as %20")
-    return url
-
-
-class _ImageSet:
-    """Collects the images an issue uses; same file name twice with other bytes is an error."""
-
-    def __init__(self) -> None:
-        self.images: dict[str, Image] = {}
-
-    def add(self, base: Path, value: object, path: Path, line: int, key: str) -> Image:
-        ref = str(value or "").strip()
-        if not ref or ref.startswith(("/", "\\")) or ".." in Path(ref).parts or "://" in ref:
-            raise IssueError(
-                f"{where(path, line)}: {key} {ref!r}: give a file in the images folder, "
-                "e.g. images/hero.jpg"
-            )
-        file = base / ref
-        if not file.is_file():
-            raise IssueError(
-                f"{where(path, line)}: {key}: image {ref} not found ({file}); add the file "
-                "or correct the name"
-            )
-        width, height = image_size(file, where(path, line))
-        image = Image(file.name, file, width, height)
-        known = self.images.get(file.name)
-        if known and known.path.read_bytes() != file.read_bytes():
-            raise IssueError(
-                f"{where(path, line)}: two different images are named {file.name} "
-                f"({known.path} and {file}); rename one"
-            )
-        self.images.setdefault(file.name, image)
-        return image
-
-
 def _string(fm: FrontMatter, key: str, required: bool = False) -> str:
     value = fm.data.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -194,20 +125,38 @@ def _issue_date(fm: FrontMatter) -> dt.date:
         ) from None
 
 
-def _read_site(issue_dir: Path, images: _ImageSet) -> tuple[dict[str, Any], list[Path]]:
+def _site_values(fm: FrontMatter, base: Path, images: ImageSet) -> dict[str, Any]:
+    """The footer/header keys present in `fm`, checked where they are written."""
+    site: dict[str, Any] = {}
+    for key in SITE_KEYS:
+        if key not in fm.data:
+            continue
+        value = site[key] = _string(fm, key)
+        line = fm.line_of(key)
+        if not value:
+            continue
+        if key in IMAGE_KEYS:
+            site[key] = images.add(base, value, fm.path, line, key)
+        elif key == "web":
+            site[key] = check_url(value, fm.path, line, key)
+        elif key == "brand_color" and not BRAND_COLOR.match(value):
+            raise IssueError(
+                f"{where(fm.path, line)}: brand_color {value!r}: write a hex colour such as "
+                "'#0f5e6e' (in quotes)"
+            )
+    return site
+
+
+def _read_site(issue_dir: Path, images: ImageSet) -> tuple[dict[str, Any], list[Path]]:
     site_file = issue_dir.parent / SITE_FILE
     if not site_file.is_file():
         return {}, []
     fm = FrontMatter.from_yaml(site_file, read_source(site_file))
     fm.reject_unknown(SITE_KEYS, "newsletter.yml")
-    site = {key: _string(fm, key) for key in SITE_KEYS if key in fm.data}
-    for key in IMAGE_KEYS:
-        if site.get(key):
-            site[key] = images.add(site_file.parent, site[key], site_file, fm.line_of(key), key)
-    return site, [site_file]
+    return _site_values(fm, site_file.parent, images), [site_file]
 
 
-def _read_section(path: Path, images: _ImageSet) -> Section:
+def _read_section(path: Path, images: ImageSet) -> Section:
     fm, body, body_line = split_front_matter(path, read_source(path))
     layout = _string(fm, "layout") or "article"
     if layout not in LAYOUT_KEYS:
@@ -301,7 +250,7 @@ def read_issue(issue_dir: Path) -> Issue:
         raise IssueError(
             f"{issue_dir}: no issue.md; create one (newsletter new SLUG scaffolds an issue)"
         )
-    images = _ImageSet()
+    images = ImageSet()
     site, sources = _read_site(issue_dir, images)
     fm, body, body_line = split_front_matter(issue_file, read_source(issue_file))
     if body.strip():
@@ -316,18 +265,12 @@ def read_issue(issue_dir: Path) -> Issue:
             f"{where(issue_file, fm.line_of('language'))}: language {values['language']!r}; "
             f"use one of {', '.join(LANGUAGES)}"
         )
-    for key in SITE_KEYS:
-        if key in fm.data:
-            site[key] = _string(fm, key)
-            if key in IMAGE_KEYS and site[key]:
-                site[key] = images.add(issue_dir, site[key], issue_file, fm.line_of(key), key)
+    site.update(_site_values(fm, issue_dir, images))
     if not site.get("organisation"):
         raise IssueError(
             f"{where(issue_file, 1)}: no organisation for the footer; set 'organisation:' in "
             f"{issue_dir.parent / SITE_FILE} or in issue.md"
         )
-    if site.get("web"):
-        site["web"] = check_url(site["web"], issue_file, 1, "web")
     section_files = []
     for path in sorted(issue_dir.iterdir()):
         if path.suffix == ".md" and path.name != "issue.md":

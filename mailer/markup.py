@@ -11,6 +11,7 @@ from markdown_it.token import Token
 from markupsafe import Markup
 
 from .errors import IssueError
+from .sources import where
 
 CONTENT_WIDTH = 540  # px of text column inside the 600 px container
 LINK_SCHEMES = ("https://", "http://", "mailto:", "tel:")
@@ -50,8 +51,6 @@ def check_links_and_images(
     files in the issue's images/ folder so the archive can serve them; `add_image(ref, line)`
     records (and checks) each one.
     """
-    from .issue import where
-
     for block in tokens:
         for child in block.children or ():
             if child.type == "link_open":

@@ -286,3 +286,40 @@ def test_issue_without_sections_is_refused(issue_factory):
 
 def test_upper_case_folder_name_is_refused(issue_factory):
     assert "folder name 'Nummer-1'" in error_of(issue_factory, slug="Nummer-1")
+
+
+@pytest.mark.parametrize(
+    ("site", "words"),
+    [
+        ("organisation: F\nweb: www.example.se\n", "newsletter.yml:2: web 'www.example.se'"),
+        ("organisation: F\nbrand_color: red; x\n", "newsletter.yml:2: brand_color 'red; x'"),
+        ("organisation: F\nlogo: assets/saknas.png\n", "newsletter.yml:2: logo: image"),
+        ("organisation: F\nfarg: '#000000'\n", "newsletter.yml:2: unknown key 'farg'"),
+    ],
+)
+def test_bad_newsletter_yml_value_names_its_line(issue_factory, site, words):
+    assert words in error_of(issue_factory, site=site)
+
+
+def test_brand_color_and_logo_from_newsletter_yml_are_used(issue_factory, tmp_path):
+    site = "organisation: F\nbrand_color: '#aa3300'\nlogo: assets/logo.png\nlogo_alt: F\n"
+    issue_dir = issue_factory(site=site)
+    (issue_dir.parent / "assets").mkdir()
+    (issue_dir.parent / "assets" / "logo.png").write_bytes(
+        (issue_dir / "images/hero.png").read_bytes()
+    )
+    (issue_dir / "images" / "hero.png").rename(issue_dir / "images" / "hero2.png")
+    text = SECTIONS["01-intro.md"].replace("hero.png", "hero2.png")
+    (issue_dir / "01-intro.md").write_text(text, encoding="utf-8")
+    issue = read_issue(issue_dir)
+    assert issue.site["brand_color"] == "#aa3300"
+    assert issue.site["logo"].path == issue_dir.parent / "assets" / "logo.png"
+
+
+def test_two_different_images_with_one_name_are_refused(issue_factory):
+    site = "organisation: F\nlogo: assets/hero.png\nlogo_alt: F\n"
+    issue_dir = issue_factory(site=site)
+    (issue_dir.parent / "assets").mkdir()
+    (issue_dir.parent / "assets" / "hero.png").write_bytes(b"GIF89a\x01\x00\x01\x00" + b"\0" * 8)
+    with pytest.raises(IssueError, match="two different images are named hero.png"):
+        read_issue(issue_dir)

@@ -9,7 +9,7 @@ import pytest
 
 from mailer.errors import IssueError
 from mailer.issue import LAYOUT_KEYS, read_issue
-from tests.fixtures_compose import ISSUE_MD, SECTIONS
+from tests.fixtures_compose import ISSUE_MD, PROJECT_ROOT, SECTIONS
 
 ALL_LAYOUTS = {
     "01-artikel.md": """\
@@ -321,5 +321,13 @@ def test_two_different_images_with_one_name_are_refused(issue_factory):
     issue_dir = issue_factory(site=site)
     (issue_dir.parent / "assets").mkdir()
     (issue_dir.parent / "assets" / "hero.png").write_bytes(b"GIF89a\x01\x00\x01\x00" + b"\0" * 8)
-    with pytest.raises(IssueError, match="two different images are named hero.png"):
+    with pytest.raises(IssueError, match=r"two different images are named hero\.png"):
         read_issue(issue_dir)
+
+
+def test_issue_format_doc_names_every_key_and_layout():
+    from mailer.issue import EVENT_KEYS, ISSUE_KEYS
+
+    doc = (PROJECT_ROOT / "docs" / "issue-format.md").read_text(encoding="utf-8")
+    keys = {*ISSUE_KEYS, *EVENT_KEYS, *LAYOUT_KEYS} | {k for v in LAYOUT_KEYS.values() for k in v}
+    assert [key for key in sorted(keys) if f"`{key}`" not in doc] == []

@@ -87,3 +87,42 @@ def test_phone_layout_enlarges_nothing_beyond_the_screen(page, compose_examples)
               .map(el => el.tagName + '.' + el.className)"""
     )
     assert too_wide == []
+
+
+def luminance(css_colour: str) -> float:
+    """Relative luminance (WCAG) of a computed `rgb(r, g, b)` colour."""
+    channels = [int(x) / 255 for x in css_colour[css_colour.index("(") + 1 : -1].split(",")[:3]]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("slug", EXAMPLE_SLUGS)
+def test_text_and_links_are_readable_in_light_and_dark_mode(
+    page, compose_examples, screenshot_dir, slug, scheme
+):
+    """WCAG AA contrast (4.5:1) for body text and links; dark mode is the client's choice."""
+    page.emulate_media(color_scheme=scheme)
+    show_email(page, compose_examples[slug], 600)
+    if scheme == "dark":
+        page.screenshot(path=str(screenshot_dir / f"email-{slug}-600-dark.png"), full_page=True)
+    pairs = page.evaluate(
+        """() => [...document.querySelectorAll(
+                'td.section a:not(.button-a), td.section p, td.section li, ' +
+                'td.footer p, td.footer a, td.funding-text')]
+              .map(el => {
+                let bg = el, colour = 'rgba(0, 0, 0, 0)';
+                while (bg && (colour = getComputedStyle(bg).backgroundColor) === 'rgba(0, 0, 0, 0)')
+                  bg = bg.parentElement;
+                return [el.tagName + ' ' + el.textContent.trim().slice(0, 30),
+                        getComputedStyle(el).color, colour];
+              })"""
+    )
+    assert pairs
+    low = [(what, round(contrast(fg, bg), 1)) for what, fg, bg in pairs if contrast(fg, bg) < 4.5]
+    assert low == []

@@ -126,3 +126,29 @@ def test_text_and_links_are_readable_in_light_and_dark_mode(
     assert pairs
     low = [(what, round(contrast(fg, bg), 1)) for what, fg, bg in pairs if contrast(fg, bg) < 4.5]
     assert low == []
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_web_version_shows_images_without_overflow(page, compose_examples, screenshot_dir, width):
+    result = compose_examples["2026-10-partnerskapsmote"]
+    prefix = f"{COMPOSE_BASE_URL}/archive/{result.meta['slug']}/images/"
+    refused: list[str] = []
+
+    def serve(route):
+        file = result.out_dir / "images" / route.request.url[len(prefix) :]
+        if route.request.url.startswith(prefix) and file.is_file():
+            route.fulfill(body=file.read_bytes(), content_type="image/" + file.suffix[1:])
+        else:
+            refused.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", serve)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.set_content(result.web_path.read_text(encoding="utf-8"), wait_until="load")
+    page.screenshot(path=str(screenshot_dir / f"web-{result.meta['slug']}-{width}.png"))
+    assert refused == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page.eval_on_selector_all("img", "imgs => imgs.every(i => i.naturalWidth > 0)")
+    container = box(page, ".email-container")
+    assert container["width"] == min(width, 600)
+    assert abs(container["left"] - (width - container["width"]) / 2) <= 1  # centred

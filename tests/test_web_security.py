@@ -152,3 +152,28 @@ def test_rate_limiter_forgets_hits_older_than_its_window():
     ]
     now[0] = 61.0
     assert limiter.hit("a")
+
+
+def test_a_failing_request_logs_neither_its_token_nor_the_error_message(
+    web_settings, newsletters_dir, db, person, caplog
+):
+    """A real SQLite failure whose message quotes an address, on a URL holding a token."""
+    from mailer.web import create_app
+
+    app = create_app(  # not TESTING: errors are logged and answered, as in production
+        web_settings, test_config={"MAIL_IN_BACKGROUND": False}, newsletters_dir=newsletters_dir
+    )
+    db.execute(
+        "CREATE TRIGGER broken BEFORE UPDATE ON subscriptions BEGIN "
+        f"SELECT RAISE(ABORT, 'cannot update {person.email}'); END"
+    )
+    with caplog.at_level("ERROR"):
+        response = app.test_client().post(
+            f"/unsubscribe/{person.unsubscribe}", data={"List-Unsubscribe": "One-Click"}
+        )
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert person.email not in body and "Traceback" not in body
+    logged = caplog.text  # messages and any traceback they carry
+    assert "/unsubscribe/<token> [POST]: IntegrityError" in logged
+    assert person.unsubscribe not in logged and person.email not in logged

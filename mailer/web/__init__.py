@@ -8,7 +8,18 @@ from flask import Flask
 from jinja2 import StrictUndefined
 
 from ..config import Settings, load_settings
-from . import archive, confirm, csrf, database, pages, preferences, security, subscribe, unsubscribe
+from . import (
+    archive,
+    confirm,
+    csrf,
+    database,
+    errorlog,
+    pages,
+    preferences,
+    security,
+    subscribe,
+    unsubscribe,
+)
 from .context import install_context
 from .outbox import Outbox
 
@@ -64,6 +75,7 @@ def create_app(
     )
 
     database.init_app(app)
+    errorlog.init_app(app)
     security.init_app(app)
     csrf.init_app(app)
     install_context(app)

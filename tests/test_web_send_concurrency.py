@@ -4,6 +4,12 @@ Exact rule checked: right after a person's POST returns, their ledger row is loo
 was not yet claimed for sending (queued, or no row), they must never receive the issue: every
 later claim re-checks the subscription inside the same write-locked transaction. Rows already
 claimed (`sending`/`sent`) were taken before the unsubscribe committed and may still arrive.
+
+The order of events is made certain, not left to timing: the SMTP sink holds the send after
+its first messages until half of the clicks have been answered, then lets it run while the
+other half are still arriving. So some clicks always come before the send reaches the
+clickers (on a loaded machine a free-running send could finish first, and the test then
+proved nothing and failed), and the rest really race with a running send.
 """
 
 from __future__ import annotations
@@ -27,11 +33,21 @@ PEOPLE = 400
 CLICKERS = 50
 
 
-class SlowSink(SinkHandler):
-    """Takes a moment per message, so the send is still running while the clicks arrive."""
+HOLD_AFTER = 20  # messages the sink accepts before it holds the send
+RELEASE_AFTER = CLICKERS // 2  # clicks answered before the send may go on
+
+
+class GatedSink(SinkHandler):
+    """Takes a moment per message; after HOLD_AFTER messages it waits for `gate` (bounded)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
 
     async def handle_DATA(self, server, session, envelope):
         await asyncio.sleep(0.003)
+        if len(self.messages) >= HOLD_AFTER and not self.gate.is_set():
+            await asyncio.get_running_loop().run_in_executor(None, self.gate.wait, 60)
         with self.received:
             self.messages.extend(envelope.rcpt_tos)
             self.received.notify_all()
@@ -74,7 +90,7 @@ def test_one_click_unsubscribes_during_a_send_all_succeed_and_stop_the_mail(
     from mailer.subscribers import ensure_list
     from mailer.web import create_app
 
-    sink = SlowSink()
+    sink = GatedSink()
     sink.port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
     controller.start()
@@ -95,6 +111,7 @@ def test_one_click_unsubscribes_during_a_send_all_succeed_and_stop_the_mail(
     tokens = {sid: issue_token(db, "unsubscribe", sid, list_pk) for sid, _ in clickers}
     app = create_app(live, newsletters_dir=newsletters_dir)
     results: dict[int, tuple[int, str | None]] = {}
+    answered = threading.Semaphore(0)
     send_errors: list[BaseException] = []
 
     def send():
@@ -115,6 +132,7 @@ def test_one_click_unsubscribes_during_a_send_all_succeed_and_stop_the_mail(
                 status = response.status
         except Exception as exc:
             results[sid] = (repr(exc), None)
+            answered.release()
             return
         reader = connect(live.db_path)  # the ledger, as it stands right after the answer
         try:
@@ -125,26 +143,32 @@ def test_one_click_unsubscribes_during_a_send_all_succeed_and_stop_the_mail(
         finally:
             reader.close()
         results[sid] = (status, row[0] if row else None)
+        answered.release()
 
     try:
         with LiveServer(app, web_port):
             sender = threading.Thread(target=send)
             sender.start()
-            sink.wait_for(20, timeout=60)  # the send is under way
+            under_way = len(sink.wait_for(HOLD_AFTER, timeout=60)) >= HOLD_AFTER
             with ThreadPoolExecutor(max_workers=CLICKERS) as pool:
-                list(pool.map(click, clickers))
+                clicks = pool.map(click, clickers)
+                for _ in range(RELEASE_AFTER):  # bounded: every click releases once
+                    answered.acquire(timeout=60)
+                sink.gate.set()  # the send goes on while the other clicks arrive
+                list(clicks)
             sender.join(timeout=300)
     finally:
+        sink.gate.set()
         controller.stop()
 
-    assert not sender.is_alive() and send_errors == []
+    assert under_way and not sender.is_alive() and send_errors == []
     assert [sid for sid, (status, _) in results.items() if status != 200] == []
     assert len(results) == CLICKERS
     mailed = set(sink.messages)
     not_yet_claimed = {
         email for sid, email in clickers if results[sid][1] in (None, "queued", "deferred")
     }
-    assert not_yet_claimed, "the clicks all came after the send: the test proved nothing"
+    assert len(not_yet_claimed) >= RELEASE_AFTER  # answered while the send was held
     assert mailed & not_yet_claimed == set()
     others = {email for _, email in people[:-CLICKERS]}
     assert others <= mailed  # everybody else got the issue

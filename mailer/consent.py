@@ -246,7 +246,8 @@ def purge_pending(
     db: Database, settings: Settings, older_than_days: int | None = None
 ) -> dict[str, int]:
     """Remove pending (never confirmed) subscriptions older than the retention period, and the
-    people who have nothing else left; also drop expired tokens. Returns counts."""
+    people who have nothing else left; also drop expired tokens, and checkpoint the WAL so no
+    deleted data stays in it. Returns counts."""
     days = settings.pending_retention_days if older_than_days is None else older_than_days
     if days < 0:
         raise SubscriberError("--older-than must be 0 or more days")
@@ -279,29 +280,39 @@ def purge_pending(
         tokens = db.execute(
             "DELETE FROM tokens WHERE expires IS NOT NULL AND expires < ?", [utc_now()]
         ).rowcount
-    if pending:
-        scrub_files(db, [])
+    scrub_files(db, [])  # also finishes the scrub of an erasure made while others were reading
     return {"subscriptions": len(pending), "subscribers": removed_people, "tokens": tokens}
+
+
+SCRUB_BUSY_MS = 100  # wait per checkpoint attempt for readers to let go of the WAL
 
 
 def scrub_files(db: Database, needles: list[str], attempts: int = 10) -> None:
     """Copy the WAL into the database and truncate it; VACUUM if a needle is still in the file.
 
     secure_delete (set by mailer.db) zeroes deleted cells, so VACUUM is rarely needed. A reader
-    in another process can keep the WAL alive: retry a little, then say so instead of pretending.
+    in another process (a running send) keeps the WAL alive: retry for a few seconds, then say
+    so instead of pretending. A TRUNCATE checkpoint waits in the busy handler for readers, so
+    the connection's 30 s busy timeout is shortened meanwhile: otherwise an erasure during a
+    send would hang for minutes (a web request included).
     """
     path = _main_file(db)
-    for attempt in range(attempts):
-        busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-        if not busy:
-            break
-        time.sleep(0.05 * (attempt + 1))
-    else:
-        raise DatabaseError(
-            f"{path}: the data is deleted, but another process is reading the database, so old "
-            "copies remain in the -wal file; run the command again when the sender and the web "
-            "endpoint are idle"
-        )
+    (previous,) = db.execute("PRAGMA busy_timeout").fetchone()
+    db.execute(f"PRAGMA busy_timeout = {SCRUB_BUSY_MS}")
+    try:
+        for attempt in range(attempts):
+            busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if not busy:
+                break
+            time.sleep(0.05 * (attempt + 1))
+        else:
+            raise DatabaseError(
+                f"{path}: the data is deleted, but another process is reading the database, so "
+                "old copies remain in the -wal file until it is checkpointed; run `newsletter "
+                "subscribers purge` when the sender and the web endpoint are idle"
+            )
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {int(previous)}")
     if path is not None and needles and _file_contains(path, needles):
         db.execute("VACUUM")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -278,3 +278,25 @@ def test_erase_falls_back_to_vacuum_when_deleted_bytes_linger(db, settings):
     _history_for_erasure(db, settings)
     consent.erase_subscriber(db, settings, ERASED)
     assert ERASED.encode() not in _file_bytes(settings.db_path)
+
+
+def test_erase_during_a_reading_process_says_so_quickly_and_purge_finishes_the_scrub(
+    db, settings, run_cli
+):
+    """A running send holds a read snapshot: erasure commits, cannot truncate the WAL, and says
+    so (in seconds: the 30 s busy timeout per attempt once made this test take five minutes);
+    `purge` later finishes the job."""
+    _history_for_erasure(db, settings)
+    reader = open_db(settings.db_path)
+    reader.conn.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM subscribers").fetchone()  # a snapshot the WAL must keep
+    try:
+        result = run_cli("subscribers", "erase", ERASED, "--yes")
+    finally:
+        reader.conn.execute("ROLLBACK")
+        reader.close()
+    assert result.exit_code != 0
+    assert "the data is deleted" in result.output and "subscribers purge" in result.output
+    assert get_subscriber(db, ERASED) is None
+    assert run_cli("subscribers", "purge").exit_code == 0
+    assert ERASED.encode() not in _file_bytes(settings.db_path)

@@ -116,3 +116,33 @@ def test_erase_needs_the_csrf_field(client, db, person):
 def test_unknown_preferences_token_is_the_generic_404(client, person):
     assert client.get(f"/preferences/{'z' * 43}").status_code == 404
     assert client.get(f"/preferences/{person.unsubscribe}").status_code == 404
+
+
+def test_erase_while_another_process_reads_still_confirms_the_erasure(
+    web_settings, newsletters_dir, db, person, caplog
+):
+    """A running send keeps the WAL busy, so the file cannot be scrubbed at once; the person
+    is erased all the same and must be told so, not shown an error page."""
+    from mailer.db import connect
+    from mailer.web import create_app
+
+    app = create_app(  # not TESTING: as in production, errors become pages
+        web_settings, test_config={"MAIL_IN_BACKGROUND": False}, newsletters_dir=newsletters_dir
+    )
+    client = app.test_client()
+    token = open_form(client, person)
+    reader = connect(web_settings.db_path)
+    try:
+        reader.conn.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM subscribers").fetchone()  # holds a WAL snapshot
+        with caplog.at_level("WARNING"):
+            response = client.post(
+                f"/preferences/{person.preferences}/erase", data={"csrf_token": token}
+            )
+    finally:
+        reader.conn.execute("ROLLBACK")
+        reader.close()
+    assert response.status_code == 200
+    assert "raderat" in response.get_data(as_text=True)
+    assert get_subscriber(db, person.email) is None
+    assert "wal" in caplog.text.lower() and person.email not in caplog.text

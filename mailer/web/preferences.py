@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from flask import Blueprint, current_app, g, request
 
 from ..consent import erase_subscriber, export_subject
-from ..errors import SubscriberError
+from ..errors import DatabaseError, SubscriberError
 from ..subscribers import update_profile
 from .context import render_page, set_language
 from .csrf import check_csrf
 from .database import get_db, write_transaction, writing
-from .lookup import TokenOwner, all_lists, statuses, token_owner_or_404
+from .lookup import TokenOwner, all_lists, statuses, subscriber_by_id, token_owner_or_404
 from .strings import LANGUAGES
 
 bp = Blueprint("preferences", __name__, url_prefix="/preferences")
 
 RECEIVING = ("active", "pending")
+log = logging.getLogger(__name__)
 
 
 def _client() -> dict:
@@ -103,7 +105,18 @@ def erase(token: str):
     check_csrf()
     set_language(owner.subscriber["language"])
     lang = g.lang
-    with writing():  # erasure rewrites the file afterwards, so it runs outside a transaction
-        erase_subscriber(db, current_app.config["SETTINGS"], owner.subscriber["id"], channel="web")
+    try:
+        with writing():  # erasure rewrites the file afterwards, so it runs outside a transaction
+            erase_subscriber(
+                db, current_app.config["SETTINGS"], owner.subscriber["id"], channel="web"
+            )
+    except DatabaseError:
+        if subscriber_by_id(db, owner.subscriber["id"]) is not None:
+            raise  # not erased: the error page, and the person can try again
+        # erased and committed; only the scrub of the WAL had to wait for another reader
+        log.warning(
+            "a web erasure is done, but a reader kept old pages in the -wal file; run "
+            "`newsletter subscribers purge` when the sender is idle"
+        )
     g.lang = lang
     return render_page("erased.html")

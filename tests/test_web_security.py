@@ -177,3 +177,44 @@ def test_a_failing_request_logs_neither_its_token_nor_the_error_message(
     logged = caplog.text  # messages and any traceback they carry
     assert "/unsubscribe/<token> [POST]: IntegrityError" in logged
     assert person.unsubscribe not in logged and person.email not in logged
+
+
+HOSTILE = "<script>alert(1)</script>\"&'"
+
+
+def test_names_titles_and_typed_input_are_escaped_on_every_page(
+    web_settings, newsletters_dir, db, lists
+):
+    """Hostile text in every slot that comes from data: the subscriber's name, list titles, the
+    organisation's name, and what was typed into the sign-up form."""
+    import dataclasses
+
+    from mailer.web import create_app
+    from tests.fixtures_web import make_person
+    from tests.test_web_subscribe import csrf_from
+
+    db.execute("UPDATE lists SET title = ?", [f"List {HOSTILE}"])
+    person = make_person(db, web_settings, "hostile@example.se", name=f"Name {HOSTILE}")
+    hostile_org = dataclasses.replace(
+        web_settings, from_address=f'"Org {HOSTILE}" <nyhetsbrev@example.se>'
+    )
+    app = create_app(hostile_org, test_config={"TESTING": True}, newsletters_dir=newsletters_dir)
+    client = app.test_client()
+    pages = {path: client.get(path) for path in public_pages(person)}
+    form = pages["/subscribe"].get_data(as_text=True)
+    pages["typed"] = client.post(
+        "/subscribe",
+        data={
+            "email": f"x{HOSTILE}@",
+            "name": f"Name {HOSTILE}",
+            "lists": ["nyhetsbrev"],
+            "csrf_token": csrf_from(form),
+        },
+    )
+    for path, response in pages.items():
+        html = response.get_data(as_text=True)
+        assert "<script" not in html and "alert(1)</" not in html, path
+        assert "\"&'" not in html, path  # quotes and ampersand are entities
+    assert "&lt;script&gt;" in pages[f"/preferences/{person.preferences}"].get_data(as_text=True)
+    assert "&lt;script&gt;" in pages[f"/unsubscribe/{person.unsubscribe}"].get_data(as_text=True)
+    assert "&lt;script&gt;" in pages["typed"].get_data(as_text=True)

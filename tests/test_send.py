@@ -377,3 +377,23 @@ def test_several_connections_share_the_list_and_mail_everyone_once(
     assert summary.sent == 90
     assert mail_sink.handler.copies() == dict.fromkeys(addresses, 1)
     assert len(sessions) == 3
+
+
+def test_a_name_with_a_line_break_in_the_database_fails_its_row_and_injects_nothing(
+    db, send_settings, mail_sink, built_example
+):
+    """Input checks refuse such names; one that got into the database anyway (an old import,
+    a hand edit) must not add a Bcc: its row fails and everyone else is mailed."""
+    addresses = add_subscribers(db, send_settings, 3, LIST)
+    with transaction(db):
+        db.execute(
+            "UPDATE subscribers SET name = ? WHERE email = ?",
+            ["Anna\r\nBcc: x@evil.example", addresses[1]],
+        )
+    summary = run_send(send_settings, built_example)
+    assert (summary.sent, summary.failed) == (2, 1)
+    assert sorted(r.rcpt for r in mail_sink.handler.received) == [addresses[0], addresses[2]]
+    assert all(b"evil.example" not in r.data for r in mail_sink.handler.received)
+    row = rows(db)[subscriber_id(db, addresses[1])]
+    assert row["state"] == "failed" and "line break" in row["last_reply"]
+    assert subscribers.get_subscriber(db, addresses[1])["subscriptions"] == {LIST: "active"}

@@ -63,6 +63,14 @@ def test_names_with_line_breaks_or_control_characters_are_refused(bad):
         clean_name(bad)
 
 
+def test_list_title_with_a_line_break_is_refused_and_nothing_is_created(db):
+    with pytest.raises(SubscriberError, match="line break or control"):
+        ensure_list(db, "events", "Events\r\nBcc: x@example.se")
+    assert db["lists"].count == 0
+    assert ensure_list(db, "events", "  Evenemang  ") == ensure_list(db, "events")
+    assert db.execute("SELECT title FROM lists").fetchone() == ("Evenemang",)
+
+
 def test_same_address_in_another_case_is_the_same_person(db, settings):
     add_subscriber(db, settings, "Anna@Example.se", name="Anna")
     assert "already subscribed" in add_subscriber(db, settings, "anna@EXAMPLE.SE")

@@ -165,3 +165,27 @@ def test_confirmation_mail_can_be_sent_from_the_background_thread(
     assert sign_up(app.test_client()).status_code == 200
     app.extensions["outbox"].join()
     assert len(smtp_sink.messages) == 1
+
+
+def test_subscribe_answers_before_the_address_is_looked_up(
+    web_settings, newsletters_dir, db, lists, smtp_sink
+):
+    """The timing must not tell who is subscribed: a new address costs writes and a message,
+    an active one nothing. So the page is answered first and the sign-up runs afterwards in
+    the outbox thread; here it is held back by the app's write lock until the page is out."""
+    from mailer.web import create_app
+
+    active = make_person(db, web_settings, "active@example.se")
+    app = create_app(web_settings, newsletters_dir=newsletters_dir)  # the background thread on
+    client = app.test_client()
+    before = len(consent_events(db, active.id))
+    with app.extensions["db_state"]["write_lock"]:
+        for email in ("brand-new@example.se", active.email):
+            assert sign_up(client, email=email).status_code == 200
+        assert get_subscriber(db, "brand-new@example.se") is None  # not looked at yet
+    app.extensions["outbox"].join()
+    assert get_subscriber(db, "brand-new@example.se")["subscriptions"] == {"nyhetsbrev": "pending"}
+    assert len(consent_events(db, active.id)) == before  # active: nothing to record or send
+    assert [m["To"].addresses[0].addr_spec for m in smtp_sink.wait_for(1)] == [
+        "brand-new@example.se"
+    ]

@@ -1,5 +1,7 @@
-"""Mails confirmation links from a background thread, so that the subscribe page answers in
-the same time whether or not a message goes out (the timing must not tell who is subscribed).
+"""Runs sign-ups and mails confirmation links in a background thread, so that the subscribe
+page answers in the same time whatever the address's state: a new address costs database
+writes and a message, an active one almost nothing, and that difference (milliseconds) would
+tell a stranger who is subscribed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from ..config import Settings
 log = logging.getLogger(__name__)
 
 SendMail = Callable[[EmailMessage], None]
+Job = Callable[[], None]
 
 
 def smtp_sender(settings: Settings) -> SendMail:
@@ -40,43 +43,56 @@ def smtp_sender(settings: Settings) -> SendMail:
 
 
 class Outbox:
-    """A queue of messages and one daemon thread that sends them; failures are logged."""
+    """A queue of jobs and one daemon thread that runs them; failures are logged, by type only
+    (messages may hold an address)."""
 
     def __init__(self, settings: Settings, send: SendMail | None, *, background: bool = True):
         self._send = send or smtp_sender(settings)
         self._background = background
-        self._queue: queue.Queue[EmailMessage] = queue.Queue(maxsize=1000)
+        self._queue: queue.Queue[Job] = queue.Queue(maxsize=1000)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def __call__(self, message: EmailMessage) -> None:
-        """Queue `message` (or send it now when the app runs with MAIL_IN_BACKGROUND off)."""
+    def submit(self, job: Job) -> None:
+        """Run `job` in the background (or now, when the app runs with MAIL_IN_BACKGROUND off)."""
         if not self._background:
-            self._deliver(message)
+            self._run_one(job)
             return
         with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
                 self._thread.start()
         try:
-            self._queue.put_nowait(message)
+            self._queue.put_nowait(job)
         except queue.Full:
-            log.error("outbox full: a confirmation message was dropped")
+            log.error("outbox full: a sign-up or confirmation message was dropped")
 
-    def join(self) -> None:
-        """Wait until every queued message has been handed over (tests and shutdown)."""
-        self._queue.join()
+    def __call__(self, message: EmailMessage) -> None:
+        """Queue `message` for sending."""
+        self.submit(lambda: self.deliver(message))
 
-    def _run(self) -> None:
-        while True:
-            message = self._queue.get()
-            try:
-                self._deliver(message)
-            finally:
-                self._queue.task_done()
-
-    def _deliver(self, message: EmailMessage) -> None:
+    def deliver(self, message: EmailMessage) -> None:
+        """Send `message` now, in this thread; a failure is logged, never shown."""
         try:
             self._send(message)
         except Exception as exc:  # logged, never shown: the page answers the same either way
             log.error("could not send a confirmation message: %s", type(exc).__name__)
+
+    def join(self) -> None:
+        """Wait until every queued job has run (tests and shutdown)."""
+        self._queue.join()
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            try:
+                self._run_one(job)
+            finally:
+                self._queue.task_done()
+
+    @staticmethod
+    def _run_one(job: Job) -> None:
+        try:
+            job()
+        except Exception as exc:  # the thread must live on; the message may hold an address
+            log.error("a background sign-up failed: %s", type(exc).__name__)

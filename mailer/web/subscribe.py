@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g, request
+from collections.abc import Callable
 
+from flask import Blueprint, Flask, abort, current_app, g, request
+
+from ..db import connect
 from ..errors import SubscriberError
 from ..optin import start_subscription
-from ..subscribers import normalise_email
+from ..subscribers import clean_name, normalise_email
 from .context import render_page, site_name
 from .csrf import check_csrf
-from .database import get_db, writing
+from .database import get_db
 from .lookup import ListInfo, all_lists, list_by_name
 from .ratelimit import RateLimiter
 from .strings import LANGUAGES, join_names, translate
@@ -72,10 +75,11 @@ def form(list_name: str | None = None):
 @bp.post("/subscribe", endpoint="submit")
 @bp.post("/subscribe/<list_name>", endpoint="submit_for_list")
 def submit(list_name: str | None = None):
-    """Validate, rate-limit, then hand over to `optin.start_subscription`.
+    """Validate, rate-limit, then hand `optin.start_subscription` to the outbox thread.
 
-    The answer is the same page for a new, pending, active, unsubscribed or erased address;
-    only input errors (which depend on what was typed, not on the database) differ.
+    The answer is the same page, in the same time, for a new, pending, active, unsubscribed or
+    erased address: the database is not consulted about the address before answering. Only
+    input errors (which depend on what was typed, not on the database) differ.
     """
     check_csrf()
     offered = _offered(list_name)
@@ -96,6 +100,11 @@ def submit(list_name: str | None = None):
         errors["email"] = "err_email"
     if not chosen:
         errors["lists"] = "err_lists"
+    try:
+        name = clean_name(name)
+    except SubscriberError:  # a name the library refuses; says nothing about the address
+        errors["name"] = "err_summary"
+        name = ""
     if errors:
         return _form(
             offered,
@@ -112,33 +121,42 @@ def submit(list_name: str | None = None):
     if not _limiter("RATE_LIMIT_ADDRESS").hit(email):
         abort(429)
     chosen_lists = [info for info in offered if info.name in chosen]
-    try:
-        with writing():
-            start_subscription(
-                get_db(),
-                current_app.config["SETTINGS"],
-                email,
-                name=name,
-                language=language,
-                lists=chosen,
-                consent_text=consent_text(g.lang, chosen_lists),
-                channel="web",
-                ip=request.remote_addr,
-                user_agent=request.user_agent.string or None,
-                send_mail=current_app.extensions["outbox"],
-            )
-    except SubscriberError:  # a name the library refuses; says nothing about the address
-        return _form(
-            offered,
-            list_name,
-            400,
-            email=email,
-            name="",
+    app = current_app._get_current_object()
+    app.extensions["outbox"].submit(
+        _sign_up_job(
+            app,
+            email,
+            name=name,
             language=language,
-            chosen=chosen,
-            errors={"name": "err_summary"},
+            lists=chosen,
+            consent_text=consent_text(g.lang, chosen_lists),
+            channel="web",
+            ip=request.remote_addr,
+            user_agent=request.user_agent.string or None,
         )
+    )
     return render_page("subscribe_done.html", email=email, hours=_hours())
+
+
+def _sign_up_job(app: Flask, email: str, **request_values) -> Callable[[], None]:
+    """The sign-up as a job for the outbox thread: own connection, the app's write lock for
+    the transaction only, and the confirmation message mailed after the lock is released."""
+    settings = app.config["SETTINGS"]
+    outbox = app.extensions["outbox"]
+    write_lock = app.extensions["db_state"]["write_lock"]
+
+    def job() -> None:
+        messages: list = []
+        db = connect(settings.db_path)  # the request's get_db() has applied the migrations
+        try:
+            with write_lock:
+                start_subscription(db, settings, email, send_mail=messages.append, **request_values)
+        finally:
+            db.close()
+        for message in messages:
+            outbox.deliver(message)
+
+    return job
 
 
 def _hours() -> int:

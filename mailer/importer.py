@@ -67,6 +67,14 @@ HEADER_NAMES = {
 LIST_SEPARATORS = re.compile(r"[|,;\s]+")
 
 
+class CellError(SubscriberError):
+    """One cell is invalid; `column` is our name for its column (email, name, lists ...)."""
+
+    def __init__(self, column: str, message: str):
+        self.column = column
+        super().__init__(message)
+
+
 class ImportRejected(SubscriberError):
     """The file has invalid rows; nothing was written. `report` lists every problem."""
 
@@ -93,11 +101,13 @@ class ImportReport:
     dry_run: bool = False
     problems: list[str] = field(default_factory=list)
     problem_count: int = 0
+    headers: dict[str, str] = field(default_factory=dict)  # our column name -> the file's
 
-    def problem(self, line: int, text: str) -> None:
+    def problem(self, line: int, text: str, column: str | None = None) -> None:
         self.problem_count += 1
         if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(f"{self.path.name}, row {line}: {text}")
+            where = f"row {line}" if column is None else f"row {line}, column {column!r}"
+            self.problems.append(f"{self.path.name}, {where}: {text}")
 
     def summary(self) -> str:
         verb = "would import" if self.dry_run else "imported"
@@ -185,6 +195,7 @@ def _read_rows(path: Path, report: ImportReport) -> Iterator[tuple[int, dict[str
         if header is None:
             raise SubscriberError(f"{path}: the file is empty")
         columns = _columns(header, path)
+        report.headers = {name: header[i].strip().strip("\ufeff") for name, i in columns.items()}
         # rows are numbered as a spreadsheet shows them (header = row 1), which differs from
         # text lines only when a quoted cell holds a line break
         for row_number, record in enumerate(_records(reader, path), start=2):
@@ -261,9 +272,9 @@ def import_csv(
                     progress(1)
                 try:
                     row = _validate(cells, known, default_list, default_source)
-                except SubscriberError as exc:
+                except CellError as exc:
                     report.invalid += 1
-                    report.problem(line, str(exc))
+                    report.problem(line, str(exc), report.headers.get(exc.column, exc.column))
                     continue
                 writer.add(line, row)
             writer.flush()
@@ -282,22 +293,31 @@ class _DryRun(Exception):
 
 
 def _validate(cells: dict[str, str], known: dict, default_list: str, default_source) -> dict:
-    email = normalise_email(cells["email"])
+    """The row's values, checked; CellError names the column of the first bad cell."""
+    email = _cell("email", normalise_email, cells["email"])
     names = [n for n in LIST_SEPARATORS.split(cells.get("lists", "").strip().lower()) if n]
     list_ids = []
     for name in names or [default_list]:
-        name = clean_list_name(name)
+        name = _cell("lists", clean_list_name, name)
         if name not in known:
-            raise SubscriberError(
+            raise CellError(
+                "lists",
                 f"unknown list {name!r}; create it with `subscribers import --list {name}` "
-                "or fix the row"
+                "or fix the row",
             )
         list_ids.append(known[name])
     return {
         "email": email,
-        "name": clean_name(cells.get("name")),
-        "language": clean_language(cells.get("language")),
+        "name": _cell("name", clean_name, cells.get("name")),
+        "language": _cell("language", clean_language, cells.get("language")),
         "lists": sorted(set(list_ids)),
-        "consent_date": _consent_date(cells.get("consent_date", "")),
-        "source": clean_name(cells.get("source")) or default_source,
+        "consent_date": _cell("consent_date", _consent_date, cells.get("consent_date", "")),
+        "source": _cell("source", clean_name, cells.get("source")) or default_source,
     }
+
+
+def _cell(column: str, check: Callable, value):
+    try:
+        return check(value)
+    except SubscriberError as exc:
+        raise CellError(column, str(exc)) from None

@@ -76,7 +76,8 @@ def test_latin1_and_utf16_files_are_read(db, settings, csv_file, tmp_path):
     odd = tmp_path / "odd.csv"  # 0x81 is undefined in cp1252: Latin-1, a C1 control there
     odd.write_bytes("email,name\r\nodd@example.se,Odd \x81\r\n".encode("latin-1"))
     assert detect_encoding(odd) == "latin-1"
-    with pytest.raises(ImportRejected, match=r"odd\.csv, row 2: .*control character"):
+    bad_name = r"odd\.csv, row 2, column 'name': .*control character"
+    with pytest.raises(ImportRejected, match=bad_name):
         import_csv(db, settings, odd)
     utf16 = csv_file(
         [["tab@example.se", "Tåb Person", "sv"]],
@@ -148,17 +149,30 @@ def test_invalid_rows_reject_the_file_with_every_line_number_and_write_nothing(
     )
     with pytest.raises(ImportRejected) as rejected:
         import_csv(db, settings, path, list_name="brand-new-list")
-    message = str(rejected.value)
-    for line, words in (
-        (3, "not a valid e-mail"),
-        (4, "line break"),
-        (5, "unknown language"),
-        (6, "unknown list 'no-such-list'"),
+    lines = str(rejected.value).splitlines()
+    for row, column, words in (
+        (3, "email", "not a valid e-mail"),
+        (4, "name", "line break"),
+        (5, "language", "unknown language"),
+        (6, "lists", "unknown list 'no-such-list'"),
     ):
-        assert f"members.csv, row {line}: " in message and words in message
+        prefix = f"members.csv, row {row}, column {column!r}: "
+        assert any(line.startswith(prefix) and words in line for line in lines), (prefix, lines)
+    message = str(rejected.value)
     assert "nothing was imported" in message
     assert db["subscribers"].count == 0 and db["lists"].count == 0
     assert db["consent_log"].count == 0
+
+
+def test_a_bad_cell_is_named_by_the_header_the_file_uses(db, settings, csv_file, run_cli):
+    path = csv_file(
+        [["ok@example.se", "Ok", "2025-01-31", "mässa"], ["ok2@example.se", "Ok", "igår", "x"]],
+        header=["E-post", "Namn", "Samtyckesdatum", "Källa"],
+    )
+    result = run_cli("subscribers", "import", str(path))
+    assert result.exit_code != 0
+    assert "members.csv, row 3, column 'Samtyckesdatum': consent_date 'igår'" in result.output
+    assert db["subscribers"].count == 0
 
 
 def test_duplicates_are_reported_with_rows_even_across_batches(db, settings, csv_file):

@@ -203,6 +203,31 @@ def dkim_keys() -> tuple[bytes, bytes]:
     return private, b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
 
 
+def count_sessions(handler: FaultyHandler) -> list[str]:
+    """Make the sink note every SMTP session (its EHLO); returns the list it fills."""
+    sessions: list[str] = []
+
+    async def handle_EHLO(server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        sessions.append(hostname)
+        return responses
+
+    handler.handle_EHLO = handle_EHLO
+    return sessions
+
+
+def smtp_environment(settings: Settings, port: int) -> dict[str, str]:
+    """The environment a `newsletter send` process needs to mail the sink on `port`."""
+    return {
+        "NEWSLETTER_SECRET_KEY": settings.secret_key,
+        "NEWSLETTER_FROM": settings.from_address,
+        "NEWSLETTER_BASE_URL": settings.base_url,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(port),
+        "SMTP_SECURITY": "none",
+    }
+
+
 def add_subscribers(db, settings, count: int, list_name: str, *, domain="example.org"):
     """`count` active subscribers on `list_name` via the subscribers library; returns addresses."""
     from mailer.db import transaction

@@ -13,7 +13,7 @@ from mailer.db import open_db, transaction, utc_now
 from mailer.errors import SendError
 from mailer.message import delivery_message_id
 from mailer.send import run_send
-from tests.fixtures_send import FaultyHandler, add_subscribers, start_sink
+from tests.fixtures_send import FaultyHandler, add_subscribers, count_sessions, start_sink
 
 LIST = "nyhetsbrev"
 FAST = {"retry_delays": (0.01, 0.02, 0.05)}
@@ -364,14 +364,7 @@ def test_erasure_leaves_an_anonymous_ledger_row_and_nobody_is_mailed_again(
 def test_several_connections_share_the_list_and_mail_everyone_once(
     db, send_settings, mail_sink, built_example
 ):
-    sessions = []
-
-    async def handle_EHLO(server, session, envelope, hostname, responses):
-        session.host_name = hostname
-        sessions.append(hostname)
-        return responses
-
-    mail_sink.handler.handle_EHLO = handle_EHLO
+    sessions = count_sessions(mail_sink.handler)
     addresses = add_subscribers(db, send_settings, 90, LIST)
     summary = run_send(send_settings, built_example, connections=3)
     assert summary.sent == 90

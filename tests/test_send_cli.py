@@ -10,7 +10,7 @@ from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner
 
 from cli import cli
-from tests.fixtures_send import add_subscribers, free_port, start_sink
+from tests.fixtures_send import add_subscribers, free_port, smtp_environment, start_sink
 
 LIST = "nyhetsbrev"
 
@@ -20,15 +20,7 @@ def invoke(settings):
     """Run `newsletter --db <test db> ...` with SMTP settings pointing at `port`."""
 
     def run(port, *args, input=None, **env):
-        environment = {
-            "NEWSLETTER_SECRET_KEY": settings.secret_key,
-            "NEWSLETTER_FROM": settings.from_address,
-            "NEWSLETTER_BASE_URL": settings.base_url,
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(port),
-            "SMTP_SECURITY": "none",
-            **env,
-        }
+        environment = {**smtp_environment(settings, port), **env}
         return CliRunner().invoke(
             cli, ["--db", str(settings.db_path), *args], input=input, env=environment
         )

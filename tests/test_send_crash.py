@@ -14,7 +14,7 @@ import time
 import pytest
 
 from mailer.db import open_db
-from tests.fixtures_send import PROJECT_ROOT, add_subscribers, start_sink
+from tests.fixtures_send import PROJECT_ROOT, add_subscribers, smtp_environment, start_sink
 
 RECIPIENTS = 2000
 KILL_AFTER = (150, 700, 1300)  # messages received by the sink (cumulative) before each kill
@@ -44,12 +44,7 @@ class CountingHandler:
 def start_send(db_path, issue, port, settings, log_path) -> subprocess.Popen:
     env = {
         **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH")},
-        "NEWSLETTER_SECRET_KEY": settings.secret_key,
-        "NEWSLETTER_FROM": settings.from_address,
-        "NEWSLETTER_BASE_URL": settings.base_url,
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(port),
-        "SMTP_SECURITY": "none",
+        **smtp_environment(settings, port),
     }
     command = [
         sys.executable,

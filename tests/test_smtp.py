@@ -11,7 +11,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from mailer.errors import SendError
 from mailer.smtp import ConnectionLost, PermanentFailure, SmtpTransport, TemporaryFailure
-from tests.fixtures_send import FaultyHandler, free_port, start_sink
+from tests.fixtures_send import FaultyHandler, count_sessions, free_port, start_sink
 
 MESSAGE = (
     b"From: a@example.se\r\nTo: b@example.org\r\nSubject: hej\r\n\r\n"
@@ -99,14 +99,7 @@ def test_message_arrives_unchanged_including_lines_that_start_with_a_dot(send_se
 
 
 def test_one_connection_carries_many_messages(send_settings, mail_sink):
-    sessions = []
-
-    async def handle_EHLO(server, session, envelope, hostname, responses):
-        session.host_name = hostname
-        sessions.append(hostname)
-        return responses
-
-    mail_sink.handler.handle_EHLO = handle_EHLO
+    sessions = count_sessions(mail_sink.handler)
     transport = SmtpTransport(send_settings)
     for n in range(5):
         transport.send("a@example.se", f"r{n}@example.org", MESSAGE)

@@ -146,3 +146,16 @@ def test_erase_while_another_process_reads_still_confirms_the_erasure(
     assert "raderat" in response.get_data(as_text=True)
     assert get_subscriber(db, person.email) is None
     assert "wal" in caplog.text.lower() and person.email not in caplog.text
+
+
+def test_a_name_with_a_line_break_is_refused_and_the_profile_kept(client, db, person):
+    token = open_form(client, person)
+    before = consent_events(db, person.id)
+    response = client.post(
+        f"/preferences/{person.preferences}",
+        data={"csrf_token": token, "name": "Anna\nBcc: x@evil.example", "lists": ["kalender"]},
+    )
+    assert response.status_code == 400
+    assert get_subscriber(db, person.email)["name"] == "Anna Berg"
+    assert statuses(db, person.id) == {"nyhetsbrev": "active", "kalender": "active"}
+    assert consent_events(db, person.id) == before

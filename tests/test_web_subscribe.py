@@ -189,3 +189,13 @@ def test_subscribe_answers_before_the_address_is_looked_up(
     assert [m["To"].addresses[0].addr_spec for m in smtp_sink.wait_for(1)] == [
         "brand-new@example.se"
     ]
+
+
+def test_a_name_with_a_line_break_is_refused_and_nothing_is_written_or_mailed(
+    client, db, lists, smtp_sink
+):
+    response = sign_up(client, email="anna@example.se", name="Anna\r\nBcc: x@evil.example")
+    assert response.status_code == 400
+    assert 'id="name-error"' in response.get_data(as_text=True)
+    assert db["subscribers"].count == 0 and db["consent_log"].count == 0
+    assert smtp_sink.messages == []

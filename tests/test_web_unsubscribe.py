@@ -74,8 +74,10 @@ def test_repeated_one_click_is_harmless(client, db, person):
 
 
 def test_unsubscribed_person_is_no_longer_a_recipient_once_the_post_returns(client, db, person):
+    assert person.id in {r.subscriber_id for r in active_recipients(db, "nyhetsbrev")}
     client.post(f"/unsubscribe/{person.unsubscribe}", data=ONE_CLICK)
     assert person.id not in {r.subscriber_id for r in active_recipients(db, "nyhetsbrev")}
+    assert person.id in {r.subscriber_id for r in active_recipients(db, "kalender")}
 
 
 def test_unsubscribe_from_all_lists(client, db, person):

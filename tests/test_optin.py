@@ -177,7 +177,8 @@ def test_confirmation_message_is_plain_localised_and_has_only_the_link(
     body = message.get_content()
     assert phrase in body and url in body and "Region Örebro län" in body
     assert body.count("http") == 1  # no other links: nothing but the confirmation
-    assert "14" in body  # the retention period is stated
+    retention = {"sv": "efter 14 dagar", "da": "efter 14 dage", "en": "after 14 days"}
+    assert retention[language] in body  # the retention period is stated
 
 
 def test_confirmation_message_refuses_header_injection(settings):

@@ -199,3 +199,27 @@ def test_a_name_with_a_line_break_is_refused_and_nothing_is_written_or_mailed(
     assert 'id="name-error"' in response.get_data(as_text=True)
     assert db["subscribers"].count == 0 and db["consent_log"].count == 0
     assert smtp_sink.messages == []
+
+
+def test_confirmation_mail_is_dkim_signed_when_dkim_is_configured(
+    settings, db, lists, newsletters_dir, mail_sink, dkim_keys, tmp_path
+):
+    import dkim
+
+    from mailer.web import create_app
+
+    private, txt_record = dkim_keys
+    key_file = tmp_path / "dkim.pem"
+    key_file.write_bytes(private)
+    dkim_settings = {"dkim_domain": "example.se", "dkim_selector": "nyhetsbrev"}
+    signing = mail_sink.settings(settings, dkim_private_key=str(key_file), **dkim_settings)
+    app = create_app(
+        signing,
+        test_config={"TESTING": True, "MAIL_IN_BACKGROUND": False},
+        newsletters_dir=newsletters_dir,
+    )
+    assert sign_up(app.test_client()).status_code == 200
+    (received,) = mail_sink.handler.received
+    assert received.rcpt == "new@example.se" and b"/confirm/" in received.data
+    assert received.data.startswith(b"DKIM-Signature:")
+    assert dkim.verify(received.data, dnsfunc=lambda name, timeout=5: txt_record)

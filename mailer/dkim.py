@@ -42,7 +42,7 @@ class DkimSigner:
         self.private_key = private_key
         try:
             self.sign(_PROBE)
-        except dkimpy.DKIMException as exc:
+        except (dkimpy.DKIMException, ValueError) as exc:  # a garbled PEM: binascii.Error
             raise ConfigError(f"DKIM_PRIVATE_KEY cannot sign: {exc}") from None
 
     def signature(self, message: bytes) -> bytes:

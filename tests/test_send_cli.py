@@ -68,6 +68,26 @@ def test_refused_connection_exits_non_zero_naming_host_port_and_leaves_the_ledge
     assert deliveries(db) == 0
 
 
+def test_a_garbled_dkim_key_is_a_clear_error_and_leaves_the_ledger(
+    db, settings, mail_sink, built_example, invoke, tmp_path
+):
+    key_file = tmp_path / "dkim.pem"
+    key_file.write_text("-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
+    add_subscribers(db, settings, 2, LIST)
+    result = invoke(
+        mail_sink.port,
+        "send",
+        str(built_example),
+        "--yes",
+        DKIM_DOMAIN="example.se",
+        DKIM_SELECTOR="s1",
+        DKIM_PRIVATE_KEY=str(key_file),
+    )
+    assert result.exit_code != 0 and "Error: DKIM_PRIVATE_KEY cannot sign" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert deliveries(db) == 0 and mail_sink.handler.count() == 0
+
+
 def test_failed_login_exits_non_zero_and_leaves_the_ledger(db, settings, built_example, invoke):
     def refuse_everyone(server, session, envelope, mechanism, auth_data):
         return AuthResult(success=False, handled=False)

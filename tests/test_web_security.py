@@ -218,3 +218,19 @@ def test_names_titles_and_typed_input_are_escaped_on_every_page(
     assert "&lt;script&gt;" in pages[f"/preferences/{person.preferences}"].get_data(as_text=True)
     assert "&lt;script&gt;" in pages[f"/unsubscribe/{person.unsubscribe}"].get_data(as_text=True)
     assert "&lt;script&gt;" in pages["typed"].get_data(as_text=True)
+
+
+def test_a_dkim_key_that_cannot_sign_stops_the_public_app_at_start(
+    settings, newsletters_dir, tmp_path
+):
+    import dataclasses
+
+    from mailer.web import create_app
+
+    key_file = tmp_path / "dkim.pem"
+    key_file.write_text("-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
+    broken = dataclasses.replace(
+        settings, dkim_domain="example.se", dkim_selector="s1", dkim_private_key=str(key_file)
+    )
+    with pytest.raises(ConfigError, match="DKIM_PRIVATE_KEY"):
+        create_app(broken, newsletters_dir=newsletters_dir)

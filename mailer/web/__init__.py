@@ -21,7 +21,7 @@ from . import (
     unsubscribe,
 )
 from .context import install_context
-from .outbox import Outbox
+from .outbox import Outbox, smtp_sender
 
 __all__ = ["create_app"]
 
@@ -70,8 +70,11 @@ def create_app(
     app.url_map.strict_slashes = False  # a slash redirect would build its URL from Host
     app.url_map.merge_slashes = False
     app.jinja_env.undefined = StrictUndefined
+    send_mail = app.config["SEND_MAIL"]
+    if send_mail is None and preview_issue is None:
+        send_mail = smtp_sender(settings)  # a DKIM key that cannot sign stops the app here
     app.extensions["outbox"] = Outbox(
-        settings, app.config["SEND_MAIL"], background=app.config["MAIL_IN_BACKGROUND"]
+        settings, send_mail, background=app.config["MAIL_IN_BACKGROUND"]
     )
 
     database.init_app(app)

@@ -59,7 +59,8 @@ class Outbox:
     (messages may hold an address)."""
 
     def __init__(self, settings: Settings, send: SendMail | None, *, background: bool = True):
-        self._send = send or smtp_sender(settings)
+        self._settings = settings
+        self._send = send  # None: SMTP from settings, set up at the first message
         self._background = background
         self._queue: queue.Queue[Job] = queue.Queue(maxsize=1000)
         self._thread: threading.Thread | None = None
@@ -86,6 +87,8 @@ class Outbox:
     def deliver(self, message: EmailMessage) -> None:
         """Send `message` now, in this thread; a failure is logged, never shown."""
         try:
+            if self._send is None:
+                self._send = smtp_sender(self._settings)
             self._send(message)
         except Exception as exc:  # logged, never shown: the page answers the same either way
             log.error("could not send a confirmation message: %s", type(exc).__name__)

@@ -89,10 +89,13 @@ class Settings:
         value = self.dkim_private_key.strip()
         if value.startswith("-----BEGIN"):
             return value.encode()
-        path = Path(value)
-        if not path.is_file():
-            raise ConfigError(f"DKIM_PRIVATE_KEY: {value} is neither a PEM key nor a readable file")
-        return path.read_bytes()
+        try:  # a pasted key without its header is "File name too long", which would echo it
+            return Path(value).read_bytes()
+        except OSError:
+            raise ConfigError(  # the value is not repeated: it may be a mangled key
+                "DKIM_PRIVATE_KEY is neither a PEM key (-----BEGIN ...) nor the path of a "
+                "readable file; give the key file's path or the whole PEM text"
+            ) from None
 
 
 def _convert(field: dataclasses.Field, name: str, raw: object) -> object:
@@ -138,6 +141,8 @@ def _validate(settings: Settings) -> None:
     ):
         if any(ch in value for ch in "\r\n"):
             raise ConfigError(f"{name} must not contain line breaks")
+    if settings.smtp_timeout <= 0:
+        raise ConfigError(f"SMTP_TIMEOUT={settings.smtp_timeout:g}: give a number of seconds > 0")
     if settings.send_rate < 0 or settings.send_rate_per_hour < 0 or settings.send_connections < 1:
         raise ConfigError("SEND_RATE and SEND_RATE_PER_HOUR must be >= 0, SEND_CONNECTIONS >= 1")
     if settings.pending_retention_days < 1 or settings.confirm_ttl_hours < 1:

@@ -111,7 +111,7 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
         with db.atomic():
             yield db
         return
-    db.conn.execute("BEGIN IMMEDIATE")
+    _locked_is_database_error(db, "BEGIN IMMEDIATE")
     try:
         yield db
     except BaseException:
@@ -119,4 +119,33 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
             db.conn.execute("ROLLBACK")
         raise
     else:
-        db.conn.execute("COMMIT")
+        _locked_is_database_error(db, "COMMIT")
+
+
+def database_file(db: sqlite_utils.Database) -> str:
+    """The file behind a connection, for messages (`:memory:` when there is none)."""
+    for _seq, name, file in db.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return file or ":memory:"
+    return "database"
+
+
+def _locked_is_database_error(db: sqlite_utils.Database, statement: str) -> None:
+    """Run `statement`; a lock still held after the busy timeout becomes a DatabaseError.
+
+    The raw "database is locked" traceback tells a coordinator nothing; the message names the
+    file and what to do. A failed COMMIT is rolled back so the connection stays usable.
+    """
+    try:
+        db.conn.execute(statement)
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+        if statement == "COMMIT" and db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        waited = db.execute("PRAGMA busy_timeout").fetchone()[0] / 1000
+        raise DatabaseError(
+            f"{database_file(db)}: still locked by another process after {waited:g} s; "
+            "nothing was written. Wait for the other command "
+            "(a send, an import) to finish and try again"
+        ) from None

@@ -46,6 +46,8 @@ def test_unset_options_fall_through_to_the_environment():
         ("NEWSLETTER_FROM", "nobody", "NEWSLETTER_FROM"),
         ("NEWSLETTER_REPLY_TO", "a@example.se\r\nBcc: x@example.se", "line breaks"),
         ("SEND_CONNECTIONS", "0", "SEND_CONNECTIONS"),
+        ("SMTP_TIMEOUT", "0", "SMTP_TIMEOUT"),
+        ("SMTP_TIMEOUT", "-5", "SMTP_TIMEOUT"),
     ],
 )
 def test_invalid_settings_are_refused_with_the_variable_named(name, value, fragment):
@@ -80,3 +82,15 @@ def test_a_path_given_for_a_text_setting_becomes_text(tmp_path):
     key_file = tmp_path / "dkim.pem"
     settings = load_settings({"dkim_private_key": key_file}, env_file=None, environ={})
     assert settings.dkim_private_key == str(key_file)
+
+
+def test_an_unusable_dkim_key_is_named_but_not_repeated():
+    """A pasted key with its header lost must not end up on screen or in a CI log."""
+    mangled = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7" * 20
+    settings = load_settings(
+        env_file=None,
+        environ={"DKIM_DOMAIN": "example.se", "DKIM_SELECTOR": "s1", "DKIM_PRIVATE_KEY": mangled},
+    )
+    with pytest.raises(ConfigError, match="DKIM_PRIVATE_KEY") as error:
+        settings.dkim_key_bytes()
+    assert "MIIEvQ" not in str(error.value)

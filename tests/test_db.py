@@ -73,3 +73,25 @@ def test_transaction_holds_the_write_lock_from_the_start(tmp_path):
 def test_connect_does_not_migrate(tmp_path):
     db = connect(tmp_path / "subscribers.db")
     assert not db["_sqlite_migrations"].exists()
+
+
+def test_a_lock_held_past_the_busy_timeout_is_a_clear_error_and_writes_nothing(tmp_path):
+    path = tmp_path / "subscribers.db"
+    db = open_db(path)
+    db["scratch"].create({"id": int, "value": str}, pk="id")
+    db.execute("PRAGMA busy_timeout = 100")
+    other = sqlite3.connect(str(path))
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        with pytest.raises(DatabaseError) as error, transaction(db):
+            db["scratch"].insert({"value": "lost"})
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    message = str(error.value)
+    assert str(path) in message and "locked" in message and "try again" in message
+    assert not db.conn.in_transaction
+    assert db["scratch"].count == 0
+    with transaction(db):  # the connection is still usable once the lock is free
+        db["scratch"].insert({"value": "kept"})
+    assert db["scratch"].count == 1

@@ -114,20 +114,31 @@ def new(slug: str, newsletters_dir: Path, language: str, title: str) -> None:
     click.echo(f"Created {path} with {len(files)} files: {', '.join(files)}")
     click.echo(f"Edit the sections, then run: newsletter build {path}")
 
+
 # --- preview and serve ---------------------------------------------------------------------
 
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
-              help="Port to listen on.")
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
-              help="Worker threads.")
-@click.option("--trusted-proxy", metavar="IP",
-              help="Take the client address from X-Forwarded-For sent by this proxy (nginx).")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
+@click.option(
+    "--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Worker threads."
+)
+@click.option(
+    "--trusted-proxy",
+    metavar="IP",
+    help="Take the client address from X-Forwarded-For sent by this proxy (nginx).",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, threads: int,
-          trusted_proxy: str | None) -> None:
+def serve(
+    ctx: click.Context, host: str, port: int, threads: int, trusted_proxy: str | None
+) -> None:
     """Serve the subscriber pages and the archive (waitress).
 
     Unsubscribe (also RFC 8058 one-click), confirm, subscribe, preferences and
@@ -137,14 +148,25 @@ def serve(ctx: click.Context, host: str, port: int, threads: int,
     """
     from mailer.web.server import serve as serve_app
 
-    serve_app(get_settings(ctx), host=host, port=port, threads=threads,
-              trusted_proxy=trusted_proxy, announce=click.echo)
+    serve_app(
+        get_settings(ctx),
+        host=host,
+        port=port,
+        threads=threads,
+        trusted_proxy=trusted_proxy,
+        announce=click.echo,
+    )
 
 
 @cli.command()
 @issue_dir_argument
-@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535),
-              help="Port on 127.0.0.1.")
+@click.option(
+    "--port",
+    default=8001,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port on 127.0.0.1.",
+)
 @click.pass_context
 def preview(ctx: click.Context, issue_dir: Path, port: int) -> None:
     """Live preview of ISSUE_DIR on 127.0.0.1: desktop, 375 px and plain text.
@@ -157,6 +179,7 @@ def preview(ctx: click.Context, issue_dir: Path, port: int) -> None:
     from mailer.web.server import serve_preview
 
     serve_preview(get_settings(ctx), issue_dir, port=port, announce=click.echo)
+
 
 # --- subscribers ---------------------------------------------------------------------------
 
@@ -184,12 +207,18 @@ def subscribers() -> None:
 @click.argument("email")
 @click.option("--name", default="", help="The person's name, as used in greetings.")
 @click.option(
-    "--list", "list_name", default="newsletter", show_default=True,
+    "--list",
+    "list_name",
+    default="newsletter",
+    show_default=True,
     help="List to subscribe to; created if it does not exist yet.",
 )
 @click.option(
-    "--language", type=click.Choice(SUBSCRIBER_LANGUAGES, case_sensitive=False), default="sv",
-    show_default=True, help="Language of the issues and emails they get.",
+    "--language",
+    type=click.Choice(SUBSCRIBER_LANGUAGES, case_sensitive=False),
+    default="sv",
+    show_default=True,
+    help="Language of the issues and emails they get.",
 )
 @click.option("--source", help="Where they gave consent, e.g. 'sign-up sheet, fair 2026-10-03'.")
 @click.pass_context
@@ -212,7 +241,10 @@ def subscribers_add(ctx, email, name, list_name, language, source) -> None:
 @subscribers.command("import")
 @click.argument("csv_file", metavar="FILE.csv", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
-    "--list", "list_name", default="newsletter", show_default=True,
+    "--list",
+    "list_name",
+    default="newsletter",
+    show_default=True,
     help="List for rows without a lists column; created if it does not exist yet.",
 )
 @click.option("--source", help="Where the consent was collected (rows may have their own).")
@@ -235,7 +267,12 @@ def subscribers_import(ctx, csv_file, list_name, source, dry_run) -> None:
         file=click.get_text_stream("stderr"),
     ) as bar:
         report = import_csv(
-            db, settings, csv_file, list_name=list_name, source=source, dry_run=dry_run,
+            db,
+            settings,
+            csv_file,
+            list_name=list_name,
+            source=source,
+            dry_run=dry_run,
             progress=bar.update,
         )
     click.echo(report.describe())
@@ -282,7 +319,11 @@ def subscribers_show(ctx, email, as_json) -> None:
 
 @subscribers.command("export")
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
     help="CSV with a header row, or a JSON array.",
 )
 @click.pass_context
@@ -332,7 +373,10 @@ def subscribers_erase(ctx, email, yes) -> None:
 
 @subscribers.command("purge")
 @click.option(
-    "--older-than", "older_than", type=click.IntRange(min=0), metavar="DAYS",
+    "--older-than",
+    "older_than",
+    type=click.IntRange(min=0),
+    metavar="DAYS",
     help="Age limit in days (default: NEWSLETTER_PENDING_RETENTION_DAYS, 14).",
 )
 @click.pass_context

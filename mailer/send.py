@@ -24,7 +24,7 @@ from . import ledger, subscribers
 from .config import Settings
 from .db import open_db
 from .dkim import signer_for
-from .errors import SendError
+from .errors import SendError, SubscriberError
 from .message import MessageFactory, RecipientValues, delivery_message_id, test_message_id
 from .pacing import Pacer
 from .send_engine import PAUSE_AFTER_FAILURES, RETRY_DELAYS, SendEngine
@@ -116,10 +116,18 @@ def run_send(
     issue_dir = Path(issue_dir)
     built = prepare_issue(issue_dir, settings)
     slug = str(built.meta.get("slug") or issue_dir.name)
+    named_list = bool(list_name)
     list_name = list_name or str(built.meta.get("list") or subscribers.DEFAULT_LIST)
     db = open_db(settings.db_path)
     try:
-        list_pk = subscribers.list_id(db, list_name)
+        try:
+            list_pk = subscribers.list_id(db, list_name)
+        except SubscriberError as exc:
+            where = "--list" if named_list else f"`list:` in {issue_dir / 'issue.md'}"
+            raise SendError(
+                f"{exc}; add people to it with `newsletter subscribers import FILE.csv "
+                f"--list {list_name}`, or correct {where}"
+            ) from None
         title = db.execute("SELECT title FROM lists WHERE id = ?", [list_pk]).fetchone()[0]
         factory = MessageFactory(built, settings, list_name=list_name, list_title=title)
         if dry_run_dir is not None:

@@ -167,6 +167,8 @@ def test_unknown_list_is_a_clear_error(db, settings, mail_sink, built_example, i
     result = invoke(mail_sink.port, "send", str(built_example), "--list", "okand", "--yes")
     assert result.exit_code == 1
     assert "unknown list 'okand'" in result.output
+    assert "subscribers import FILE.csv --list okand" in result.output
+    assert "correct --list" in result.output
 
 
 @pytest.mark.parametrize("command", ["send", "send-status"])

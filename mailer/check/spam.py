@@ -129,7 +129,7 @@ def check_spam(context: CheckContext, report: Report) -> None:
         "score": result.score,
         "rules": [{"name": n, "points": p, "description": d} for n, p, d in result.rules],
     }
-    shown = ", ".join(f"{name} {points:+.1f}" for name, points, _ in hits) or "no scoring rules"
+    shown = ", ".join(f"{name} {points:+.1f}" for name, points, _ in hits) or "no rule added points"
     advice = "; ".join(
         sorted({text for name, _, _ in hits for key, text in RULE_ADVICE.items() if key in name})
     )

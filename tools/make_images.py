@@ -17,8 +17,22 @@ ROOT = Path(__file__).resolve().parent.parent / "newsletters"
 TEAL, DEEP, AMBER, SAND = (15, 94, 110), (19, 52, 61), (232, 163, 61), (246, 240, 226)
 
 
-def font(size: int) -> ImageFont.FreeTypeFont:
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+
+
+def font(size: int, bold: bool = True) -> ImageFont.FreeTypeFont:
+    """DejaVu (Debian's fonts-dejavu-core) has å ä ö é; Pillow's own font draws boxes."""
+    file = DEJAVU / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
+    if file.is_file():
+        return ImageFont.truetype(str(file), size)
     return ImageFont.load_default(size=size)
+
+
+def fitted_font(text: str, size: int, max_width: float, bold: bool) -> ImageFont.FreeTypeFont:
+    """The largest font up to `size` in which `text` fits in `max_width` pixels."""
+    while size > 8 and font(size, bold).getlength(text) > max_width:
+        size -= 1
+    return font(size, bold)
 
 
 def mix(a: tuple, b: tuple, t: float) -> tuple:
@@ -163,12 +177,9 @@ def logo(width: int, height: int, text: str) -> Image.Image:
             outline=colour,
             width=max(3, height // 14),
         )
-    draw.text(
-        (height * 0.5 + 3 * r, height * 0.26),
-        text,
-        font=font(round(height * 0.42)),
-        fill=(255, 255, 255),
-    )
+    left = height * 0.5 + 3 * r
+    face = fitted_font(text, round(height * 0.42), width - left - height * 0.2, bold=False)
+    draw.text((left, height / 2), text, font=face, fill=(255, 255, 255), anchor="lm")
     return img
 
 
@@ -182,13 +193,11 @@ def eu_flag_logo(width: int, height: int, lines: tuple[str, str]) -> Image.Image
         a = k * math.pi / 6
         x, y, s = cx + math.cos(a) * ring, cy + math.sin(a) * ring, height * 0.045
         draw.ellipse([x - s, y - s, x + s, y + s], fill=(255, 204, 0))
+    left = fw + height * 0.18
+    fitted = [fitted_font(line, round(height * 0.26), width - left - 4, True) for line in lines]
+    size = min(face.size for face in fitted)
     for i, line in enumerate(lines):
-        draw.text(
-            (fw + height * 0.18, height * (0.18 + 0.36 * i)),
-            line,
-            font=font(round(height * 0.26)),
-            fill=(0, 0, 0),
-        )
+        draw.text((left, height * (0.18 + 0.36 * i)), line, font=font(size), fill=(0, 0, 0))
     return img
 
 

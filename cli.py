@@ -482,7 +482,7 @@ def send_command(
         from mailer.check import check_issue
         from mailer.errors import SendError
 
-        report = check_issue(issue_dir, settings)
+        report = check_issue(issue_dir, settings, before_send=True)
         if report.errors and not force:
             raise SendError(
                 f"{report.format_text()}\nNothing was sent. Fix the errors and rebuild, "

@@ -223,6 +223,28 @@ def test_send_stops_on_check_errors_before_asking_and_force_sends_anyway(
     assert mail_sink.handler.count() == 2 and deliveries(db) == 2
 
 
+def test_a_base_url_on_this_computer_stops_a_real_send_but_not_a_check(
+    db, settings, mail_sink, example_issue, invoke
+):
+    """The .env.example default would mail unsubscribe links that lead nowhere."""
+    add_subscribers(db, settings, 2, LIST)
+    local = {"NEWSLETTER_BASE_URL": "http://127.0.0.1:8000"}
+    checked = invoke(mail_sink.port, "check", str(example_issue), "--no-spam", **local)
+    assert "base-url" not in checked.output and "is this computer" not in checked.output
+
+    stopped = invoke(mail_sink.port, "send", str(example_issue), "--yes", **local)
+    assert stopped.exit_code != 0
+    assert "NEWSLETTER_BASE_URL=http://127.0.0.1:8000 is this computer" in stopped.output
+    assert "public https address" in stopped.output
+    assert mail_sink.handler.count() == 0 and deliveries(db) == 0
+
+    test_copy = invoke(mail_sink.port, "send", str(example_issue), "--to", "me@example.se", **local)
+    assert test_copy.exit_code == 0, test_copy.output  # a test copy to yourself is fine
+    forced = invoke(mail_sink.port, "send", str(example_issue), "--yes", "--force", **local)
+    assert forced.exit_code == 0, forced.output
+    assert deliveries(db) == 2
+
+
 def test_a_clean_issue_shows_the_check_summary_before_the_plan(
     db, settings, mail_sink, built_example, invoke
 ):

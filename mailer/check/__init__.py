@@ -7,7 +7,7 @@ from pathlib import Path
 from ..config import Settings
 from .accessibility import check_accessibility
 from .context import CheckContext, load_context
-from .images import check_images
+from .images import check_images, is_loopback
 from .links import check_links
 from .report import Finding, Report
 from .size import check_size
@@ -28,21 +28,44 @@ CHECKS = {
 }
 
 
-def check_issue(issue_dir: Path, settings: Settings, *, spam: bool = True) -> Report:
+def check_issue(
+    issue_dir: Path, settings: Settings, *, spam: bool = True, before_send: bool = False
+) -> Report:
     """Run every check on `issue_dir/build/`; errors mean the issue should not be sent.
 
     Raises `IssueError` when there is no build to check. `spam=False` skips SpamAssassin
-    (about 2 s), e.g. for a quick look while writing.
+    (about 2 s), e.g. for a quick look while writing. `before_send` adds what only matters
+    when real people are about to be mailed: a base URL on this computer is then an error.
     """
     issue_dir = Path(issue_dir)
     context = load_context(issue_dir, settings)
     report = Report(issue=str(context.meta.get("slug") or issue_dir.name))
     _check_freshness(context, report)
+    if before_send:
+        _check_public_base_url(settings, report)
     for name, check in CHECKS.items():
         if name == "spam" and not spam:
             continue
         check(context, report)
     return report
+
+
+def _check_public_base_url(settings: Settings, report: Report) -> None:
+    """Links made from a loopback base URL reach nobody: no unsubscribe, no images (a legal
+    problem, not a cosmetic one), so a real send stops on it while previews and checks only warn.
+    """
+    if is_loopback(settings.base_url):
+        report.add(
+            Finding(
+                "error",
+                "links",
+                "base-url-loopback",
+                f"NEWSLETTER_BASE_URL={settings.base_url} is this computer: recipients' "
+                "unsubscribe links, List-Unsubscribe and images would lead nowhere",
+                "set NEWSLETTER_BASE_URL to the public https address of `newsletter serve` "
+                "(in .env); the issue is rebuilt with it when you send again",
+            )
+        )
 
 
 def _check_freshness(context: CheckContext, report: Report) -> None:

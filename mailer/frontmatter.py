@@ -24,6 +24,20 @@ class _TextLoader(yaml.SafeLoader):
     """
 
 
+class _DateError(yaml.constructor.ConstructorError):
+    """A value shaped like a date that is no date in the calendar (2026-02-30)."""
+
+
+def _construct_date(loader: _TextLoader, node: yaml.Node) -> object:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:  # YAML's own parser lets "day is out of range" escape as-is
+        raise _DateError(
+            None, None, f"{node.value} is not a date ({exc})", node.start_mark
+        ) from None
+
+
+_TextLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_date)
 _TextLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag in _KEEP_TAGS]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
@@ -60,6 +74,11 @@ class FrontMatter:
         try:
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else {}
+        except _DateError as exc:
+            line = first_line + exc.problem_mark.line
+            raise IssueError(
+                f"{where(path, line)}: {exc.problem}; write the date as YYYY-MM-DD"
+            ) from None
         except yaml.YAMLError as exc:
             # the context mark is where the broken construct starts ("[" or a quote), the
             # problem mark where the parser gave up (often the next line); show the start

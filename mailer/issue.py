@@ -198,6 +198,7 @@ def _read_section(path: Path, images: ImageSet) -> Section:
             f"{where(path, first_text_line(body, body_line))}: a divider has no text; "
             "move the text to its own section"
         )
+    _require_content(path, layout, body, body_line, bool(image or options.get("title")))
     tokens = parse(body)
     check_links_and_images(
         tokens,
@@ -207,6 +208,21 @@ def _read_section(path: Path, images: ImageSet) -> Section:
         lambda ref, line: images.add(path.parent, ref, path, line, "image"),
     )
     return Section(path, layout, options, body, body_line, tuple(tokens), image)
+
+
+BODY_REQUIRED = ("facts", "privacy", "image-text")  # a box or column with no text in it
+CONTENT_REQUIRED = ("article", "text")  # text, a title or a picture
+
+
+def _require_content(path: Path, layout: str, body: str, line: int, has_heading: bool) -> None:
+    """An empty file would be a blank band (or a box holding only its label) in every inbox."""
+    if body.strip():
+        return
+    if layout in BODY_REQUIRED or (layout in CONTENT_REQUIRED and not has_heading):
+        raise IssueError(
+            f"{where(path, line)}: the {layout} section has no text; write it below the front "
+            "matter, or delete the file"
+        )
 
 
 def _events(fm: FrontMatter) -> list[dict[str, Any]]:

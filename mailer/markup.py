@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from html import escape
 from pathlib import Path
+from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -63,7 +64,7 @@ def check_links_and_images(
                         "address such as https://www.example.se/page (or mailto:, tel:)"
                     )
             elif child.type == "image":
-                src = str(child.attrGet("src") or "")
+                src = unquote(str(child.attrGet("src") or ""))  # markdown-it encodes ö and spaces
                 line = body_line + _source_line(body, block.map, src[:40])
                 if not child.content.strip():
                     raise IssueError(
@@ -89,7 +90,7 @@ def _heading(closing: bool):
 
 def _image(self, tokens, idx, options, env):
     token = tokens[idx]
-    name = Path(str(token.attrGet("src"))).name
+    name = Path(unquote(str(token.attrGet("src")))).name
     url, width, height = env["image"](name)
     shown = min(width, CONTENT_WIDTH)
     shown_height = round(height * shown / width)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -71,7 +72,32 @@ def undecodable_issue_md(d: Path) -> str:
     return "issue.md:5: not UTF-8 text"
 
 
+def impossible_date(d: Path) -> str:
+    write(d / "issue.md", ISSUE_MD.replace("date: 2026-03-01", "date: 2026-02-30"))
+    return "issue.md:4: 2026-02-30 is not a date (day is out of range for month)"
+
+
+def impossible_event_date(d: Path) -> str:
+    events = "---\nlayout: events\nevents:\n  - date: 2026-04-01\n    title: Möte\n"
+    write(d / "02-text.md", events + "  - date: 2026-13-01\n    title: Fest\n---\n")
+    return "02-text.md:6: 2026-13-01 is not a date (month must be in 1..12)"
+
+
+def empty_section(d: Path) -> str:
+    write(d / "02-text.md", "")
+    return "02-text.md:1: the article section has no text"
+
+
+def empty_facts_box(d: Path) -> str:
+    write(d / "02-text.md", "---\nlayout: facts\ntitle: Fakta\n---\n\n")
+    return "02-text.md:5: the facts section has no text"
+
+
 BREAKAGES = [
+    impossible_date,
+    impossible_event_date,
+    empty_section,
+    empty_facts_box,
     break_yaml,
     unknown_layout,
     missing_image,
@@ -171,3 +197,16 @@ def test_build_and_new_have_help_with_an_example(compose_cli):
     for command in ("build", "new"):
         result = compose_cli(command, "--help")
         assert result.exit_code == 0 and "Example: newsletter" in result.output
+
+
+def test_a_markdown_image_named_with_a_space_and_swedish_letters_is_found(
+    issue_factory, compose_cli
+):
+    issue_dir = issue_factory()
+    shutil.copy(issue_dir / "images" / "hero.png", issue_dir / "images" / "karta över ön.png")
+    write(issue_dir / "02-text.md", "Text\n\n![Karta över ön](<images/karta över ön.png>)\n")
+    result = compose_cli("build", issue_dir)
+    assert result.exit_code == 0, result.output
+    html = (issue_dir / "build" / "email.html").read_text(encoding="utf-8")
+    assert "/images/karta%20%C3%B6ver%20%C3%B6n.png" in html
+    assert (issue_dir / "build" / "images" / "karta över ön.png").is_file()

@@ -69,7 +69,9 @@ def inline_text(node: SyntaxTreeNode) -> str:
     return "".join(parts)
 
 
-def _table(node: SyntaxTreeNode) -> str:
+def _table(node: SyntaxTreeNode, width: int = WIDTH) -> str:
+    """Aligned columns; a table too wide for that becomes one "Header: value" block per row
+    (mail programs wrap long lines, and wrapped columns no longer line up)."""
     rows: list[list[str]] = []
     aligns: list[str] = []
     for section in node.children:
@@ -94,10 +96,25 @@ def _table(node: SyntaxTreeNode) -> str:
         return "  ".join(out).rstrip()
 
     head = node.children[0].type == "thead"
+    if sum(widths) + 2 * (columns - 1) > width and head and len(rows) > 1:
+        return _table_as_records(rows, width)
     lines = [line(r) for r in rows]
     if head:
         lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def _table_as_records(rows: list[list[str]], width: int) -> str:
+    header, body = rows[0], rows[1:]
+    records = []
+    for row in body:
+        fields = [
+            wrap(f"{name}: {value}" if name else value, width, indent="  ", first="")
+            for name, value in zip(header, row, strict=False)
+            if value
+        ]
+        records.append("\n".join(fields))
+    return "\n\n".join(records)
 
 
 def _block(node: SyntaxTreeNode, width: int) -> str:
@@ -129,7 +146,7 @@ def _block(node: SyntaxTreeNode, width: int) -> str:
     if kind == "hr":
         return "-" * 24
     if kind == "table":
-        return _table(node)
+        return _table(node, width)
     return wrap(node.content, width) if node.content else ""
 
 

@@ -357,3 +357,13 @@ def test_report_text_lists_errors_before_warnings_with_advice(built_issue, setti
     data = report.to_dict()
     assert data["ok"] is False
     assert data["errors"][0]["location"].endswith("03-fotopris.md")
+
+
+def test_heading_order_advice_names_the_markdown_that_gives_the_right_level(built_issue, settings):
+    """Markdown headings sit one level below the issue's h1: `#` is h2, `##` is h3."""
+    issue = built_issue(VARIANTS["heading-order"][0])
+    finding = next(
+        f for f in check_issue(issue, settings, spam=False).warnings if f.code == "heading-order"
+    )
+    assert "from h2 to h4" in finding.message
+    assert finding.advice.startswith("use ## (h3)")

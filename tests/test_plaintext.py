@@ -48,6 +48,17 @@ def test_table_columns_line_up_and_right_aligned_columns_stay_right():
     assert lines[3] == "Pest           12"
 
 
+def test_a_table_too_wide_for_72_columns_becomes_one_block_per_row():
+    long = "Ansvarar för partnerskapets möten, nyhetsbrevet och kontakten med kommunerna"
+    rows = f"| Anna Berg | Samordnare | {long} |\n| Bo Ek | Kassör | Pengar |\n"
+    text = text_of("| Namn | Roll | Uppdrag |\n|---|---|---|\n" + rows)
+    assert all(len(line) <= WIDTH for line in text.split("\n"))
+    first, second = text.split("\n\n")
+    assert first.split("\n")[:2] == ["Namn: Anna Berg", "Roll: Samordnare"]
+    assert first.split("\n")[3].startswith("  ")  # the long value wraps, indented
+    assert second == "Namn: Bo Ek\nRoll: Kassör\nUppdrag: Pengar"
+
+
 def test_links_become_text_and_url_and_bare_urls_stay_bare():
     text = text_of(
         "Se [vår sida](https://www.example.se/a), <https://www.example.se/b>, "

@@ -56,7 +56,8 @@ def _check_headings(context: CheckContext, report: Report) -> None:
                     "heading-order",
                     f"heading {text!r} jumps from h{previous} to h{level}: screen-reader users "
                     "navigate by heading levels",
-                    f"use {'#' * (previous + 1)} (h{previous + 1}) here, or add the missing level",
+                    # Markdown headings sit one level below the h1: "#" is h2
+                    f"use {'#' * previous} (h{previous + 1}) here, or add the missing level",
                     location,
                     line,
                 )

@@ -101,8 +101,8 @@ def build(ctx: click.Context, issue_dir: Path, base_url: str | None) -> None:
     help="Folder holding the issues.",
 )
 @click.option("--language", default="sv", show_default=True, help="sv, da or en.")
-@click.option("--title", default="Nyhetsbrev", show_default=True, help="Newsletter title.")
-def new(slug: str, newsletters_dir: Path, language: str, title: str) -> None:
+@click.option("--title", help="Newsletter title.  [default: Nyhetsbrev, Nyhedsbrev or Newsletter]")
+def new(slug: str, newsletters_dir: Path, language: str, title: str | None) -> None:
     """Create a new issue folder SLUG with one example section of each common layout.
 
     Example: newsletter new 2026-3 (refuses to overwrite an existing folder)

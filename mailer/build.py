@@ -22,6 +22,8 @@ from typing import Any
 
 import jinja2
 
+from .check.size import GMAIL_CLIP_BYTES  # one threshold for build and check
+from .check.size import GMAIL_STYLE_BYTES as STYLE_LIMIT_BYTES
 from .config import Settings
 from .errors import IssueError
 from .inline import inline_css
@@ -30,8 +32,6 @@ from .personalize import MARKER, Template, neutral_values
 from .render import TEMPLATES_DIR, issue_context, make_environment, render
 
 BUILD_DIR = "build"
-GMAIL_CLIP_BYTES = 102 * 1024
-STYLE_LIMIT_BYTES = 16 * 1024
 CODE_FILES = (
     "issue",
     "sources",

@@ -99,6 +99,14 @@ def _events_text(events: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _first_heading(section: Section) -> str:
+    tokens = list(section.tokens)
+    for index, token in enumerate(tokens[:-1]):
+        if token.type == "heading_open":
+            return " ".join(tokens[index + 1].content.split())
+    return ""
+
+
 def section_view(base: str, issue: Issue, section: Section) -> dict[str, Any]:
     """A section ready for the templates: HTML and text of its body plus layout fields."""
     options = section.options
@@ -123,7 +131,12 @@ def section_view(base: str, issue: Issue, section: Section) -> dict[str, Any]:
         view["button"] = {
             "url": options["button_url"],
             "text": options.get("button_text") or translate(issue.language, "read_more"),
+            "label": "",
         }
+        heading = view["title"] or _first_heading(section)
+        if not options.get("button_text") and heading:
+            # "Read more" alone means nothing in a screen reader's list of links (WCAG 2.4.4)
+            view["button"]["label"] = f"{view['button']['text']}: {heading}"
     if section.image:
         use = {"article": "hero", "image-text": "side", "contact": "photo"}[section.layout]
         view["image"] = image_view(base, issue, section.image, use, options.get("image_alt", ""))

@@ -181,6 +181,31 @@ def test_new_scaffolds_an_issue_that_builds(tmp_path, compose_cli):
     assert compose_cli("build", issue_dir).exit_code == 0
 
 
+@pytest.mark.parametrize(
+    ("language", "slug", "title", "number", "words"),
+    [
+        ("sv", "2026-3", "Nyhetsbrev", "2026:3", "Rubrik för inledningen"),
+        ("da", "2027-11-jul", "Nyhedsbrev", "2027:11", "Overskrift til indledningen"),
+        ("en", "spring-meeting", "Newsletter", ":1", "Heading of the introduction"),
+    ],
+)
+def test_new_writes_its_sample_text_in_the_issues_language_and_passes_check(
+    tmp_path, compose_cli, language, slug, title, number, words
+):
+    from mailer.check import check_issue
+
+    newsletters = tmp_path / "newsletters"
+    assert compose_cli("new", slug, "--dir", newsletters, "--language", language).exit_code == 0
+    issue_dir = newsletters / slug
+    assert words in (issue_dir / "01-inledning.md").read_text(encoding="utf-8")
+    settings = compose_settings()
+    built = build_issue(issue_dir, settings)
+    assert built.meta["title"] == title and built.meta["issue_number"].endswith(number)
+    report = check_issue(issue_dir, settings, spam=False)
+    assert report.errors == []
+    assert not [f for f in report.warnings if f.check == "accessibility"], report.format_text()
+
+
 def test_new_refuses_an_existing_folder_and_a_bad_name(tmp_path, compose_cli):
     newsletters = tmp_path / "newsletters"
     assert compose_cli("new", "2026-3", "--dir", newsletters).exit_code == 0
@@ -210,3 +235,27 @@ def test_a_markdown_image_named_with_a_space_and_swedish_letters_is_found(
     html = (issue_dir / "build" / "email.html").read_text(encoding="utf-8")
     assert "/images/karta%20%C3%B6ver%20%C3%B6n.png" in html
     assert (issue_dir / "build" / "images" / "karta över ön.png").is_file()
+
+
+def test_a_default_read_more_button_is_labelled_with_its_heading_for_screen_readers(
+    issue_factory,
+):
+    from lxml import html as lxml_html
+
+    from mailer.check import check_issue
+
+    issue_dir = issue_factory()
+    intro = (issue_dir / "01-intro.md").read_text(encoding="utf-8")
+    write(issue_dir / "01-intro.md", intro.replace("button_text: Läs hela programmet\n", ""))
+    settings = compose_settings()
+    built = build_issue(issue_dir, settings)
+    button = lxml_html.parse(str(built.html_path)).getroot().xpath("//a[@class='button-a']")[0]
+    assert button.text_content().strip() == "Läs mer"
+    assert button.get("aria-label") == "Läs mer: Välkommen"
+    codes = [f.code for f in check_issue(issue_dir, settings, spam=False).findings]
+    assert "link-vague" not in codes
+
+    write(issue_dir / "01-intro.md", intro.replace("Läs hela programmet", "Läs mer"))
+    build_issue(issue_dir, settings)  # the editor's own vague text gets no label: check says so
+    codes = [f.code for f in check_issue(issue_dir, settings, spam=False).findings]
+    assert "link-vague" in codes

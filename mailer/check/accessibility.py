@@ -170,7 +170,7 @@ def _check_link_text(context: CheckContext, report: Report) -> None:
                     line,
                 )
             )
-        elif text.lower().strip(" .:!→»") in VAGUE_LINK_TEXT:
+        elif _vague(text) and _vague(anchor.get("aria-label") or text):  # a label is read instead
             report.add(
                 Finding(
                     "warning",
@@ -183,6 +183,10 @@ def _check_link_text(context: CheckContext, report: Report) -> None:
                     line,
                 )
             )
+
+
+def _vague(text: str) -> bool:
+    return text.lower().strip(" .:!→»") in VAGUE_LINK_TEXT
 
 
 def _check_data_tables(context: CheckContext, report: Report) -> None:

@@ -51,6 +51,15 @@ def noise_png(width: int, height: int) -> bytes:
     return buffer.getvalue()
 
 
+def turned_jpeg(width: int, height: int, orientation: int = 6) -> bytes:
+    """A JPEG stored `width` x `height` with an EXIF note to turn it (as phones save photos)."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (40, 110, 120)).save(buffer, "JPEG", exif=exif.tobytes())
+    return buffer.getvalue()
+
+
 def big_style(size: int) -> str:
     rules, index = [], 0
     while sum(map(len, rules)) < size:
@@ -189,6 +198,7 @@ VARIANTS = {
         "image-heavy",
     ),
     "image-tall": ([], {"images": {"logo.png": (200, 60), "vinnare.jpg": (540, 1800)}}, "warning", "image-tall"),
+    "image-rotated": ([], {"images": {"logo.png": (200, 60), "vinnare.jpg": turned_jpeg(1080, 540)}}, "warning", "image-rotated"),
     "href-empty": ([(HTML, PHOTO_LINK, '<a href="" style="color: #0b5e69;">')], {}, "error", "href-empty"),
     "href-hash": ([(HTML, PHOTO_LINK, '<a href="#" style="color: #0b5e69;">')], {}, "error", "href-empty"),
     "href-anchor": ([(HTML, PHOTO_LINK, '<a href="#galleri" style="color: #0b5e69;">')], {}, "warning", "href-anchor"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from PIL import Image, UnidentifiedImageError
-
+from ..errors import IssueError
+from ..images import image_size, jpeg_orientation
 from .context import CheckContext
 from .report import Finding, Report
 
@@ -145,11 +145,19 @@ def _check_image_file(context: CheckContext, src: str, add) -> None:
             "ideally under 200 KB)",
         )
     try:
-        with Image.open(image_path) as image:
-            height = image.height
-    except (UnidentifiedImageError, OSError):
+        _width, height = image_size(image_path, name)
+    except IssueError:
         add("error", "image-unreadable", f"{name} is not a readable image", "re-export the file")
         return
+    if jpeg_orientation(image_path.read_bytes()) != 1:
+        add(
+            "warning",
+            "image-rotated",
+            f"{name} is stored turned, with a note (EXIF orientation) that Outlook on Windows "
+            "ignores: it shows there on its side",
+            "open the photo in an image editor, save it upright (with the orientation reset), "
+            "then rebuild",
+        )
     if height > MAX_IMAGE_HEIGHT:
         add(
             "warning",

@@ -377,3 +377,11 @@ def test_heading_order_advice_names_the_markdown_that_gives_the_right_level(buil
     )
     assert "from h2 to h4" in finding.message
     assert finding.advice.startswith("use ## (h3)")
+
+
+def test_a_message_over_gmails_limit_names_the_section_that_makes_it_big(built_issue, settings):
+    issue = built_issue(VARIANTS["gmail-clip"][0])
+    finding = next(f for f in check_issue(issue, settings, spam=False).errors)
+    assert finding.code == "gmail-clip"
+    assert finding.location == str(issue / "03-fotopris.md")
+    assert finding.advice.startswith("the largest sections (HTML before encoding): 03-fotopris.md")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import lxml.html
+
 from .context import CheckContext, html_part
 from .css import parse_stylesheet
 from .report import Finding, Report
@@ -30,6 +32,11 @@ def check_size(context: CheckContext, report: Report) -> None:
         "shorten the sections or move long articles to the web version and link to them; "
         "large inline styles repeated on many elements also add up"
     )
+    largest = _largest_sections(context)
+    if largest:
+        location = str(context.issue_dir / largest[0][0])
+        shares = ", ".join(f"{name} {count / 1000:.0f} KB" for name, count in largest)
+        advice = f"the largest sections (HTML before encoding): {shares}; {advice}"
     if size > GMAIL_CLIP_BYTES:
         report.add(
             Finding(
@@ -55,6 +62,16 @@ def check_size(context: CheckContext, report: Report) -> None:
             )
         )
     _check_style_blocks(context, report)
+
+
+def _largest_sections(context: CheckContext, keep: int = 2) -> list[tuple[str, int]]:
+    """The sections whose HTML weighs most, so a size finding names the file to shorten."""
+    totals: dict[str, int] = {}
+    for element in context.root.iter():
+        name = element.get("data-section") if isinstance(element.tag, str) else None
+        if name and name in context.locator.sources:
+            totals[name] = totals.get(name, 0) + len(lxml.html.tostring(element))
+    return sorted(totals.items(), key=lambda item: -item[1])[:keep]
 
 
 def _check_style_blocks(context: CheckContext, report: Report) -> None:

@@ -99,6 +99,11 @@ class FrontMatter:
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
                 key = str(key_node.value)
+                if key in front.key_lines:  # YAML would silently keep the last one
+                    raise IssueError(
+                        f"{where(path, first_line + key_node.start_mark.line)}: {key!r} is "
+                        f"already given on line {front.key_lines[key]}; keep one of them"
+                    )
                 front.key_lines[key] = first_line + key_node.start_mark.line
                 if isinstance(value_node, yaml.SequenceNode):
                     front.item_lines[key] = [

@@ -93,7 +93,13 @@ def empty_facts_box(d: Path) -> str:
     return "02-text.md:5: the facts section has no text"
 
 
+def duplicate_key(d: Path) -> str:
+    write(d / "02-text.md", "---\nlayout: facts\ntitle: Fakta\ntitle: Siffror\n---\nText\n")
+    return "02-text.md:4: 'title' is already given on line 3"
+
+
 BREAKAGES = [
+    duplicate_key,
     impossible_date,
     impossible_event_date,
     empty_section,

@@ -449,9 +449,25 @@ def subscribers_stats(ctx) -> None:
     is_flag=True,
     help="Send even when 'newsletter check' finds errors in the issue.",
 )
+@click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="Try the messages recorded as failed once more (after fixing what made the server "
+    "refuse them); bounced and unsubscribed people are still not mailed.",
+)
 @click.pass_context
 def send_command(
-    ctx, issue_dir, list_name, to_address, dry_run_dir, limit, connections, rate, yes, force
+    ctx,
+    issue_dir,
+    list_name,
+    to_address,
+    dry_run_dir,
+    limit,
+    connections,
+    rate,
+    yes,
+    force,
+    retry_failed,
 ):
     """Mail ISSUE_DIR to its list, or resume a send that stopped.
 
@@ -518,6 +534,7 @@ def send_command(
         dry_run_dir=dry_run_dir,
         progress=progress,
         preflight=preflight,
+        retry_failed=retry_failed,
         confirm=confirm,
         notify=lambda text: click.echo(text, err=True),
     )

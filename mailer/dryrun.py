@@ -20,13 +20,15 @@ from .send_engine import SendSummary
 
 
 def _recipients(db: Database, slug: str, list_name: str):
-    """Who a send would mail now: pending ledger rows still active, then new active people."""
+    """Who a send would mail now: this list's pending ledger rows still active, then new
+    active people (as `ledger.pending_rows` and the send engine choose them)."""
     known = ledger.subscriber_ids(db, slug)
     pending = db.execute(
         "SELECT d.subscriber_id, s.email, s.name FROM deliveries d "
         "JOIN subscribers s ON s.id = d.subscriber_id "
-        "WHERE d.issue = ? AND d.state IN ('queued', 'sending', 'deferred') ORDER BY d.id",
-        [slug],
+        "WHERE d.issue = ? AND d.list_id = ? AND d.state IN ('queued', 'sending', 'deferred') "
+        "ORDER BY d.id",
+        [slug, subscribers.list_id(db, list_name)],
     ).fetchall()
     for subscriber_id, address, name in pending:
         if subscribers.active_consent_event(db, subscriber_id, list_name) is not None:
@@ -52,7 +54,9 @@ def write_dry_run(
     signer = signer_for(settings)
     secret = settings.require_secret_key()
     base = settings.base_url.rstrip("/")
-    summary = SendSummary(issue=slug, list_name=list_name)
+    summary = SendSummary(
+        issue=slug, list_name=list_name, already_sent=ledger.counts(db, slug)["sent"]
+    )
     for subscriber_id, address, name in _recipients(db, slug, list_name):
         if limit is not None and summary.dry_run >= limit:
             break

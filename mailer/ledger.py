@@ -93,27 +93,55 @@ def subscriber_ids(db: sqlite_utils.Database, issue: str) -> set[int]:
     return {row[0] for row in rows}
 
 
-def counts(db: sqlite_utils.Database, issue: str) -> dict[str, int]:
-    """Rows per state for `issue`, every state present (zero when none)."""
+def counts(db: sqlite_utils.Database, issue: str, list_id: int | None = None) -> dict[str, int]:
+    """Rows per state for `issue` (on one list when `list_id` is given), every state present."""
     result = dict.fromkeys(STATES, 0)
     for state, number in db.execute(
-        "SELECT state, count(*) FROM deliveries WHERE issue = ? GROUP BY state", [issue]
+        "SELECT state, count(*) FROM deliveries WHERE issue = ? AND (? IS NULL OR list_id = ?) "
+        "GROUP BY state",
+        [issue, list_id, list_id],
     ):
         result[state] = number
     return result
 
 
+def pending_elsewhere(db: sqlite_utils.Database, issue: str, list_id: int) -> dict[str, int]:
+    """Rows of `issue` still to send that were queued for other lists: list name -> rows."""
+    rows = db.execute(
+        "SELECT l.name, count(*) FROM deliveries d JOIN lists l ON l.id = d.list_id "
+        "WHERE d.issue = ? AND d.list_id != ? AND d.state IN ('queued', 'sending', 'deferred') "
+        "GROUP BY l.name ORDER BY l.name",
+        [issue, list_id],
+    )
+    return dict(rows.fetchall())
+
+
 def pending_rows(
-    db: sqlite_utils.Database, issue: str, *, after_id: int, limit: int
+    db: sqlite_utils.Database, issue: str, *, list_id: int, after_id: int, limit: int
 ) -> list[sqlite3.Row]:
-    """The next rows still to send (queued, deferred, or left `sending` by a crash), by id."""
+    """The next rows of one list still to send (queued, deferred, or left `sending` by a
+    crash), by id. Rows queued for another list wait for a send to that list: taken here,
+    their people would be skipped as "not subscribed" and never get the issue."""
     cursor = db.conn.execute(
         "SELECT id, subscriber_id, list_id, state, attempts, message_id FROM deliveries "
-        "WHERE issue = ? AND state IN ('queued', 'sending', 'deferred') AND id > ? "
-        "ORDER BY id LIMIT ?",
-        [issue, after_id, limit],
+        "WHERE issue = ? AND list_id = ? AND state IN ('queued', 'sending', 'deferred') "
+        "AND id > ? ORDER BY id LIMIT ?",
+        [issue, list_id, after_id, limit],
     )
     return cursor.fetchall()
+
+
+def requeue_failed(db: sqlite_utils.Database, issue: str, list_id: int) -> int:
+    """Give `failed` rows of one list another chance (after fixing what made the server refuse
+    them): back to `queued` with their attempts reset and their Message-ID kept. The send
+    re-checks each subscription, so people who bounced or left are still not mailed."""
+    with transaction(db):
+        cursor = db.conn.execute(
+            "UPDATE deliveries SET state = 'queued', attempts = 0, updated_at = ? "
+            "WHERE issue = ? AND list_id = ? AND state = 'failed'",
+            [utc_now(), issue, list_id],
+        )
+        return cursor.rowcount
 
 
 def problems(db: sqlite_utils.Database, issue: str) -> Iterator[dict]:

@@ -92,6 +92,7 @@ def run_send(
     progress: Callable[[int], Any] | None = None,
     confirm: Callable[[SendPlan], bool] | None = None,
     preflight: Callable[[Path], None] | None = None,
+    retry_failed: bool = False,
     notify: Callable[[str], None] = lambda text: None,
     ssl_context: ssl.SSLContext | None = None,
     retry_delays: tuple[float, ...] = RETRY_DELAYS,
@@ -135,7 +136,9 @@ def run_send(
 
             return write_dry_run(db, settings, factory, slug, list_name, Path(dry_run_dir), limit)
         signer = signer_for(settings)
-        plan = make_plan(db, settings, built.meta, slug, list_name, limit, connections, rate)
+        plan = make_plan(
+            db, settings, built.meta, slug, list_name, limit, connections, rate, retry_failed
+        )
         summary = SendSummary(
             issue=slug,
             list_name=list_name,
@@ -170,7 +173,7 @@ def run_send(
             stop=stop or threading.Event(),
             notify=notify,
         )
-        return _run_locked(db, engine, plan, progress or _no_progress, notify)
+        return _run_locked(db, engine, plan, progress or _no_progress, notify, retry_failed)
     finally:
         db.close()
 
@@ -189,8 +192,11 @@ def _connect(settings: Settings, connections: int, ssl_context) -> list[SmtpTran
     return transports
 
 
-def _run_locked(db, engine: SendEngine, plan: SendPlan, progress, notify) -> SendSummary:
-    """Take the issue's lock, queue everyone new, run the engine, release the lock."""
+def _run_locked(
+    db, engine: SendEngine, plan: SendPlan, progress, notify, retry_failed: bool = False
+) -> SendSummary:
+    """Take the issue's lock, queue everyone new (and failed rows again when asked), run the
+    engine, release the lock."""
     slug, summary, pid = engine.issue, engine.summary, os.getpid()
     try:
         ledger.acquire_lock(
@@ -201,6 +207,10 @@ def _run_locked(db, engine: SendEngine, plan: SendPlan, progress, notify) -> Sen
             transport.close()
         raise
     try:
+        if retry_failed:
+            again = ledger.requeue_failed(db, slug, engine.list_id)
+            if again:
+                notify(f"{again} failed message(s) of {slug} queued again (--retry-failed).")
         ledger.queue_recipients(
             db,
             slug,
@@ -217,7 +227,7 @@ def _run_locked(db, engine: SendEngine, plan: SendPlan, progress, notify) -> Sen
         with progress(plan.recipients) as bar, _graceful_interrupt(engine.stop):
             engine.on_progress = lambda steps: bar.update(steps, summary.rate_text())
             engine.run()
-        counts = ledger.counts(db, slug)
+        counts = ledger.counts(db, slug, engine.list_id)
         summary.remaining = counts["queued"] + counts["deferred"] + counts["sending"]
     finally:
         ledger.release_lock(db, slug, pid)

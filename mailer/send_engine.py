@@ -67,6 +67,7 @@ class SendEngine:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.db, self.issue, self.list_name = db, issue, list_name
+        self.list_id = subscribers.list_id(db, list_name)
         self.secret_key, self.base_url = secret_key, base_url.rstrip("/")
         self.factory, self.signer = factory, signer
         self.transports, self.sender = transports, sender
@@ -216,7 +217,13 @@ class SendEngine:
 
     def _refill(self) -> None:
         self.buffer = list(
-            ledger.pending_rows(self.db, self.issue, after_id=self.cursor, limit=FETCH_BATCH)
+            ledger.pending_rows(
+                self.db,
+                self.issue,
+                list_id=self.list_id,
+                after_id=self.cursor,
+                limit=FETCH_BATCH,
+            )
         )
         self.buffer.reverse()  # pop() from the end = lowest id first
         if self.buffer:
@@ -339,6 +346,13 @@ class SendEngine:
             ledger.mark(self.db, row_id, "failed", reply=reply, now=now_text)
             summary.failed += 1
             self.on_progress(1)
+        elif outcome.kind == "held":  # refused, but not the address: no retry in this run
+            ledger.mark(self.db, row_id, "deferred", reply=outcome.reply, now=now_text)
+            summary.deferred += 1
+            self.on_progress(1)
+            if outcome.stage == "mail" and summary.stopped is None:  # every message would be
+                summary.stopped = "paused"
+                summary.reason = f"the server refused the sender address: {outcome.reply}"
         else:
             ledger.mark(self.db, row_id, "deferred", reply=outcome.reply, now=now_text)
             attempt = self.run_attempts.get(row_id, 1)

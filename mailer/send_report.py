@@ -106,16 +106,25 @@ def make_plan(
     limit: int | None,
     connections: int,
     rate: float,
+    retry_failed: bool = False,
 ) -> SendPlan:
-    """Count who this run would mail (queued, deferred, interrupted and new) and warn about
-    settings that defeat one-click unsubscribe or leak the password."""
-    counts = ledger.counts(db, slug)
+    """Count who this run would mail (queued, deferred, interrupted, new and, with
+    `retry_failed`, failed) and warn about settings that defeat one-click unsubscribe or leak
+    the password."""
+    list_pk = subscribers.list_id(db, list_name)
+    counts = ledger.counts(db, slug, list_pk)
     known = ledger.subscriber_ids(db, slug)
     active = subscribers.active_recipients(db, list_name)
     new = sum(1 for r in active if r.subscriber_id not in known)
     pending = counts["queued"] + counts["deferred"] + counts["sending"]
+    if retry_failed:
+        pending += counts["failed"]
     total = new + pending
-    warnings = []
+    warnings = [
+        f"{rows} message(s) of {slug} queued for list {other} are not part of this run; "
+        f"send them with --list {other}"
+        for other, rows in ledger.pending_elsewhere(db, slug, list_pk).items()
+    ]
     if not settings.base_url.startswith("https://"):
         warnings.append(
             f"NEWSLETTER_BASE_URL={settings.base_url} is not HTTPS: mail providers ignore "
@@ -137,7 +146,7 @@ def make_plan(
         new=new,
         pending=pending,
         interrupted=counts["sending"],
-        already_sent=counts["sent"],
+        already_sent=ledger.counts(db, slug)["sent"],
         smtp=f"{settings.smtp_host}:{settings.smtp_port} ({SECURITY_LABELS[settings.smtp_security]}"
         + (f", login {settings.smtp_username})" if settings.smtp_username else ")"),
         connections=connections,

@@ -24,9 +24,10 @@ class Job:
 @dataclass
 class Outcome:
     job: Job
-    kind: str  # "sent" | "retry" | "failed" | "skipped"
+    kind: str  # "sent" | "retry" | "held" | "failed" | "skipped"
     reply: str
     hard_bounce: bool = False
+    stage: str = ""  # SMTP command a refusal answered: "mail", "rcpt", "data"
     smtp: bool = True  # False: refused before any SMTP (header problem, not active)
 
 
@@ -38,7 +39,10 @@ def smtp_worker(transport: SmtpTransport, sender: str, jobs: queue.Queue, out: q
                 reply = transport.send(sender, job.address, job.data)
                 out.put(Outcome(job, "sent", reply))
             except PermanentFailure as exc:
-                out.put(Outcome(job, "failed", exc.reply, hard_bounce=exc.hard_bounce))
+                # only a refused address ends a recipient; a 5xx to MAIL FROM or DATA is about
+                # the sender or the message, and the next run should try the person again
+                kind = "failed" if exc.stage == "rcpt" else "held"
+                out.put(Outcome(job, kind, exc.reply, exc.hard_bounce, exc.stage))
             except TemporaryFailure as exc:
                 out.put(Outcome(job, "retry", exc.reply))
             except ConnectionLost as exc:

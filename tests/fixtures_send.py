@@ -48,10 +48,19 @@ class FaultyHandler:
 
     received: list[Received] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)  # rcpt -> "550 ..." always
+    refuse_sender: str = ""  # a 5xx answer to every MAIL FROM, e.g. a sender not allowed
+    refuse_data: dict[str, str] = field(default_factory=dict)  # rcpt -> "554 ..." after DATA
     temporary: dict[str, list[str]] = field(default_factory=dict)  # rcpt -> next replies
     drop_after_data: dict[str, int] = field(default_factory=dict)  # rcpt -> times to drop
     lock: threading.Lock = field(default_factory=threading.Lock)
     rcpt_attempts: dict[str, int] = field(default_factory=dict)
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.refuse_sender:
+            return self.refuse_sender
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         with self.lock:
@@ -65,6 +74,9 @@ class FaultyHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        refused = [self.refuse_data[r] for r in envelope.rcpt_tos if r in self.refuse_data]
+        if refused:
+            return refused[0]
         with self.lock:
             for rcpt in envelope.rcpt_tos:
                 self.received.append(Received(envelope.mail_from, rcpt, envelope.content))

@@ -8,7 +8,7 @@ import threading
 import dkim
 import pytest
 
-from mailer import ledger, subscribers, tokens
+from mailer import ledger, roster, subscribers, tokens
 from mailer.db import open_db, transaction, utc_now
 from mailer.errors import SendError
 from mailer.message import delivery_message_id
@@ -229,6 +229,65 @@ def test_failures_in_a_row_pause_the_run_instead_of_burning_the_list(
     summary = run_send(send_settings, built_example, **FAST)
     assert summary.sent == 60
     assert mail_sink.handler.copies() == dict.fromkeys(addresses, 1)
+
+
+def test_a_refused_sender_pauses_at_once_and_loses_nobody(
+    db, send_settings, mail_sink, built_example
+):
+    """A 5xx to MAIL FROM is about us, not the reader: nobody may end up `failed` for it."""
+    addresses = add_subscribers(db, send_settings, 30, LIST)
+    mail_sink.handler.refuse_sender = "553 5.7.1 Sender address rejected: not owned by user"
+    with pytest.raises(SendError, match="paused after the server refused the sender address: 553"):
+        run_send(send_settings, built_example, **FAST)
+    states = [r["state"] for r in rows(db).values()]
+    assert "failed" not in states and "sent" not in states and "deferred" in states
+    assert states.count("deferred") < 30  # stopped at once, not after trying everyone
+    for address in addresses:
+        assert subscribers.active_consent_event(db, subscriber_id(db, address), LIST)
+
+    mail_sink.handler.refuse_sender = ""  # the coordinator fixes the sender address
+    summary = run_send(send_settings, built_example, **FAST)
+    assert (summary.sent, summary.failed, summary.remaining) == (30, 0, 0)
+    assert mail_sink.handler.copies() == dict.fromkeys(addresses, 1)
+
+
+def test_a_message_refused_after_data_is_deferred_to_the_next_run_not_failed(
+    db, send_settings, mail_sink, built_example
+):
+    addresses = add_subscribers(db, send_settings, 3, LIST)
+    mail_sink.handler.refuse_data[addresses[1]] = "554 5.7.1 Message refused by policy"
+    first = run_send(send_settings, built_example, **FAST)
+    assert (first.sent, first.deferred, first.failed) == (2, 1, 0)
+    row = rows(db)[subscriber_id(db, addresses[1])]
+    assert row["state"] == "deferred" and row["last_reply"] == "554 5.7.1 Message refused by policy"
+    assert row["attempts"] == 1  # not retried within the run: the next run tries again
+
+    del mail_sink.handler.refuse_data[addresses[1]]
+    second = run_send(send_settings, built_example, **FAST)
+    assert (second.sent, second.remaining) == (1, 0)
+    assert mail_sink.handler.copies() == dict.fromkeys(addresses, 1)
+
+
+def test_a_send_to_another_list_leaves_the_first_lists_queue_for_its_own_run(
+    db, send_settings, mail_sink, built_example
+):
+    """Daily --limit batches with a send to a small list in between must not skip anyone."""
+    members = add_subscribers(db, send_settings, 8, LIST)
+    with transaction(db):
+        roster.add_subscriber(db, send_settings, "styrelsen@example.org", list_name="styrelse")
+        roster.add_subscriber(db, send_settings, members[7], list_name="styrelse")
+    first = run_send(send_settings, built_example, limit=3)
+    assert first.sent == 3
+
+    board = run_send(send_settings, built_example, list_name="styrelse")
+    assert (board.sent, board.skipped) == (1, 0)  # members[7] has a row on the newsletter list
+    assert mail_sink.handler.copies()["styrelsen@example.org"] == 1
+    skipped = [r for r in rows(db).values() if r["state"] == "skipped"]
+    assert skipped == []
+
+    rest = run_send(send_settings, built_example)
+    assert (rest.sent, rest.skipped, rest.remaining) == (5, 0, 0)
+    assert mail_sink.handler.copies() == dict.fromkeys([*members, "styrelsen@example.org"], 1)
 
 
 def test_stop_request_finishes_messages_in_flight_and_resume_completes(db, settings, built_example):

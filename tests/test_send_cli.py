@@ -162,6 +162,41 @@ def test_send_status_shows_counts_and_failures_with_replies(
     assert f"failed   {addresses[2]}: 550 5.1.1 No such user here" in result.output
 
 
+def test_retry_failed_tries_refused_messages_again_but_never_a_bounced_address(
+    db, settings, mail_sink, built_example, invoke
+):
+    addresses = add_subscribers(db, settings, 3, LIST)
+    mail_sink.handler.refuse[addresses[0]] = "550 5.7.1 Message rejected as spam"
+    mail_sink.handler.refuse[addresses[1]] = "550 5.1.1 No such user here"
+    first = invoke(mail_sink.port, "send", str(built_example), "--yes")
+    assert "1 sent, 2 failed (1 bounced)" in first.output
+
+    mail_sink.handler.refuse.clear()  # the coordinator sorted out the spam verdict
+    plain = invoke(mail_sink.port, "send", str(built_example), "--yes")
+    assert "Nothing to send" in plain.output  # failed stays failed without the option
+    again = invoke(mail_sink.port, "send", str(built_example), "--yes", "--retry-failed")
+    assert again.exit_code == 0, again.output
+    assert "2 failed message(s) of 2018-2 queued again" in again.output
+    assert "1 sent" in again.output and "1 skipped" in again.output
+    assert mail_sink.handler.copies() == {addresses[0]: 1, addresses[2]: 1}
+
+
+def test_the_plan_names_rows_queued_for_another_list(
+    db, settings, mail_sink, built_example, invoke
+):
+    add_subscribers(db, settings, 4, LIST)
+    add_subscribers(db, settings, 1, "styrelse", domain="styrelsen.example.org")
+    assert (
+        invoke(mail_sink.port, "send", str(built_example), "--yes", "--limit", "1").exit_code == 0
+    )
+    board = invoke(mail_sink.port, "send", str(built_example), "--list", "styrelse", "--yes")
+    assert board.exit_code == 0, board.output
+    assert "3 message(s) of 2018-2 queued for list nyhetsbrev are not part of this run" in (
+        board.output
+    )
+    assert "0 skipped" in board.output or "skipped" not in board.output
+
+
 def test_unknown_list_is_a_clear_error(db, settings, mail_sink, built_example, invoke):
     add_subscribers(db, settings, 1, LIST)
     result = invoke(mail_sink.port, "send", str(built_example), "--list", "okand", "--yes")

@@ -15,12 +15,19 @@ def csrf_from(page: str) -> str:
     return re.search(r'name="csrf_token" value="([0-9a-f]+)"', page).group(1)
 
 
+def page_lang_from(page: str) -> str:
+    return re.search(r'name="page_lang" value="([a-z]+)"', page).group(1)
+
+
 def sign_up(client, path="/subscribe", headers=None, **fields):
+    """GET the form, then POST it as a browser would (with its hidden fields) to the form's
+    action, which is `path` without any `?lang=`."""
     page = client.get(path, headers=headers).get_data(as_text=True)
     data = {"email": "new@example.se", "name": "Nils", "language": "sv", "lists": ["nyhetsbrev"]}
     data.update(fields)
     data.setdefault("csrf_token", csrf_from(page))
-    return client.post(path, data=data, headers=headers)
+    data.setdefault("page_lang", page_lang_from(page))
+    return client.post(path.split("?")[0], data=data, headers=headers)
 
 
 def test_subscribe_form_offers_every_list_and_shows_the_consent_text(client, lists):

@@ -8,6 +8,7 @@ from flask import Flask
 from jinja2 import StrictUndefined
 
 from ..config import Settings, load_settings
+from ..db import check_version, connect
 from . import (
     archive,
     confirm,
@@ -54,6 +55,7 @@ def create_app(
     settings = settings or load_settings()
     if preview_issue is None:
         settings.require_secret_key()
+    refuse_newer_database(settings, create=preview_issue is None)
     app = Flask(
         __name__,
         template_folder=str(TEMPLATES_DIR),
@@ -89,3 +91,21 @@ def create_app(
 
         preview.init_app(app)
     return app
+
+
+def refuse_newer_database(settings: Settings, *, create: bool = True) -> None:
+    """Stop at start, with the library's `DatabaseError`, on a database that a newer version
+    of newsletter has migrated (it would otherwise fail every request with a 500).
+
+    Only the version is checked here; the migrations are still applied by the first request
+    that needs the database (`database.get_db`). Preview mode (`create=False`) never creates
+    a database just to look.
+    """
+    path = Path(settings.db_path)
+    if not create and not path.exists():
+        return
+    db = connect(path)
+    try:
+        check_version(db, path)
+    finally:
+        db.close()

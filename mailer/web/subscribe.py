@@ -20,6 +20,7 @@ from .strings import LANGUAGES, join_names, translate
 bp = Blueprint("subscribe", __name__)
 
 HONEYPOT_FIELD = "website"
+PAGE_LANG_FIELD = "page_lang"  # the language the form was shown in, sent back with it
 
 
 def _limiter(name: str) -> RateLimiter:
@@ -50,6 +51,20 @@ def consent_text(language: str, lists: list[ListInfo]) -> str:
     )
 
 
+def _shown_consent(offered: list[ListInfo]) -> str:
+    """The consent text this page shows (and, on POST, what the form that was sent showed):
+    every offered list, in the page's language. The sign-up covers only the ticked lists."""
+    return consent_text(g.lang, offered)
+
+
+def _use_form_language() -> None:
+    """Answer a POST in the language its form was shown in (the hidden `page_lang` field),
+    not the browser's Accept-Language: the form may have been opened with `?lang=`."""
+    shown = request.form.get(PAGE_LANG_FIELD, "")
+    if shown in LANGUAGES:
+        g.lang = shown
+
+
 def _form(offered: list[ListInfo], list_name: str | None, status: int = 200, **values):
     chosen = values.pop("chosen", [info.name for info in offered] if len(offered) == 1 else [])
     return render_page(
@@ -62,7 +77,7 @@ def _form(offered: list[ListInfo], list_name: str | None, status: int = 200, **v
         name=values.get("name", ""),
         language=values.get("language", g.lang),
         errors=values.get("errors", {}),
-        consent=consent_text(g.lang, offered),
+        consent=_shown_consent(offered),
     )
 
 
@@ -80,7 +95,11 @@ def submit(list_name: str | None = None):
     The answer is the same page, in the same time, for a new, pending, active, unsubscribed or
     erased address: the database is not consulted about the address before answering. Only
     input errors (which depend on what was typed, not on the database) differ.
+
+    The consent text stored is the one the form showed: its language (`page_lang`) and every
+    list it offered, whichever of them were ticked (GDPR Art. 7(1): what the person read).
     """
+    _use_form_language()
     check_csrf()
     offered = _offered(list_name)
     if not _limiter("RATE_LIMIT_IP").hit(request.remote_addr or "-"):
@@ -120,7 +139,6 @@ def submit(list_name: str | None = None):
         return render_page("subscribe_done.html", email=email, hours=_hours())
     if not _limiter("RATE_LIMIT_ADDRESS").hit(email):
         abort(429)
-    chosen_lists = [info for info in offered if info.name in chosen]
     app = current_app._get_current_object()
     app.extensions["outbox"].submit(
         _sign_up_job(
@@ -129,7 +147,7 @@ def submit(list_name: str | None = None):
             name=name,
             language=language,
             lists=chosen,
-            consent_text=consent_text(g.lang, chosen_lists),
+            consent_text=_shown_consent(offered),
             channel="web",
             ip=request.remote_addr,
             user_agent=request.user_agent.string or None,

@@ -2,7 +2,8 @@
 
 GDPR: consent must be demonstrable (Art. 7(1)), an access request is answered with one document
 (Art. 15/20), erasure removes the person (Art. 17) and unconfirmed sign-ups are not kept longer
-than needed (Art. 5(1)(e)). The log itself is protected by triggers (see migrations m002).
+than needed (Art. 5(1)(e)). The log itself is protected by triggers (see migrations m002 and
+m004): a row can change only once, by erasure, and then never again.
 """
 
 from __future__ import annotations
@@ -144,7 +145,8 @@ def export_subject(db: Database, subscriber_id: int) -> dict:
             )
         ],
         "consent_history": [],
-        "issues_sent": [],
+        "issues_sent": [],  # delivered issues only; `deliveries` has every row in any state
+        "deliveries": [],
     }
     events = db.execute(
         "SELECT log.at, log.action, lists.name, log.channel, log.source, log.ip, log.user_agent, "
@@ -172,26 +174,69 @@ def export_subject(db: Database, subscriber_id: int) -> dict:
             }
         )
     if db["deliveries"].exists():
+        deliveries = _deliveries(db, subscriber_id)
         document["issues_sent"] = [
-            dict(zip(("issue", "sent_at", "message_id"), r, strict=True))
-            for r in db.execute(
-                "SELECT issue, sent_at, message_id FROM deliveries "
-                "WHERE subscriber_id = ? AND state = 'sent' ORDER BY sent_at",
-                [subscriber_id],
+            {key: row[key] for key in ("issue", "sent_at", "message_id")}
+            for row in sorted(
+                (row for row in deliveries if row["state"] == "sent"),
+                key=lambda row: row["sent_at"] or "",
             )
         ]
+        document["deliveries"] = deliveries
     return document
+
+
+DELIVERY_FIELDS = (
+    "issue",
+    "list",
+    "state",
+    "attempts",
+    "last_reply",
+    "message_id",
+    "queued_at",
+    "updated_at",
+    "sent_at",
+)
+
+
+def _deliveries(db: Database, subscriber_id: int) -> list[dict]:
+    """Every send-ledger row held for the person, whatever its state: a failed or deferred
+    row keeps the server's last reply, which may quote the address, so it is data held too.
+    Read here rather than through `ledger`, which only answers per issue."""
+    return [
+        dict(zip(DELIVERY_FIELDS, row, strict=True))
+        for row in db.execute(
+            "SELECT d.issue, lists.name, d.state, d.attempts, d.last_reply, d.message_id, "
+            "d.queued_at, d.updated_at, d.sent_at FROM deliveries d "
+            "LEFT JOIN lists ON lists.id = d.list_id "
+            "WHERE d.subscriber_id = ? ORDER BY d.queued_at, d.id",
+            [subscriber_id],
+        )
+    ]
 
 
 # --- erasure and purge -------------------------------------------------------------------------
 
 
+# An anonymised log row keeps only the kind of channel: 'csv:<file>:<row>' -> 'csv' (the file
+# name and row point at the person for anyone holding the file); 'cli', 'web' and the like stay.
+CHANNEL_KIND_SQL = (
+    "CASE WHEN instr(channel, ':') > 0 THEN substr(channel, 1, instr(channel, ':') - 1) "
+    "ELSE channel END"
+)
+
+
 def _forget(db: Database, subscriber_id: int) -> None:
     """Anonymise the person's log and delivery rows, then delete them (subscriptions and tokens
-    go with them by cascade). Must run inside a transaction."""
+    go with them by cascade). Must run inside a transaction.
+
+    A log row keeps when, what, which list, the lawful basis and the consent text; it loses
+    who, the IP address, the browser, the detail, the free-text source (it may quote another
+    address of the person) and all but the kind of channel. The trigger from migration m004
+    allows exactly that and nothing else."""
     db.execute(
-        "UPDATE consent_log SET subscriber_id = NULL, ip = NULL, user_agent = NULL, "
-        "detail = NULL, anonymised = 1 WHERE subscriber_id = ?",
+        "UPDATE consent_log SET subscriber_id = NULL, ip = NULL, user_agent = NULL, detail = NULL, "  # noqa: S608 - only a fixed expression is formatted in
+        f"source = NULL, channel = {CHANNEL_KIND_SQL}, anonymised = 1 WHERE subscriber_id = ?",
         [subscriber_id],
     )
     if db["deliveries"].exists():

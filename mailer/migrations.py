@@ -167,3 +167,38 @@ def m003_subscription_consent_event(db: Database) -> None:
         CREATE INDEX subscriptions_created ON subscriptions(status, created);
         """,
     )
+
+
+@MIGRATIONS()
+def m004_erasure_scrubs_source_and_channel(db: Database) -> None:
+    """Erasure also clears `source` (free text: it may quote an address) and cuts `channel` to
+    its kind ('csv:<file>:<row>' -> 'csv'; 'cli', 'web', 'one-click', 'smtp' stay), since a
+    file name and row re-identify the person. Rows anonymised by earlier versions are scrubbed
+    here, between dropping the old trigger and creating the stricter one; after that an
+    anonymised row is fully immutable again, and so is every row not yet anonymised."""
+    _run(
+        db,
+        """
+        DROP TRIGGER consent_log_only_anonymise;
+        UPDATE consent_log SET source = NULL,
+            channel = CASE WHEN instr(channel, ':') > 0
+                THEN substr(channel, 1, instr(channel, ':') - 1) ELSE channel END
+        WHERE anonymised = 1
+          AND (source IS NOT NULL OR instr(channel, ':') > 0);
+        CREATE TRIGGER consent_log_only_anonymise BEFORE UPDATE ON consent_log
+        WHEN NOT (
+            OLD.anonymised = 0 AND NEW.anonymised = 1
+            AND NEW.id = OLD.id AND NEW.at = OLD.at AND NEW.action = OLD.action
+            AND NEW.list_id IS OLD.list_id
+            AND NEW.channel = CASE WHEN instr(OLD.channel, ':') > 0
+                THEN substr(OLD.channel, 1, instr(OLD.channel, ':') - 1) ELSE OLD.channel END
+            AND NEW.lawful_basis IS OLD.lawful_basis
+            AND NEW.consent_text_id IS OLD.consent_text_id
+            AND NEW.subscriber_id IS NULL AND NEW.ip IS NULL AND NEW.user_agent IS NULL
+            AND NEW.detail IS NULL AND NEW.source IS NULL
+        )
+        BEGIN
+            SELECT RAISE(ABORT, 'consent_log is append-only: only erasure may anonymise a row');
+        END;
+        """,
+    )

@@ -14,10 +14,13 @@ from mailer.importer import import_csv
 from mailer.roster import add_subscriber, unsubscribe_address
 from mailer.subscribers import get_subscriber, update_profile
 
-from .fixtures_subscribers import CONSENT_TEXT
+from .fixtures_subscribers import CONSENT_TEXT, write_csv
 
 ERASED = "zebulon.quixote@example.se"
 ERASED_NAME = "Zebulon Quixote-Wernersson"
+# where the coordinator noted the consent: another address of the same person
+ERASED_SOURCE = "mejl från zeb.q.private@gmail.com 2026-11-20"
+ERASED_CSV = "Zebulon Q anmälan.csv"  # a file named after the person
 
 
 def _deliver(db, subscriber_id, issue, state="sent", reply="250 ok"):
@@ -52,15 +55,45 @@ def test_log_rows_cannot_be_updated_or_deleted(db, settings):
     assert db.execute("SELECT action FROM consent_log").fetchall() == [("add",)]
 
 
-def test_anonymisation_is_allowed_once_and_only_whole(db, settings):
-    add_subscriber(db, settings, "anon@example.se")
+def test_anonymisation_is_allowed_once_and_only_whole(db, settings, csv_file):
+    add_subscriber(db, settings, "anon@example.se", source="sheet from anon.home@example.se")
+    import_csv(db, settings, csv_file([["anon@example.se", "A", "sv"]]), list_name="events")
+    whole = (
+        "UPDATE consent_log SET subscriber_id = NULL, ip = NULL, user_agent = NULL, "
+        "detail = NULL, source = NULL, channel = {channel}, anonymised = 1"
+    )
+    for partial in (
+        whole.replace("source = NULL, ", ""),  # the source would still name the person
+        whole.format(channel="channel"),  # and so would the file name and row
+        whole.format(channel="'web'"),  # the kind of channel is kept, not made up
+        whole.format(channel="'csv'").replace("detail = NULL, ", ""),
+    ):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"), transaction(db):
+            db.execute(partial.format(channel=consent.CHANNEL_KIND_SQL))
     with transaction(db):
-        db.execute(
-            "UPDATE consent_log SET subscriber_id = NULL, ip = NULL, user_agent = NULL, "
-            "detail = NULL, anonymised = 1"
-        )
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"), transaction(db):
-        db.execute("UPDATE consent_log SET anonymised = 0")
+        db.execute(whole.format(channel=consent.CHANNEL_KIND_SQL))
+    rows = db.execute("SELECT action, channel, source, anonymised FROM consent_log ORDER BY id")
+    assert rows.fetchall() == [("add", "cli", None, 1), ("import", "csv", None, 1)]
+    for sql in (
+        "UPDATE consent_log SET anonymised = 0",
+        "UPDATE consent_log SET channel = 'web'",
+        "UPDATE consent_log SET source = 'made up later'",
+    ):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"), transaction(db):
+            db.execute(sql)
+
+
+def test_source_and_channel_of_a_kept_person_cannot_be_cleared(db, settings, csv_file):
+    add_subscriber(db, settings, "kept@example.se", source="fair")
+    import_csv(db, settings, csv_file([["kept@example.se", "K", "sv"]]), list_name="events")
+    for sql in (
+        "UPDATE consent_log SET source = NULL",
+        f"UPDATE consent_log SET channel = {consent.CHANNEL_KIND_SQL}",  # noqa: S608 - fixed text
+    ):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"), transaction(db):
+            db.execute(sql)
+    rows = db.execute("SELECT channel, source, anonymised FROM consent_log ORDER BY id")
+    assert rows.fetchall() == [("cli", "fair", 0), ("csv:members.csv:2", None, 0)]
 
 
 def test_consent_text_is_stored_once_with_hash_and_version(db):
@@ -82,7 +115,8 @@ def test_access_export_has_profile_lists_history_texts_and_issues(db, settings, 
     assert confirm(db, settings, token, ip="198.51.100.7", user_agent="Firefox")
     person = get_subscriber(db, "subject@example.se")
     _deliver(db, person["id"], "2026-11-first")
-    _deliver(db, person["id"], "2026-12-second", state="failed")
+    _deliver(db, person["id"], "2026-12-second", state="failed", reply="550 <subject@...> no")
+    _deliver(db, person["id"], "2027-01-third", state="deferred", reply="451 try later")
     document = consent.export_subject(db, person["id"])
     json.dumps(document)  # machine-readable as it is
     assert document["profile"]["email"] == "subject@example.se"
@@ -103,6 +137,15 @@ def test_access_export_has_profile_lists_history_texts_and_issues(db, settings, 
     assert confirm_event["text_shown"]["version"] == 1
     assert [i["issue"] for i in document["issues_sent"]] == ["2026-11-first"]
     assert document["issues_sent"][0]["message_id"].startswith("<2026-11-first.")
+    # every ledger row held, whatever its state, with the server's reply (it may quote them)
+    held = [(d["issue"], d["list"], d["state"], d["last_reply"]) for d in document["deliveries"]]
+    assert held == [
+        ("2026-11-first", "newsletter", "sent", "250 ok"),
+        ("2026-12-second", "newsletter", "failed", "550 <subject@...> no"),
+        ("2027-01-third", "newsletter", "deferred", "451 try later"),
+    ]
+    assert document["deliveries"][1]["sent_at"] is None
+    assert document["deliveries"][1]["attempts"] == 1
 
 
 def test_cli_show_json_is_the_access_document(db, settings, run_cli):
@@ -116,11 +159,19 @@ def test_cli_show_json_is_the_access_document(db, settings, run_cli):
 
 
 def _history_for_erasure(db, settings):
-    """Someone with a long history: rows in many pages of the WAL, deliveries, tokens."""
-    add_subscriber(db, settings, ERASED, name=ERASED_NAME, source="fair")
-    add_subscriber(db, settings, ERASED, list_name="events")
+    """Someone with a long history: rows in many pages of the WAL, deliveries, tokens, a
+    source quoting another address of theirs and an import from a file named after them."""
+    add_subscriber(db, settings, ERASED, name=ERASED_NAME, source=ERASED_SOURCE)
+    folder = settings.db_path.parent
+    import_csv(db, settings, write_csv(folder / ERASED_CSV, [[ERASED, "", ""]]), list_name="events")
     for n in range(30):
         add_subscriber(db, settings, f"neighbour{n}@example.se", name=f"Neighbour {n}")
+    import_csv(
+        db,
+        settings,
+        write_csv(folder / "members.csv", [["neighbour.imported@example.se", "", ""]]),
+        source="fair",
+    )
     person = get_subscriber(db, ERASED)
     update_profile(
         db,
@@ -150,11 +201,12 @@ def _file_bytes(path):
 
 def test_erase_leaves_no_trace_of_the_address_in_the_database_or_wal_bytes(db, settings):
     person = _history_for_erasure(db, settings)
-    assert ERASED.encode() in _file_bytes(settings.db_path)  # the check below can fail
+    traces = [ERASED, ERASED_NAME, "zeb.q.private@gmail.com", ERASED_CSV]
+    before = _file_bytes(settings.db_path)
+    assert all(t.encode() in before for t in traces)  # the check below can fail
     consent.erase_subscriber(db, settings, ERASED)
     data = _file_bytes(settings.db_path)  # read while the connection is still open
-    assert ERASED.encode() not in data
-    assert ERASED_NAME.encode() not in data
+    assert [t for t in traces if t.encode() in data] == []
     assert get_subscriber(db, ERASED) is None
     assert (
         db.execute(
@@ -168,7 +220,16 @@ def test_erase_leaves_no_trace_of_the_address_in_the_database_or_wal_bytes(db, s
         ).fetchone()[0]
         == 0
     )
-    assert db.execute("SELECT count(*) FROM consent_log WHERE anonymised = 1").fetchone()[0] == 4
+    anonymised = db.execute(
+        "SELECT action, list_id, channel, source, ip, user_agent, detail, lawful_basis "
+        "FROM consent_log WHERE anonymised = 1 ORDER BY id"
+    ).fetchall()
+    assert anonymised == [
+        ("add", 1, "cli", None, None, None, None, "consent"),
+        ("import", 2, "csv", None, None, None, None, "consent"),
+        ("rectify", None, "web", None, None, None, None, "consent"),
+        ("rectify", None, "web", None, None, None, None, "consent"),
+    ]
     assert db.execute(
         "SELECT subscriber_id, last_reply FROM deliveries WHERE issue = '2026-11-first'"
     ).fetchone() == (None, None)
@@ -177,8 +238,36 @@ def test_erase_leaves_no_trace_of_the_address_in_the_database_or_wal_bytes(db, s
     assert db.execute(
         "SELECT action, subscriber_id FROM consent_log ORDER BY id DESC LIMIT 1"
     ).fetchone() == ("erase", None)
-    # the neighbours are untouched
+    # the neighbours are untouched, their log rows included
     assert get_subscriber(db, "neighbour7@example.se")["name"] == "Neighbour 7"
+    assert db.execute(
+        "SELECT channel, source, anonymised FROM consent_log WHERE action = 'import' "
+        "AND subscriber_id IS NOT NULL"
+    ).fetchall() == [("csv:members.csv:2", "fair", 0)]
+
+
+def test_cli_erase_clears_the_source_and_the_csv_file_name(db, settings, csv_file, run_cli):
+    """The audit's case: a source quoting the person's private address and a file named after
+    them stayed readable in the anonymised rows."""
+    source = "mejl från lena.berg@gmail.com 2026-11-20"
+    assert run_cli("subscribers", "add", "lena@example.se", "--source", source).exit_code == 0
+    sheet = csv_file([["lena@example.se", "Lena Berg", "sv"]], name="Lena Berg anmälan.csv")
+    imported = run_cli("subscribers", "import", str(sheet), "--list", "events")
+    assert imported.exit_code == 0, imported.output
+    add_subscriber(db, settings, "other@example.se", source="fair")
+    shown = run_cli("subscribers", "show", "lena@example.se").output
+    assert f"cli ({source})" in shown and "csv:Lena Berg anmälan.csv:2" in shown
+    assert run_cli("subscribers", "erase", "lena@example.se", "--yes").exit_code == 0
+    rows = db.execute(
+        "SELECT action, channel, source FROM consent_log WHERE anonymised = 1 ORDER BY id"
+    ).fetchall()
+    assert rows == [("add", "cli", None), ("import", "csv", None)]
+    data = _file_bytes(settings.db_path)
+    for trace in ("lena.berg@gmail.com", "Lena Berg anm", "lena@example.se"):
+        assert trace.encode() not in data, trace
+    # someone else's history still reads as before
+    shown = run_cli("subscribers", "show", "other@example.se").output
+    assert "add         newsletter     cli (fair)" in shown
 
 
 def test_erased_address_is_refused_by_add_and_import(db, settings, csv_file, run_cli):
@@ -277,7 +366,9 @@ def test_erase_falls_back_to_vacuum_when_deleted_bytes_linger(db, settings):
     db.execute("PRAGMA secure_delete = OFF")
     _history_for_erasure(db, settings)
     consent.erase_subscriber(db, settings, ERASED)
-    assert ERASED.encode() not in _file_bytes(settings.db_path)
+    data = _file_bytes(settings.db_path)
+    for trace in (ERASED, "zeb.q.private@gmail.com", ERASED_CSV):
+        assert trace.encode() not in data, trace
 
 
 def test_erase_during_a_reading_process_says_so_quickly_and_purge_finishes_the_scrub(

@@ -197,7 +197,8 @@ def _subscriber_db(ctx: click.Context):
 
 @cli.group()
 def subscribers() -> None:
-    """The subscriber list: add, import, list, show, export, unsubscribe, erase, purge, stats.
+    """The subscriber list: add, import, list, show, export, unsubscribe, erase, purge, stats,
+    lists.
 
     The database is NEWSLETTER_DB (default ./subscribers.db) or --db before the command.
     """
@@ -390,6 +391,39 @@ def subscribers_purge(ctx, older_than) -> None:
         f"Purged {counts['subscriptions']} unconfirmed sign-ups ({counts['subscribers']} people "
         f"removed) and {counts['tokens']} expired tokens."
     )
+
+
+@subscribers.command("lists")
+@click.argument("name", required=False)
+@click.option("--title", help="Title shown on the pages and in List-Id, e.g. 'Nyhetsbrev'.")
+@click.option(
+    "--public/--private",
+    default=None,
+    help="Offer the list on the public sign-up page, or keep it internal (a test list).",
+)
+@click.pass_context
+def subscribers_lists(ctx, name: str | None, title: str | None, public: bool | None) -> None:
+    """Show the lists, or create or change list NAME: its title and whether it is offered.
+
+    \b
+    Examples:
+      newsletter subscribers lists
+      newsletter subscribers lists nyhetsbrev --title "Nyhetsbrev från partnerskapet"
+      newsletter subscribers lists test --private
+    """
+    from mailer.lists import configure_list, list_settings
+
+    if name is None and (title is not None or public is not None):
+        raise click.UsageError("give the NAME of the list to change")
+    _settings, db = _subscriber_db(ctx)
+    if name is None:
+        entries = list_settings(db)
+        for entry in entries:
+            click.echo(entry.describe())
+        if not entries:
+            click.echo("No lists yet: `newsletter subscribers lists NAME` creates one.")
+        return
+    click.echo(configure_list(db, name, title=title, public=public).describe())
 
 
 @subscribers.command("stats")

@@ -202,3 +202,15 @@ def m004_erasure_scrubs_source_and_channel(db: Database) -> None:
         END;
         """,
     )
+
+
+@MIGRATIONS()
+def m005_list_visibility(db: Database) -> None:
+    """Lists offered on the public sign-up page are marked; an internal list (a test list, the
+    board) is not offered to strangers. Existing lists stay offered, as they were."""
+    _run(
+        db,
+        """
+        ALTER TABLE lists ADD COLUMN public INTEGER NOT NULL DEFAULT 1 CHECK (public IN (0, 1));
+        """,
+    )

@@ -68,8 +68,12 @@ def _old_database(path, stop_before):
         )
         db.execute(log, [now, "add", 1, "cli", None, 0])
         db.execute(log, [now, "import", 2, "csv:members.csv:3", "fair", 0])
-        db.execute(log, [now, "add", None, "cli", OLD_ERASED_SOURCE, 1])
-        db.execute(log, [now, "import", None, f"csv:{OLD_ERASED_CSV}:2", None, 1])
+        if NAMES.index(stop_before) <= NAMES.index("m004_erasure_scrubs_source_and_channel"):
+            db.execute(log, [now, "add", None, "cli", OLD_ERASED_SOURCE, 1])
+            db.execute(log, [now, "import", None, f"csv:{OLD_ERASED_CSV}:2", None, 1])
+        else:  # a release with m004 erased them whole
+            db.execute(log, [now, "add", None, "cli", None, 1])
+            db.execute(log, [now, "import", None, "csv", None, 1])
         db.execute(log, [now, "unsubscribe", None, "one-click", None, 1])
         for subscriber_id in (1, 2):
             db.execute(
@@ -117,6 +121,8 @@ def test_upgrade_from_each_earlier_version_keeps_data(tmp_path, stop_before):
         ("import", None, "csv", None, 1),
         ("unsubscribe", None, "one-click", None, 1),
     ]
+    # m005 keeps every existing list on the public sign-up page
+    assert db.execute("SELECT name, public FROM lists").fetchall() == [("newsletter", 1)]
     # after which a scrubbed row is immutable again, and a kept person's row is still whole
     for sql in (
         "UPDATE consent_log SET channel = 'web' WHERE id = 4",
@@ -128,7 +134,10 @@ def test_upgrade_from_each_earlier_version_keeps_data(tmp_path, stop_before):
             db.execute(sql)
 
 
-@pytest.mark.parametrize("stop_before", NAMES[1:])
+BEFORE_M004 = NAMES[1 : NAMES.index("m004_erasure_scrubs_source_and_channel") + 1]
+
+
+@pytest.mark.parametrize("stop_before", BEFORE_M004)
 def test_upgrade_leaves_no_copy_of_what_it_scrubbed_in_the_files(tmp_path, stop_before):
     path = tmp_path / "subscribers.db"
     _old_database(path, stop_before)

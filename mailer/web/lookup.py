@@ -28,6 +28,25 @@ def all_lists(db: sqlite_utils.Database) -> list[ListInfo]:
     return [ListInfo(*row) for row in rows]
 
 
+def public_lists(db: sqlite_utils.Database) -> list[ListInfo]:
+    """The lists strangers may sign up to (`newsletter subscribers lists NAME --private` hides
+    an internal one, such as a test list)."""
+    rows = db.execute(
+        "SELECT id, name, coalesce(title, name) FROM lists WHERE public = 1 ORDER BY id"
+    ).fetchall()
+    return [ListInfo(*row) for row in rows]
+
+
+def lists_for(db: sqlite_utils.Database, subscriber_id: int) -> list[ListInfo]:
+    """The lists a person's preferences page shows: the public ones and any they are on."""
+    rows = db.execute(
+        "SELECT id, name, coalesce(title, name) FROM lists WHERE public = 1 OR id IN "
+        "(SELECT list_id FROM subscriptions WHERE subscriber_id = ?) ORDER BY id",
+        [subscriber_id],
+    ).fetchall()
+    return [ListInfo(*row) for row in rows]
+
+
 def list_by_id(db: sqlite_utils.Database, list_id: int | None) -> ListInfo | None:
     if list_id is None:
         return None

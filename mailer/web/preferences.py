@@ -13,7 +13,7 @@ from ..subscribers import update_profile
 from .context import render_page, set_language
 from .csrf import check_csrf
 from .database import get_db, write_transaction, writing
-from .lookup import TokenOwner, all_lists, statuses, subscriber_by_id, token_owner_or_404
+from .lookup import TokenOwner, lists_for, statuses, subscriber_by_id, token_owner_or_404
 from .strings import LANGUAGES
 
 bp = Blueprint("preferences", __name__, url_prefix="/preferences")
@@ -35,7 +35,7 @@ def _page(owner: TokenOwner, token: str, *, saved: bool = False, error: bool = F
         status,
         token=token,
         subscriber=owner.subscriber,
-        lists=all_lists(db),
+        lists=lists_for(db, owner.subscriber["id"]),
         receiving={name for name, s in current.items() if s in RECEIVING},
         saved=saved,
         error=error,
@@ -55,7 +55,7 @@ def save(token: str):
     owner = token_owner_or_404(db, "preferences", token)
     check_csrf()
     language = request.form.get("language", "")
-    known = {info.name for info in all_lists(db)}
+    known = {info.name for info in lists_for(db, owner.subscriber["id"])}
     try:
         with write_transaction(db):
             update_profile(

@@ -13,7 +13,7 @@ from ..subscribers import clean_name, normalise_email
 from .context import render_page, site_name
 from .csrf import check_csrf
 from .database import get_db
-from .lookup import ListInfo, all_lists, list_by_name
+from .lookup import ListInfo, list_by_name, public_lists
 from .ratelimit import RateLimiter
 from .strings import LANGUAGES, join_names, translate
 
@@ -34,10 +34,10 @@ def _limiter(name: str) -> RateLimiter:
 def _offered(list_name: str | None) -> list[ListInfo]:
     db = get_db()
     if list_name is None:
-        return all_lists(db)
+        return public_lists(db)
     info = list_by_name(db, list_name)
-    if info is None:
-        abort(404)
+    if info is None or info not in public_lists(db):
+        abort(404)  # a private list is as unknown to strangers as a list that does not exist
     return [info]
 
 

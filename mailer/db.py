@@ -98,6 +98,10 @@ def apply_migrations(db: sqlite_utils.Database, stop_before: str | None = None) 
                 migration_set.apply(db, stop_before=stop_before)
             else:
                 migration_set.apply(db)
+    # a migration may scrub personal data (m004); older page images stay in the WAL until a
+    # checkpoint, so take one now (best effort: another process reading keeps the WAL alive)
+    with contextlib.suppress(sqlite3.OperationalError):
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 @contextlib.contextmanager

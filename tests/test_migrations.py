@@ -144,8 +144,8 @@ def test_upgrade_leaves_no_copy_of_what_it_scrubbed_in_the_files(tmp_path, stop_
     traces = [OLD_ERASED_SOURCE, OLD_ERASED_CSV]
     assert all(t.encode() in _file_bytes(path) for t in traces)  # the check below can fail
     db = open_db(path)
+    data = _file_bytes(path)  # while the upgrading process still has the database open
     db.close()
-    data = _file_bytes(path)
     assert [t for t in traces if t.encode() in data] == []
     assert b"csv:members.csv:3" in data and b"kept@example.se" in data
 

@@ -180,4 +180,8 @@ def format_subject(document: dict) -> str:
         out.write(f"    {event['at'][:19]}  {event['action']:<11} {event['list'] or '-':<14}")
         out.write(f" {where}\n")
     out.write(f"  {len(document['issues_sent'])} issues sent\n")
+    for row in document.get("deliveries", []):
+        if row["state"] != "sent":  # what went wrong is held too, and asked about
+            reply = f": {row['last_reply']}" if row.get("last_reply") else ""
+            out.write(f"    {row['issue']}: {row['state']}{reply}\n")
     return out.getvalue()

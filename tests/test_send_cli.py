@@ -170,6 +170,8 @@ def test_retry_failed_tries_refused_messages_again_but_never_a_bounced_address(
     mail_sink.handler.refuse[addresses[1]] = "550 5.1.1 No such user here"
     first = invoke(mail_sink.port, "send", str(built_example), "--yes")
     assert "1 sent, 2 failed (1 bounced)" in first.output
+    shown = invoke(mail_sink.port, "subscribers", "show", addresses[0])
+    assert "2018-2: failed: 550 5.7.1 Message rejected as spam" in shown.output
 
     mail_sink.handler.refuse.clear()  # the coordinator sorted out the spam verdict
     plain = invoke(mail_sink.port, "send", str(built_example), "--yes")

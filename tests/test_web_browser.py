@@ -54,6 +54,20 @@ def confirm_link(smtp_sink, count: int) -> str:
     return re.search(r"https?://\S+/confirm/[A-Za-z0-9_-]+", body).group(0)
 
 
+def download_link(smtp_sink, count: int) -> str:
+    """The link in the `count`th mail, sent by "E-mail me my data"."""
+    body = smtp_sink.wait_for(count)[count - 1].get_body(("plain",)).get_content()
+    return re.search(r"https?://\S+/preferences/[A-Za-z0-9_-]+/export(?=\s)", body).group(0)
+
+
+def download_document(page) -> dict:
+    """Press the Download button on the mailed link's page; the JSON file it saves."""
+    with page.expect_download() as download:
+        page.click("form[action$='/export'] button")
+    assert download.value.suggested_filename == "my-data.json"
+    return json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+
+
 def test_screenshots_of_every_public_page(
     watched_page,
     live_server,
@@ -101,6 +115,16 @@ def test_screenshots_of_every_public_page(
     shoot(page, screenshot_dir, "preferences")
     page.click("button:has-text('Save changes')")
     shoot(page, screenshot_dir, "preferences-saved")
+    page.click("form[action$='/export'] button")
+    assert page.locator("h1").inner_text() == "Titta i din inkorg"  # Anna's language
+    shoot(page, screenshot_dir, "export-sent")
+    page.click("a[hreflang=da]")  # a GET of the same address: offers the button, mails nothing
+    assert page.locator("h1").inner_text() == "Dine oplysninger"
+    assert len(smtp_sink.wait_for(3, timeout=1)) == 2
+    shoot(page, screenshot_dir, "export-ask")
+    page.goto(download_link(smtp_sink, 2) + "?lang=en")
+    shoot(page, screenshot_dir, "export")
+    assert download_document(page)["profile"]["email"] == "anna@example.se"
     page.goto(f"{url}/preferences/{anna.preferences}/erase?lang=da")
     shoot(page, screenshot_dir, "erase")
     page.click("button.danger")
@@ -148,10 +172,12 @@ def test_a_person_subscribes_confirms_changes_preferences_and_unsubscribes(
     assert page.locator(".notice.ok").is_visible()
     assert statuses(db, kim["id"]) == {"kalender": "active", "nyhetsbrev": "active"}
     assert get_subscriber(db, kim["email"])["name"] == "Kim Larsen"
-    with page.expect_download() as download:
-        page.click("form[action$='/export'] button")
-    document = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
-    assert document["profile"]["email"] == "kim.larsen@example.dk"
+    page.click("form[action$='/export'] button")  # mails a link; never the data itself
+    assert page.locator("h1").inner_text() == "Se i din indbakke"
+    assert "k•••@example.dk" in page.locator("main").inner_text()
+    page.goto(download_link(smtp_sink, 2))
+    assert download_document(page)["profile"]["email"] == "kim.larsen@example.dk"
+    assert page.goto(download_link(smtp_sink, 2)).status == 404  # the link works once
 
     unsubscribe = issue_token(db, "unsubscribe", kim["id"], lists["nyhetsbrev"])
     page.goto(f"{url}/unsubscribe/{unsubscribe}")

@@ -1,10 +1,8 @@
-"""'My subscription': name, language, lists; download my data; erase me; CSRF on every form."""
+"""'My subscription': name, language, lists; erase me; CSRF on every form. (Download my data
+is in tests/test_web_export.py.)"""
 
 from __future__ import annotations
 
-import json
-
-from mailer.consent import export_subject
 from mailer.subscribers import get_subscriber
 from tests.fixtures_web import consent_events, statuses
 from tests.test_web_subscribe import csrf_from
@@ -72,23 +70,6 @@ def test_the_only_cookie_is_the_httponly_csrf_cookie(client, person):
     assert len(cookies) == 1
     assert cookies[0].startswith("newsletter_csrf=")
     assert "HttpOnly" in cookies[0] and "SameSite=Lax" in cookies[0] and "Secure" in cookies[0]
-
-
-def test_download_my_data_is_the_access_document(client, db, person):
-    token = open_form(client, person)
-    response = client.post(f"/preferences/{person.preferences}/export", data={"csrf_token": token})
-    assert response.status_code == 200
-    assert response.mimetype == "application/json"
-    assert "attachment" in response.headers["Content-Disposition"]
-    document = json.loads(response.get_data(as_text=True))
-    expected = export_subject(db, person.id)
-    document.pop("generated_at"), expected.pop("generated_at")
-    assert document == expected
-
-
-def test_download_needs_the_csrf_field(client, person):
-    open_form(client, person)
-    assert client.post(f"/preferences/{person.preferences}/export").status_code == 400
 
 
 def test_erase_asks_first_and_a_get_erases_nothing(client, db, person):

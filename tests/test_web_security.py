@@ -10,7 +10,10 @@ from mailer.errors import ConfigError
 from mailer.web.ratelimit import RateLimiter
 
 
-def public_pages(person) -> list[str]:
+def public_pages(person, db) -> list[str]:
+    from mailer.tokens import issue_token
+
+    download = issue_token(db, "preferences", person.id, scope="export", ttl_seconds=3600)
     return [
         "/",
         "/subscribe",
@@ -19,6 +22,8 @@ def public_pages(person) -> list[str]:
         f"/unsubscribe/{person.unsubscribe}",
         f"/preferences/{person.preferences}",
         f"/preferences/{person.preferences}/erase",
+        f"/preferences/{person.preferences}/export",  # asks to mail a download link
+        f"/preferences/{download}/export",  # the mailed download link's page
         "/unsubscribe/unknown-token-unknown-token",
         "/nowhere",
     ]
@@ -63,8 +68,8 @@ def parse(html: str) -> PageParser:
     return parser
 
 
-def test_every_page_sends_the_security_headers(client, person):
-    for path in public_pages(person):
+def test_every_page_sends_the_security_headers(client, db, person):
+    for path in public_pages(person, db):
         headers = client.get(path).headers
         csp = headers["Content-Security-Policy"]
         assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp, path
@@ -75,15 +80,17 @@ def test_every_page_sends_the_security_headers(client, person):
         assert headers["Cache-Control"] == "no-store"
 
 
-def test_pages_have_no_inline_script_no_handlers_and_load_nothing_from_elsewhere(client, person):
-    for path in public_pages(person):
+def test_pages_have_no_inline_script_no_handlers_and_load_nothing_from_elsewhere(
+    client, db, person
+):
+    for path in public_pages(person, db):
         page = parse(client.get(path).get_data(as_text=True))
         assert page.inline_scripts == 0 and page.handlers == [], path
         assert page.external_loads == [], path
 
 
-def test_every_form_field_has_a_label_and_the_page_a_language(client, person):
-    for path in public_pages(person):
+def test_every_form_field_has_a_label_and_the_page_a_language(client, db, person):
+    for path in public_pages(person, db):
         page = parse(client.get(path).get_data(as_text=True))
         assert page.html_lang in ("sv", "da", "en"), path
         for field in page.inputs:
@@ -94,8 +101,8 @@ def test_every_form_field_has_a_label_and_the_page_a_language(client, person):
             assert field.get("id") in page.labels, (path, field)
 
 
-def test_links_come_from_the_base_url_never_the_host_header(client, person):
-    for path in public_pages(person):
+def test_links_come_from_the_base_url_never_the_host_header(client, db, person):
+    for path in public_pages(person, db):
         html = client.get(path, headers={"Host": "evil.example"}).get_data(as_text=True)
         assert "evil.example" not in html, path
         absolute = [u for u in parse(html).urls if "://" in u]
@@ -200,7 +207,7 @@ def test_names_titles_and_typed_input_are_escaped_on_every_page(
     )
     app = create_app(hostile_org, test_config={"TESTING": True}, newsletters_dir=newsletters_dir)
     client = app.test_client()
-    pages = {path: client.get(path) for path in public_pages(person)}
+    pages = {path: client.get(path) for path in public_pages(person, db)}
     form = pages["/subscribe"].get_data(as_text=True)
     pages["typed"] = client.post(
         "/subscribe",
@@ -234,3 +241,30 @@ def test_a_dkim_key_that_cannot_sign_stops_the_public_app_at_start(
     )
     with pytest.raises(ConfigError, match="DKIM_PRIVATE_KEY"):
         create_app(broken, newsletters_dir=newsletters_dir)
+
+
+def test_the_download_link_page_and_mail_use_the_base_url_never_the_host_header(
+    client, db, person, smtp_sink
+):
+    """The page after "E-mail me my data" follows the page rules, and the link in the mail is
+    built from the base URL: a forged Host must not send the person's data link elsewhere."""
+    from tests.test_web_subscribe import csrf_from
+
+    forged = {"Host": "evil.example"}  # on both requests, so the CSRF cookie goes along
+    form = client.get(f"/preferences/{person.preferences}", headers=forged)
+    response = client.post(
+        f"/preferences/{person.preferences}/export",
+        data={"csrf_token": csrf_from(form.get_data(as_text=True))},
+        headers=forged,
+    )
+    assert response.status_code == 200
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Cache-Control"] == "no-store"
+    html = response.get_data(as_text=True)
+    page = parse(html)
+    assert page.inline_scripts == 0 and page.handlers == [] and page.external_loads == []
+    assert "evil.example" not in html and page.html_lang == "sv"
+    (message,) = smtp_sink.wait_for(1)
+    body = message.get_body(("plain",)).get_content()
+    assert "evil.example" not in body
+    assert "https://news.example.se/preferences/" in body

@@ -1,4 +1,5 @@
-"""Texts of the web pages in Swedish, Danish and English (e-mail texts live in mailer/i18n.py)."""
+"""Texts of the web pages in Swedish, Danish and English (e-mail texts live in mailer/i18n.py;
+the download-link mail's words, `export_mail_*`, are here beside the pages that send it)."""
 
 from __future__ import annotations
 
@@ -91,10 +92,39 @@ STRINGS: dict[str, dict[str, str]] = {
         "prefs_lists_hint": "Untick a newsletter to stop receiving it.",
         "prefs_data_title": "Your data",
         "prefs_data_body": (
-            "Download everything we hold about you: your details, subscriptions, consents and "
-            "the issues sent to you."
+            "We e-mail you a link to download everything we hold about you: your details, "
+            "subscriptions, consents and the issues sent to you."
         ),
-        "prefs_download_button": "Download my data (JSON)",
+        "prefs_download_button": "E-mail me my data",
+        "export_sent_title": "Check your inbox",
+        "export_sent_body": (
+            "We have sent a link to download your data to {email}. The link works for "
+            "{minutes} minutes."
+        ),
+        "export_sent_hint": (
+            "Nothing arrived? Look in the spam folder. You can ask for a new link after {wait} "
+            "minutes."
+        ),
+        "export_back": "Back to my subscription",
+        "export_title": "Download your data",
+        "export_body": (
+            "Download everything we hold about {email}: details, subscriptions, consents and the "
+            "issues sent to you, as a JSON file."
+        ),
+        "export_hint": "The link works once and for a limited time.",
+        "export_button": "Download my data (JSON)",
+        "export_mail_subject": "Download your data",
+        "export_mail_body": (
+            "Hello,\n\n"
+            "Someone, hopefully you, asked for a copy of the data {sender} holds about "
+            "{email}.\n\n"
+            "Open the link and press the Download button:\n\n"
+            "{url}\n\n"
+            "The link works once, for {minutes} minutes. If it was not you, you need not do "
+            "anything: the data is only ever sent to this address. (Someone you forwarded a "
+            "newsletter to may have pressed the button.)\n\n"
+            "Best regards\n{sender}\n"
+        ),
         "prefs_erase_title": "Erase me",
         "prefs_erase_body": (
             "Remove your details and subscriptions. We keep only a scrambled fingerprint of your "
@@ -202,10 +232,38 @@ STRINGS: dict[str, dict[str, str]] = {
         "prefs_lists_hint": "Avmarkera ett nyhetsbrev för att sluta få det.",
         "prefs_data_title": "Dina uppgifter",
         "prefs_data_body": (
-            "Ladda ner allt vi har sparat om dig: dina uppgifter, prenumerationer, samtycken och "
-            "de utskick du har fått."
+            "Vi mejlar en länk där du kan ladda ner allt vi har sparat om dig: dina uppgifter, "
+            "prenumerationer, samtycken och de utskick du har fått."
         ),
-        "prefs_download_button": "Ladda ner mina uppgifter (JSON)",
+        "prefs_download_button": "Mejla mig mina uppgifter",
+        "export_sent_title": "Titta i din inkorg",
+        "export_sent_body": (
+            "Vi har skickat en länk för att ladda ner dina uppgifter till {email}. Länken gäller "
+            "i {minutes} minuter."
+        ),
+        "export_sent_hint": (
+            "Kom inget? Titta i skräpposten. Du kan be om en ny länk efter {wait} minuter."
+        ),
+        "export_back": "Tillbaka till min prenumeration",
+        "export_title": "Ladda ner dina uppgifter",
+        "export_body": (
+            "Ladda ner allt vi har sparat om {email}: uppgifter, prenumerationer, samtycken och "
+            "de utskick du har fått, som en JSON-fil."
+        ),
+        "export_hint": "Länken fungerar en gång och under en begränsad tid.",
+        "export_button": "Ladda ner mina uppgifter (JSON)",
+        "export_mail_subject": "Ladda ner dina uppgifter",
+        "export_mail_body": (
+            "Hej!\n\n"
+            "Någon, förhoppningsvis du, har bett om en kopia av de uppgifter som {sender} har "
+            "sparat om {email}.\n\n"
+            "Öppna länken och klicka på knappen Ladda ner:\n\n"
+            "{url}\n\n"
+            "Länken fungerar en gång och gäller i {minutes} minuter. Var det inte du behöver du "
+            "inte göra något: uppgifterna skickas bara till den här adressen. (Någon som du har "
+            "vidarebefordrat ett nyhetsbrev till kan ha tryckt på knappen.)\n\n"
+            "Hälsningar\n{sender}\n"
+        ),
         "prefs_erase_title": "Radera mig",
         "prefs_erase_body": (
             "Ta bort dina uppgifter och prenumerationer. Vi behåller bara ett oläsligt "
@@ -316,10 +374,39 @@ STRINGS: dict[str, dict[str, str]] = {
         "prefs_lists_hint": "Fjern fluebenet ved et nyhedsbrev for at holde op med at modtage det.",
         "prefs_data_title": "Dine oplysninger",
         "prefs_data_body": (
-            "Hent alt, hvad vi har gemt om dig: dine oplysninger, abonnementer, samtykker og de "
-            "udsendelser, du har fået."
+            "Vi sender dig et link, hvor du kan hente alt, hvad vi har gemt om dig: dine "
+            "oplysninger, abonnementer, samtykker og de udsendelser, du har fået."
         ),
-        "prefs_download_button": "Hent mine oplysninger (JSON)",
+        "prefs_download_button": "Send mig mine oplysninger",
+        "export_sent_title": "Se i din indbakke",
+        "export_sent_body": (
+            "Vi har sendt et link til at hente dine oplysninger til {email}. Linket virker i "
+            "{minutes} minutter."
+        ),
+        "export_sent_hint": (
+            "Er der ikke kommet noget? Se i spamfilteret. Du kan bede om et nyt link efter "
+            "{wait} minutter."
+        ),
+        "export_back": "Tilbage til mit abonnement",
+        "export_title": "Hent dine oplysninger",
+        "export_body": (
+            "Hent alt, hvad vi har gemt om {email}: oplysninger, abonnementer, samtykker og de "
+            "udsendelser, du har fået, som en JSON-fil."
+        ),
+        "export_hint": "Linket virker én gang og i en begrænset tid.",
+        "export_button": "Hent mine oplysninger (JSON)",
+        "export_mail_subject": "Hent dine oplysninger",
+        "export_mail_body": (
+            "Hej!\n\n"
+            "Nogen, forhåbentlig dig, har bedt om en kopi af de oplysninger, {sender} har gemt "
+            "om {email}.\n\n"
+            "Åbn linket, og klik på knappen Hent:\n\n"
+            "{url}\n\n"
+            "Linket virker én gang og i {minutes} minutter. Var det ikke dig, skal du ikke gøre "
+            "noget: oplysningerne sendes kun til denne adresse. (En, som du har videresendt et "
+            "nyhedsbrev til, kan have trykket på knappen.)\n\n"
+            "Venlig hilsen\n{sender}\n"
+        ),
         "prefs_erase_title": "Slet mig",
         "prefs_erase_body": (
             "Fjern dine oplysninger og abonnementer. Vi beholder kun et ulæseligt fingeraftryk af "

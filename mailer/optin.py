@@ -155,25 +155,37 @@ def confirmation_message(
     name = clean_name(name)
     if not confirm_url.startswith(("https://", "http://")) or any(c.isspace() for c in confirm_url):
         raise SubscriberError(f"confirm URL {confirm_url!r} is not an absolute http(s) URL")
-    sender = parseaddr(settings.from_address)[0] or settings.sender_domain
     words = CONFIRM_TEXT[language]
+    body = words["body"].format(
+        sender=sender_name(settings),
+        email=email,
+        url=confirm_url,
+        hours=settings.confirm_ttl_hours,
+        days=settings.pending_retention_days,
+    )
+    to = Address(display_name=name, addr_spec=email)
+    return service_message(settings, to, language, words["subject"], body)
+
+
+def sender_name(settings: Settings) -> str:
+    """How service mails name the sender: the From display name, else the domain."""
+    return parseaddr(settings.from_address)[0] or settings.sender_domain
+
+
+def service_message(
+    settings: Settings, to: Address, language: str, subject: str, body: str
+) -> EmailMessage:
+    """A plain-text service mail (confirmation, download link): no marketing, marked
+    auto-generated so that auto-replies stay quiet, in the reader's language."""
     message = EmailMessage()
     message["From"] = settings.from_address
-    message["To"] = Address(display_name=name, addr_spec=email)
+    message["To"] = to
     if settings.reply_to:
         message["Reply-To"] = settings.reply_to
-    message["Subject"] = words["subject"]
+    message["Subject"] = subject
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = make_msgid(domain=settings.sender_domain)
     message["Auto-Submitted"] = "auto-generated"
-    message["Content-Language"] = language
-    message.set_content(
-        words["body"].format(
-            sender=sender,
-            email=email,
-            url=confirm_url,
-            hours=settings.confirm_ttl_hours,
-            days=settings.pending_retention_days,
-        )
-    )
+    message.set_content(body)
+    message["Content-Language"] = language  # after set_content, which drops Content-* headers
     return message

@@ -173,6 +173,7 @@ def test_confirmation_message_is_plain_localised_and_has_only_the_link(
     assert message["Subject"] == subject
     assert message["From"] == settings.from_address
     assert message["Auto-Submitted"] == "auto-generated"
+    assert message["Content-Language"] == language  # set_content used to drop it
     assert message.get_content_type() == "text/plain" and not message.is_multipart()
     body = message.get_content()
     assert phrase in body and url in body and "Region Örebro län" in body

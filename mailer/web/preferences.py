@@ -14,13 +14,13 @@ import json
 import logging
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
 
 from flask import Blueprint, abort, current_app, g, request
 
 from ..config import Settings
 from ..consent import erase_subscriber, export_subject
 from ..errors import DatabaseError, SubscriberError
+from ..optin import sender_name, service_message
 from ..subscribers import clean_language, update_profile
 from ..tokens import consume_token, issue_token
 from .context import link, render_page, set_language
@@ -192,28 +192,16 @@ def export_message(settings: Settings, subscriber: dict, url: str) -> EmailMessa
     """The plain-text mail with the download link, in the subscriber's language; the same
     headers as the confirmation mail (`optin.confirmation_message`). No marketing."""
     language = clean_language(subscriber["language"])
-    sender = parseaddr(settings.from_address)[0] or settings.sender_domain
-    message = EmailMessage()
-    message["From"] = settings.from_address
-    message["To"] = Address(display_name=subscriber["name"] or "", addr_spec=subscriber["email"])
-    if settings.reply_to:
-        message["Reply-To"] = settings.reply_to
-    message["Subject"] = translate(language, "export_mail_subject")
-    message["Date"] = formatdate(localtime=False, usegmt=True)
-    message["Message-ID"] = make_msgid(domain=settings.sender_domain)
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(
-        translate(
-            language,
-            "export_mail_body",
-            sender=sender,
-            email=subscriber["email"],
-            url=url,
-            minutes=EXPORT_TTL_SECONDS // 60,
-        )
+    body = translate(
+        language,
+        "export_mail_body",
+        sender=sender_name(settings),
+        email=subscriber["email"],
+        url=url,
+        minutes=EXPORT_TTL_SECONDS // 60,
     )
-    message["Content-Language"] = language  # after set_content, which drops Content-* headers
-    return message
+    to = Address(display_name=subscriber["name"] or "", addr_spec=subscriber["email"])
+    return service_message(settings, to, language, translate(language, "export_mail_subject"), body)
 
 
 @bp.get("/<token>/erase")

@@ -6,6 +6,7 @@ tests call it directly. Library errors (`MailerError`) become a message and a no
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -265,7 +266,7 @@ def subscribers_import(ctx, csv_file, list_name, source, dry_run) -> None:
     with click.progressbar(
         length=estimate_rows(csv_file),
         label=f"Importing {csv_file.name}",
-        file=click.get_text_stream("stderr"),
+        file=sys.stderr,
     ) as bar:
         report = import_csv(
             db,
@@ -333,7 +334,7 @@ def subscribers_export(ctx, fmt) -> None:
     from mailer.roster import write_export
 
     _settings, db = _subscriber_db(ctx)
-    count = write_export(db, click.get_text_stream("stdout"), fmt)
+    count = write_export(db, sys.stdout, fmt)
     click.echo(f"{count} subscriptions exported", err=True)
 
 
@@ -518,7 +519,6 @@ def send_command(
       newsletter send newsletters/2018-2 --dry-run /tmp/eml --limit 5
       newsletter send newsletters/2018-2 --rate 10
     """
-    import sys
 
     from mailer import send as sending
 

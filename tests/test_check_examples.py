@@ -54,3 +54,16 @@ def test_bundled_example_has_no_errors_and_a_low_spam_score(name, built_examples
     # every finding says where to look and what to do
     for finding in report.warnings:
         assert finding.location and finding.advice, finding
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_an_example_built_for_https_has_no_warnings_only_notes_on_template_fallbacks(
+    name, built_examples, settings
+):
+    """Warnings on every issue about nothing the editor can change teach editors to skip them:
+    the bundled templates' deliberate fallbacks are notes, and a sound issue warns of nothing."""
+    report = check_issue(built_examples / name, settings, spam=False)
+    assert [f.message for f in report.warnings if f.code != "build-stale"] == []
+    notes = [f for f in report.findings if f.code == "client-fallback"]
+    assert notes and all(f.severity == "note" for f in notes)
+    assert any("Outlook Windows ignores border-radius" in f.message for f in notes)

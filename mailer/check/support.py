@@ -43,6 +43,14 @@ RANK = {"n": 0, "a": 1, "u": 2, "y": 3}
 ENHANCEMENTS = {"css-at-media-prefers-color-scheme", "css-at-media-prefers-reduced-motion"}
 GHOST_TABLE = re.compile(r"<!--\[if [^\]]*mso[^\]]*\]>(?:(?!<!\[endif\]).)*?<table", re.I | re.S)
 COVERED_BY_GHOST_TABLES = {"css-max-width", "css-at-media", "css-min-width"}
+# What the bundled templates use on purpose, and what a client without it shows instead. Used
+# by the templates alone, these are notes, not warnings: a warning on every issue, about
+# nothing the editor can change, teaches editors to stop reading warnings.
+TEMPLATE_FALLBACKS = {
+    "css-border-radius": "buttons and boxes get square corners",
+    "css-white-space": "a top-bar link may break over two lines",
+    "css-height": "the accent line and spacers may grow with their text, not shrink",
+}
 
 
 def client_support(feature: dict, client: Client) -> tuple[str, list[str]]:
@@ -125,9 +133,11 @@ def check_support(context: CheckContext, report: Report) -> None:
     # client -> feature title -> (places, notes)
     missing: dict[str, dict[str, tuple[set[str], list[str]]]] = {}
     partial: dict[str, set[str]] = {}
+    slugs: dict[str, str] = {}  # feature title -> caniemail slug
     for slug, places in sorted(used.items()):
         feature = known[slug]
         title = feature.get("title") or slug
+        slugs[title] = slug
         for client in CLIENTS:
             if slug in ENHANCEMENTS:
                 continue
@@ -149,6 +159,26 @@ def check_support(context: CheckContext, report: Report) -> None:
         },
     }
     for client_name, features in missing.items():
+        fallbacks = {
+            title: TEMPLATE_FALLBACKS[slugs[title]]
+            for title, (places, _) in features.items()
+            if slugs[title] in TEMPLATE_FALLBACKS and places == {built}
+        }
+        if fallbacks:
+            report.add(
+                Finding(
+                    "note",
+                    "support",
+                    "client-fallback",
+                    f"{client_name} ignores "
+                    + "; ".join(f"{title} ({what})" for title, what in sorted(fallbacks.items())),
+                    "deliberate in the templates; nothing to do",
+                    built,
+                )
+            )
+        features = {t: v for t, v in features.items() if t not in fallbacks}
+        if not features:
+            continue
         all_places = set().union(*(places for places, _ in features.values()))
         described = []
         for title, (places, _notes) in sorted(features.items()):

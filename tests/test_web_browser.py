@@ -1,5 +1,6 @@
 """Headless Chromium against a live server: every page at 375 px and 1280 px, and the forms
-submitted the way a person would (subscribe, confirm, preferences, unsubscribe)."""
+submitted the way a person would (subscribe, confirm, preferences, download, unsubscribe,
+erase)."""
 
 from __future__ import annotations
 
@@ -54,10 +55,11 @@ def confirm_link(smtp_sink, count: int) -> str:
     return re.search(r"https?://\S+/confirm/[A-Za-z0-9_-]+", body).group(0)
 
 
-def download_link(smtp_sink, count: int) -> str:
-    """The link in the `count`th mail, sent by "E-mail me my data"."""
+def download_link(smtp_sink, count: int, step: str = "export") -> str:
+    """The link in the `count`th mail, sent by "E-mail me my data" (or, with `step="erase"`,
+    by "E-mail me a link to erase my data")."""
     body = smtp_sink.wait_for(count)[count - 1].get_body(("plain",)).get_content()
-    return re.search(r"https?://\S+/preferences/[A-Za-z0-9_-]+/export(?=\s)", body).group(0)
+    return re.search(rf"https?://\S+/preferences/[A-Za-z0-9_-]+/{step}(?=\s)", body).group(0)
 
 
 def download_document(page) -> dict:
@@ -126,8 +128,19 @@ def test_screenshots_of_every_public_page(
     shoot(page, screenshot_dir, "export")
     assert download_document(page)["profile"]["email"] == "anna@example.se"
     page.goto(f"{url}/preferences/{anna.preferences}/erase?lang=da")
+    assert (
+        page.locator("h1").inner_text() == "Slet mig" and page.locator("button.danger").count() == 0
+    )
+    shoot(page, screenshot_dir, "erase-ask")
+    page.click("form[action$='/erase'] button")  # mails a link; erases nothing
+    assert page.locator("h1").inner_text() == "Titta i din inkorg"  # Anna's language
+    assert get_subscriber(db, "anna@example.se") is not None
+    shoot(page, screenshot_dir, "erase-sent")
+    page.goto(download_link(smtp_sink, 3, "erase") + "?lang=da")
+    assert page.locator("h1").inner_text() == "Slet alle dine oplysninger?"
     shoot(page, screenshot_dir, "erase")
     page.click("button.danger")
+    assert get_subscriber(db, "anna@example.se") is None
     shoot(page, screenshot_dir, "erased")
 
     page.goto(url + "/archive/")
@@ -185,6 +198,19 @@ def test_a_person_subscribes_confirms_changes_preferences_and_unsubscribes(
     assert statuses(db, kim["id"]) == {"kalender": "active", "nyhetsbrev": "unsubscribed"}
     page.click("form:has(input[value=all]) button")
     assert set(statuses(db, kim["id"]).values()) == {"unsubscribed"}
+
+    page.goto(f"{url}/preferences/{preferences}")
+    page.click("text=Slet mig …")
+    page.click("form[action$='/erase'] button")  # mails a link; erases nothing
+    assert page.locator("h1").inner_text() == "Se i din indbakke"
+    assert get_subscriber(db, kim["email"]) is not None
+    erase = download_link(smtp_sink, 3, "erase")
+    page.goto(erase)
+    assert get_subscriber(db, kim["email"]) is not None  # opening the link erases nothing
+    page.click("button.danger")
+    assert page.locator("h1").inner_text() == "Dine oplysninger er slettet"
+    assert get_subscriber(db, kim["email"]) is None
+    assert page.goto(erase).status == 404  # the link works once
     assert page.problems == []
 
 

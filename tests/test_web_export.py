@@ -16,21 +16,24 @@ from mailer.subscribers import get_subscriber
 from tests.fixtures_web import consent_events, make_person
 from tests.test_web_subscribe import csrf_from
 
-LINK = re.compile(r"https://news\.example\.se/preferences/([A-Za-z0-9_-]+)/export(?=\s)")
+LINK = r"https://news\.example\.se/preferences/([A-Za-z0-9_-]+)/{step}(?=\s)"
 
 
-def ask_for_link(client, token: str):
-    """Open the preferences page and press "E-mail me my data", as a browser would."""
-    page = client.get(f"/preferences/{token}")
+def ask_for_link(client, token: str, step: str = "export"):
+    """Open the preferences page and press "E-mail me my data" (or, with `step="erase"`, open
+    its erase page and press "E-mail me a link to erase my data"), as a browser would."""
+    page = client.get(
+        f"/preferences/{token}" if step == "export" else f"/preferences/{token}/{step}"
+    )
     assert page.status_code == 200
     return client.post(
-        f"/preferences/{token}/export", data={"csrf_token": csrf_from(page.get_data(as_text=True))}
+        f"/preferences/{token}/{step}", data={"csrf_token": csrf_from(page.get_data(as_text=True))}
     )
 
 
-def mailed_token(message) -> str:
+def mailed_token(message, step: str = "export") -> str:
     body = message.get_body(("plain",)).get_content()
-    (token,) = LINK.findall(body)
+    (token,) = re.findall(LINK.format(step=step), body)
     return token
 
 
@@ -43,18 +46,18 @@ def download(client, token: str):
     )
 
 
-def export_tokens(db, subscriber_id: int) -> list[dict]:
+def export_tokens(db, subscriber_id: int, scope: str = "export") -> list[dict]:
     cursor = db.execute(
         "SELECT id, purpose, scope, created, expires, used_at FROM tokens "
-        "WHERE subscriber_id = ? AND scope = 'export' ORDER BY id",
-        [subscriber_id],
+        "WHERE subscriber_id = ? AND scope = ? ORDER BY id",
+        [subscriber_id, scope],
     )
     columns = [c[0] for c in cursor.description]
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def shift(db, column: str, token_id: int, seconds: int) -> None:
-    """Move an export token's `created` or `expires` by `seconds` (negative: into the past)."""
+    """Move a token's `created` or `expires` by `seconds` (negative: into the past)."""
     moment = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
     db.execute(
         f"UPDATE tokens SET {column} = ? WHERE id = ?",  # noqa: S608 - column chosen by the test

@@ -1,5 +1,5 @@
-"""'My subscription': name, language, lists; erase me; CSRF on every form. (Download my data
-is in tests/test_web_export.py.)"""
+"""'My subscription': name, language, lists; CSRF on every form. (Download my data is in
+tests/test_web_export.py, erase me in tests/test_web_erase.py.)"""
 
 from __future__ import annotations
 
@@ -72,61 +72,9 @@ def test_the_only_cookie_is_the_httponly_csrf_cookie(client, person):
     assert "HttpOnly" in cookies[0] and "SameSite=Lax" in cookies[0] and "Secure" in cookies[0]
 
 
-def test_erase_asks_first_and_a_get_erases_nothing(client, db, person):
-    response = client.get(f"/preferences/{person.preferences}/erase")
-    assert response.status_code == 200
-    assert "anna@example.se" in response.get_data(as_text=True)
-    assert get_subscriber(db, person.email) is not None
-
-
-def test_erase_removes_the_person_and_their_links_stop_working(client, db, person):
-    token = open_form(client, person)
-    response = client.post(f"/preferences/{person.preferences}/erase", data={"csrf_token": token})
-    assert response.status_code == 200
-    assert get_subscriber(db, person.email) is None
-    assert client.get(f"/preferences/{person.preferences}").status_code == 404
-    assert client.get(f"/unsubscribe/{person.unsubscribe}").status_code == 404
-
-
-def test_erase_needs_the_csrf_field(client, db, person):
-    open_form(client, person)
-    assert client.post(f"/preferences/{person.preferences}/erase").status_code == 400
-    assert get_subscriber(db, person.email) is not None
-
-
 def test_unknown_preferences_token_is_the_generic_404(client, person):
     assert client.get(f"/preferences/{'z' * 43}").status_code == 404
     assert client.get(f"/preferences/{person.unsubscribe}").status_code == 404
-
-
-def test_erase_while_another_process_reads_still_confirms_the_erasure(
-    web_settings, newsletters_dir, db, person, caplog
-):
-    """A running send keeps the WAL busy, so the file cannot be scrubbed at once; the person
-    is erased all the same and must be told so, not shown an error page."""
-    from mailer.db import connect
-    from mailer.web import create_app
-
-    app = create_app(  # not TESTING: as in production, errors become pages
-        web_settings, test_config={"MAIL_IN_BACKGROUND": False}, newsletters_dir=newsletters_dir
-    )
-    client = app.test_client()
-    token = open_form(client, person)
-    reader = connect(web_settings.db_path)
-    try:
-        reader.conn.execute("BEGIN")
-        reader.execute("SELECT count(*) FROM subscribers").fetchone()  # holds a WAL snapshot
-        with caplog.at_level("WARNING"):
-            response = client.post(
-                f"/preferences/{person.preferences}/erase", data={"csrf_token": token}
-            )
-    finally:
-        reader.conn.execute("ROLLBACK")
-        reader.close()
-    assert response.status_code == 200
-    assert "raderat" in response.get_data(as_text=True)
-    assert get_subscriber(db, person.email) is None
-    assert "wal" in caplog.text.lower() and person.email not in caplog.text
 
 
 def test_a_name_with_a_line_break_is_refused_and_the_profile_kept(client, db, person):

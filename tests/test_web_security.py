@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -14,6 +15,7 @@ def public_pages(person, db) -> list[str]:
     from mailer.tokens import issue_token
 
     download = issue_token(db, "preferences", person.id, scope="export", ttl_seconds=3600)
+    erasure = issue_token(db, "preferences", person.id, scope="erase", ttl_seconds=3600)
     return [
         "/",
         "/subscribe",
@@ -21,7 +23,8 @@ def public_pages(person, db) -> list[str]:
         "/archive/",
         f"/unsubscribe/{person.unsubscribe}",
         f"/preferences/{person.preferences}",
-        f"/preferences/{person.preferences}/erase",
+        f"/preferences/{person.preferences}/erase",  # asks to mail an erasure link
+        f"/preferences/{erasure}/erase",  # the mailed erasure link's page: "Erase all ...?"
         f"/preferences/{person.preferences}/export",  # asks to mail a download link
         f"/preferences/{download}/export",  # the mailed download link's page
         "/unsubscribe/unknown-token-unknown-token",
@@ -243,17 +246,19 @@ def test_a_dkim_key_that_cannot_sign_stops_the_public_app_at_start(
         create_app(broken, newsletters_dir=newsletters_dir)
 
 
-def test_the_download_link_page_and_mail_use_the_base_url_never_the_host_header(
-    client, db, person, smtp_sink
+@pytest.mark.parametrize("step", ["export", "erase"])
+def test_the_mailed_link_pages_and_mails_use_the_base_url_never_the_host_header(
+    client, db, person, smtp_sink, step
 ):
-    """The page after "E-mail me my data" follows the page rules, and the link in the mail is
-    built from the base URL: a forged Host must not send the person's data link elsewhere."""
+    """The page after "E-mail me my data" (or "... a link to erase my data") follows the page
+    rules, and the link in the mail is built from the base URL: a forged Host must not send the
+    person's data or erasure link elsewhere."""
     from tests.test_web_subscribe import csrf_from
 
     forged = {"Host": "evil.example"}  # on both requests, so the CSRF cookie goes along
-    form = client.get(f"/preferences/{person.preferences}", headers=forged)
+    form = client.get(f"/preferences/{person.preferences}/{step}", headers=forged)
     response = client.post(
-        f"/preferences/{person.preferences}/export",
+        f"/preferences/{person.preferences}/{step}",
         data={"csrf_token": csrf_from(form.get_data(as_text=True))},
         headers=forged,
     )
@@ -267,4 +272,4 @@ def test_the_download_link_page_and_mail_use_the_base_url_never_the_host_header(
     (message,) = smtp_sink.wait_for(1)
     body = message.get_body(("plain",)).get_content()
     assert "evil.example" not in body
-    assert "https://news.example.se/preferences/" in body
+    assert re.search(rf"\shttps://news\.example\.se/preferences/[\w-]+/{step}\s", body)

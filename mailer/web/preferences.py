@@ -1,10 +1,11 @@
 """ "My subscription": change name, language and lists; download my data; erase me.
 
 The preferences link in every newsletter never expires, and newsletters get forwarded, so it
-must not hand out the access document: its "Download my data" mails a short-lived download
-link to the subscriber's own address instead (as listmonk does). That link carries a
-`preferences` token with scope `export`, valid for an hour and once; its GET shows a button
-(mail scanners follow links), the button's POST downloads. An export token opens nothing else.
+must neither hand out the access document nor erase anyone: its "E-mail me my data" and "E-mail
+me a link to erase my data" mail a short-lived link to the subscriber's own address instead (as
+listmonk does). That link carries a `preferences` token with scope `export` or `erase`, valid
+for an hour and once; its GET shows a button (mail scanners follow links), the button's POST
+downloads or erases. A scoped token opens nothing but its own step.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from flask import Blueprint, abort, current_app, g, request
 
 from ..config import Settings
 from ..consent import erase_subscriber, export_subject
+from ..db import transaction
 from ..errors import DatabaseError, SubscriberError
 from ..optin import sender_name, service_message
 from ..subscribers import clean_language, update_profile
@@ -40,14 +42,18 @@ bp = Blueprint("preferences", __name__, url_prefix="/preferences")
 
 RECEIVING = ("active", "pending")
 EXPORT_SCOPE = "export"  # tokens.scope of the mailed download link
-EXPORT_TTL_SECONDS = 3600  # how long the mailed download link works
-EXPORT_MAIL_INTERVAL_SECONDS = 600  # at most one download mail per person in this time
+ERASE_SCOPE = "erase"  # tokens.scope of the mailed erasure link
+LINK_TTL_SECONDS = 3600  # how long a mailed link works
+# At most one mail per person and scope in this time. Per scope, so that asking for the data
+# and then for erasure (a likely order) is not answered "sent" while no erasure link went out;
+# whoever holds a forwarded newsletter can still cause at most two mails in ten minutes.
+LINK_MAIL_INTERVAL_SECONDS = 600
 log = logging.getLogger(__name__)
 
 
 def _owner(db, token: str) -> TokenOwner:
-    """The owner of a newsletter's preferences token; anything else is a 404 (so the mailed
-    download link cannot open the preferences page, change anything or erase anyone)."""
+    """The owner of a newsletter's preferences token; anything else is a 404 (so a mailed
+    link cannot open the preferences page or change anything)."""
     owner = token_owner_or_404(db, "preferences", token)
     if owner.token["scope"] is not None:
         abort(404)
@@ -113,10 +119,10 @@ def export(token: str):
     so (never the data). With the mailed link's token: the access document (the same as
     `subscribers show --json`) as a download, once."""
     db = get_db()
-    owner = _export_owner(db, token)
+    owner = _owner_or_mailed(db, token, EXPORT_SCOPE)
     check_csrf()
     if owner.token["scope"] is None:
-        return _mail_download_link(owner, token)
+        return _mail_link(owner, token, EXPORT_SCOPE, "preferences.export_ask")
     with write_transaction(db):
         if consume_token(db, "preferences", token) is None:
             abort(404)  # used by a concurrent click, or expired since the lookup
@@ -134,7 +140,7 @@ def export_ask(token: str):
     """Only shows a button, because mail scanners follow links: with the mailed link's token
     the Download button; with the newsletter's token the "E-mail me my data" button (where the
     language links of the page saying a link was sent lead)."""
-    owner = _export_owner(get_db(), token)
+    owner = _owner_or_mailed(get_db(), token, EXPORT_SCOPE)
     set_language(owner.subscriber["language"])
     return render_page(
         "export.html",
@@ -144,93 +150,121 @@ def export_ask(token: str):
     )
 
 
-def _export_owner(db, token: str) -> TokenOwner:
-    """The owner of a newsletter preferences token or of a mailed download link; else 404."""
-    owner = token_owner_or_404(db, "preferences", token)
-    if owner.token["scope"] not in (None, EXPORT_SCOPE):
-        abort(404)
-    return owner
-
-
-def _mail_download_link(owner: TokenOwner, token: str):
-    """Issue an export token and mail its link to the subscriber, at most once per interval
-    (counted in the tokens table, so it holds across worker processes and restarts); the
-    answer is the same page whether a mail went out or not."""
-    db = get_db()
-    subscriber = owner.subscriber
-    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=EXPORT_MAIL_INTERVAL_SECONDS)
-    with write_transaction(db):
-        recent = db.execute(
-            "SELECT 1 FROM tokens WHERE subscriber_id = ? AND purpose = 'preferences' "
-            "AND scope = ? AND created > ? LIMIT 1",
-            [subscriber["id"], EXPORT_SCOPE, cutoff.strftime("%Y-%m-%dT%H:%M:%S.%fZ")],
-        ).fetchone()
-        new_token = None
-        if recent is None:
-            new_token = issue_token(
-                db,
-                "preferences",
-                subscriber["id"],
-                scope=EXPORT_SCOPE,
-                ttl_seconds=EXPORT_TTL_SECONDS,
-            )
-    if new_token is not None:
-        url = link("preferences.export_ask", token=new_token)
-        message = export_message(current_app.config["SETTINGS"], subscriber, url)
-        current_app.extensions["outbox"](message)  # the confirmation mail's path: DKIM, SMTP
-    set_language(subscriber["language"])
-    return render_page(
-        "export_sent.html",
-        token=token,
-        masked_email=mask_email(subscriber["email"]),
-        minutes=EXPORT_TTL_SECONDS // 60,
-        wait=EXPORT_MAIL_INTERVAL_SECONDS // 60,
-    )
-
-
-def export_message(settings: Settings, subscriber: dict, url: str) -> EmailMessage:
-    """The plain-text mail with the download link, in the subscriber's language; the same
-    headers as the confirmation mail (`optin.confirmation_message`). No marketing."""
-    language = clean_language(subscriber["language"])
-    body = translate(
-        language,
-        "export_mail_body",
-        sender=sender_name(settings),
-        email=subscriber["email"],
-        url=url,
-        minutes=EXPORT_TTL_SECONDS // 60,
-    )
-    to = Address(display_name=subscriber["name"] or "", addr_spec=subscriber["email"])
-    return service_message(settings, to, language, translate(language, "export_mail_subject"), body)
-
-
 @bp.get("/<token>/erase")
 def erase_ask(token: str):
-    """The confirmation step before erasure (a GET never erases)."""
-    owner = _owner(get_db(), token)
+    """A GET never erases. With the newsletter's token: what erasure does and the "E-mail me a
+    link to erase my data" button. With the mailed link's token: "Erase all your data?" and
+    the Yes button."""
+    owner = _owner_or_mailed(get_db(), token, ERASE_SCOPE)
     set_language(owner.subscriber["language"])
-    return render_page("erase.html", token=token, subscriber=owner.subscriber)
+    return render_page(
+        "erase.html",
+        token=token,
+        subscriber=owner.subscriber,
+        mailed=owner.token["scope"] == ERASE_SCOPE,
+        masked_email=mask_email(owner.subscriber["email"]),
+    )
 
 
 @bp.post("/<token>/erase")
 def erase(token: str):
+    """With the newsletter's preferences token: mail an erasure link to the subscriber and say
+    so (nothing is erased). With the mailed link's token: erase the person, once."""
     db = get_db()
-    owner = _owner(db, token)
+    owner = _owner_or_mailed(db, token, ERASE_SCOPE)
     check_csrf()
+    if owner.token["scope"] is None:
+        return _mail_link(owner, token, ERASE_SCOPE, "preferences.erase_ask")
     set_language(owner.subscriber["language"])
     lang = g.lang
-    try:
-        with writing():  # erasure rewrites the file afterwards, so it runs outside a transaction
-            erase_subscriber(
-                db, current_app.config["SETTINGS"], owner.subscriber["id"], channel="web"
+    subscriber_id = owner.subscriber["id"]
+    with writing():  # erasure rewrites the file afterwards, so it runs outside a transaction
+        used = consume_token(db, "preferences", token)
+        if used is None:
+            abort(404)  # used by a concurrent click (in any process), or expired since the lookup
+        try:
+            erase_subscriber(db, current_app.config["SETTINGS"], subscriber_id, channel="web")
+        except Exception as exc:
+            if subscriber_by_id(db, subscriber_id) is not None:
+                _unuse(db, used["id"])  # not erased: the error page, and the link works again
+                raise
+            if not isinstance(exc, DatabaseError):
+                raise
+            # erased and committed; only the scrub of the WAL had to wait for another reader
+            log.warning(
+                "a web erasure is done, but a reader kept old pages in the -wal file; run "
+                "`newsletter subscribers purge` when the sender is idle"
             )
-    except DatabaseError:
-        if subscriber_by_id(db, owner.subscriber["id"]) is not None:
-            raise  # not erased: the error page, and the person can try again
-        # erased and committed; only the scrub of the WAL had to wait for another reader
-        log.warning(
-            "a web erasure is done, but a reader kept old pages in the -wal file; run "
-            "`newsletter subscribers purge` when the sender is idle"
-        )
     g.lang = lang
     return render_page("erased.html")
+
+
+def _unuse(db, token_id: int) -> None:
+    """Make a consumed token usable again after its step failed and changed nothing."""
+    try:
+        with transaction(db):
+            db.execute("UPDATE tokens SET used_at = NULL WHERE id = ?", [token_id])
+    except DatabaseError:
+        log.warning("an erasure link could not be made usable again after a failed erasure")
+
+
+def _owner_or_mailed(db, token: str, scope: str) -> TokenOwner:
+    """The owner of a newsletter's preferences token or of a mailed link with `scope`; any
+    other token (another scope's mailed link included) is a 404."""
+    owner = token_owner_or_404(db, "preferences", token)
+    if owner.token["scope"] not in (None, scope):
+        abort(404)
+    return owner
+
+
+def _mail_link(owner: TokenOwner, token: str, scope: str, endpoint: str):
+    """Issue a `scope` token valid for an hour and mail its link (to `endpoint`) to the
+    subscriber, at most once per interval and scope (counted in the tokens table, so it holds
+    across worker processes and restarts); the answer is the same "check your inbox" page
+    whether a mail went out or not."""
+    db = get_db()
+    subscriber = owner.subscriber
+    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=LINK_MAIL_INTERVAL_SECONDS)
+    with write_transaction(db):
+        recent = db.execute(
+            "SELECT 1 FROM tokens WHERE subscriber_id = ? AND purpose = 'preferences' "
+            "AND scope = ? AND created > ? LIMIT 1",
+            [subscriber["id"], scope, cutoff.strftime("%Y-%m-%dT%H:%M:%S.%fZ")],
+        ).fetchone()
+        new_token = None
+        if recent is None:
+            new_token = issue_token(
+                db, "preferences", subscriber["id"], scope=scope, ttl_seconds=LINK_TTL_SECONDS
+            )
+    if new_token is not None:
+        message = link_message(
+            current_app.config["SETTINGS"], subscriber, scope, link(endpoint, token=new_token)
+        )
+        current_app.extensions["outbox"](message)  # the confirmation mail's path: DKIM, SMTP
+    set_language(subscriber["language"])
+    return render_page(
+        "link_sent.html",
+        token=token,
+        body=f"{scope}_sent_body",
+        masked_email=mask_email(subscriber["email"]),
+        minutes=LINK_TTL_SECONDS // 60,
+        wait=LINK_MAIL_INTERVAL_SECONDS // 60,
+    )
+
+
+def link_message(settings: Settings, subscriber: dict, scope: str, url: str) -> EmailMessage:
+    """The plain-text mail with a `scope` link (strings `<scope>_mail_subject` and
+    `<scope>_mail_body`), in the subscriber's language; the same headers as the confirmation
+    mail (`optin.confirmation_message`). No marketing."""
+    language = clean_language(subscriber["language"])
+    body = translate(
+        language,
+        f"{scope}_mail_body",
+        sender=sender_name(settings),
+        email=subscriber["email"],
+        url=url,
+        minutes=LINK_TTL_SECONDS // 60,
+    )
+    to = Address(display_name=subscriber["name"] or "", addr_spec=subscriber["email"])
+    subject = translate(language, f"{scope}_mail_subject")
+    return service_message(settings, to, language, subject, body)

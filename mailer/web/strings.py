@@ -1,5 +1,7 @@
 """Texts of the web pages in Swedish, Danish and English (e-mail texts live in mailer/i18n.py;
-the download-link mail's words, `export_mail_*`, are here beside the pages that send it)."""
+the mailed-link mails' words, `export_mail_*` and `erase_mail_*`, are here beside the pages that
+send them). `export_sent_title`, `export_sent_hint` and `export_back` serve both mailed links'
+pages (link_sent.html, erase.html)."""
 
 from __future__ import annotations
 
@@ -131,11 +133,36 @@ STRINGS: dict[str, dict[str, str]] = {
             "address, so that we never mail you again by mistake."
         ),
         "prefs_erase_link": "Erase me…",
+        "erase_ask_body": (
+            "To make sure it is you, we e-mail a link to your address. Nothing is erased until "
+            "you open that link and confirm."
+        ),
+        "erase_mail_button": "E-mail me a link to erase my data",
+        "erase_sent_body": (
+            "We have sent a link to erase your data to {email}. The link works for {minutes} "
+            "minutes. Nothing is erased until you open it and confirm."
+        ),
+        "erase_mail_subject": "Erase your data",
+        "erase_mail_body": (
+            "Hello,\n\n"
+            "Someone, hopefully you, asked to erase the data {sender} holds about {email}. "
+            "Erasing removes your details and subscriptions, and you will get no more e-mail "
+            "from us.\n\n"
+            "To erase it, open the link and press the button “Yes, erase me”:\n\n"
+            "{url}\n\n"
+            "The link works once, for {minutes} minutes. If you ignore this message, nothing "
+            "happens: your data and subscriptions stay as they are. (Someone you forwarded a "
+            "newsletter to may have pressed the button.)\n\n"
+            "Best regards\n{sender}\n"
+        ),
         "erase_title": "Erase all your data?",
         "erase_body": (
             "This removes {email}, your name and your subscriptions. It cannot be undone."
         ),
         "erase_button": "Yes, erase me",
+        "erase_hint": (
+            "The link works once and for a limited time. If you close this page, nothing is erased."
+        ),
         "erase_cancel": "Cancel",
         "erased_title": "Your data is erased",
         "erased_body": "We have erased your details, and you will get no more e-mail from us.",
@@ -270,11 +297,37 @@ STRINGS: dict[str, dict[str, str]] = {
             "fingeravtryck av din adress, så att vi aldrig mejlar dig igen av misstag."
         ),
         "prefs_erase_link": "Radera mig …",
+        "erase_ask_body": (
+            "För att vara säkra på att det är du mejlar vi en länk till din adress. Ingenting "
+            "raderas förrän du har öppnat länken och bekräftat."
+        ),
+        "erase_mail_button": "Mejla mig en länk för att radera mina uppgifter",
+        "erase_sent_body": (
+            "Vi har skickat en länk för att radera dina uppgifter till {email}. Länken gäller i "
+            "{minutes} minuter. Ingenting raderas förrän du öppnar den och bekräftar."
+        ),
+        "erase_mail_subject": "Radera dina uppgifter",
+        "erase_mail_body": (
+            "Hej!\n\n"
+            "Någon, förhoppningsvis du, har bett om att de uppgifter som {sender} har sparat om "
+            "{email} ska raderas. Då tas dina uppgifter och prenumerationer bort, och du får inga "
+            "fler mejl från oss.\n\n"
+            "Öppna länken och klicka på knappen ”Ja, radera mig” för att radera dem:\n\n"
+            "{url}\n\n"
+            "Länken fungerar en gång och gäller i {minutes} minuter. Gör du ingenting händer "
+            "ingenting: dina uppgifter och prenumerationer finns kvar som de är. (Någon som du har "
+            "vidarebefordrat ett nyhetsbrev till kan ha tryckt på knappen.)\n\n"
+            "Hälsningar\n{sender}\n"
+        ),
         "erase_title": "Radera alla dina uppgifter?",
         "erase_body": (
             "Det tar bort {email}, ditt namn och dina prenumerationer. Det går inte att ångra."
         ),
         "erase_button": "Ja, radera mig",
+        "erase_hint": (
+            "Länken fungerar en gång och under en begränsad tid. Stänger du sidan raderas "
+            "ingenting."
+        ),
         "erase_cancel": "Avbryt",
         "erased_title": "Dina uppgifter är raderade",
         "erased_body": "Vi har raderat dina uppgifter, och du får inga fler mejl från oss.",
@@ -413,9 +466,34 @@ STRINGS: dict[str, dict[str, str]] = {
             "din adresse, så vi aldrig skriver til dig igen ved en fejl."
         ),
         "prefs_erase_link": "Slet mig …",
+        "erase_ask_body": (
+            "For at være sikre på, at det er dig, sender vi et link til din adresse. Intet "
+            "slettes, før du har åbnet linket og bekræftet."
+        ),
+        "erase_mail_button": "Send mig et link til at slette mine oplysninger",
+        "erase_sent_body": (
+            "Vi har sendt et link til at slette dine oplysninger til {email}. Linket virker i "
+            "{minutes} minutter. Intet slettes, før du åbner det og bekræfter."
+        ),
+        "erase_mail_subject": "Slet dine oplysninger",
+        "erase_mail_body": (
+            "Hej!\n\n"
+            "Nogen, forhåbentlig dig, har bedt om at få slettet de oplysninger, {sender} har "
+            "gemt om {email}. Så fjernes dine oplysninger og abonnementer, og du får ikke flere "
+            "e-mails fra os.\n\n"
+            "Åbn linket, og klik på knappen »Ja, slet mig« for at slette dem:\n\n"
+            "{url}\n\n"
+            "Linket virker én gang og i {minutes} minutter. Gør du ingenting, sker der ingenting: "
+            "dine oplysninger og abonnementer forbliver, som de er. (En, som du har videresendt "
+            "et nyhedsbrev til, kan have trykket på knappen.)\n\n"
+            "Venlig hilsen\n{sender}\n"
+        ),
         "erase_title": "Slet alle dine oplysninger?",
         "erase_body": "Det fjerner {email}, dit navn og dine abonnementer. Det kan ikke fortrydes.",
         "erase_button": "Ja, slet mig",
+        "erase_hint": (
+            "Linket virker én gang og i en begrænset tid. Lukker du siden, slettes intet."
+        ),
         "erase_cancel": "Annullér",
         "erased_title": "Dine oplysninger er slettet",
         "erased_body": "Vi har slettet dine oplysninger, og du får ikke flere e-mails fra os.",

@@ -572,12 +572,13 @@ def send_command(
         confirm=confirm,
         notify=lambda text: click.echo(text, err=True),
     )
+    resume = f"newsletter send {issue_dir}" + (f" --list {list_name}" if list_name else "")
     click.echo(summary.line())
     if summary.stopped == "interrupted":
-        click.echo(f"Stopped. Resume with: newsletter send {issue_dir}", err=True)
+        click.echo(f"Stopped. Resume with: {resume}", err=True)
         ctx.exit(130)
     if summary.remaining and not summary.dry_run:
-        click.echo(f"Run 'newsletter send {issue_dir}' again to send the rest.", err=True)
+        click.echo(f"Run '{resume}' again to send the rest.", err=True)
 
 
 @cli.command("send-status")

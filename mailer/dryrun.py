@@ -19,17 +19,21 @@ from .message import MessageFactory, RecipientValues, delivery_message_id
 from .send_engine import SendSummary
 
 
-def _recipients(db: Database, slug: str, list_name: str):
-    """Who a send would mail now: this list's pending ledger rows still active, then new
-    active people (as `ledger.pending_rows` and the send engine choose them)."""
+def _recipients(db: Database, slug: str, list_name: str, retry_failed: bool):
+    """Who a send would mail now: this list's pending ledger rows still active (with the rows
+    `ledger.adopt` would move here, and failed ones with `retry_failed`), then new active
+    people, as the real run chooses them."""
     known = ledger.subscriber_ids(db, slug)
-    pending = db.execute(
-        "SELECT d.subscriber_id, s.email, s.name FROM deliveries d "
+    list_pk = subscribers.list_id(db, list_name)
+    states = ("queued", "sending", "deferred", *(("failed",) if retry_failed else ()))
+    marks = ", ".join("?" * len(states))
+    sql = (
+        "SELECT d.subscriber_id, s.email, s.name FROM deliveries d "  # noqa: S608 - fixed clauses
         "JOIN subscribers s ON s.id = d.subscriber_id "
-        "WHERE d.issue = ? AND d.list_id = ? AND d.state IN ('queued', 'sending', 'deferred') "
-        "ORDER BY d.id",
-        [slug, subscribers.list_id(db, list_name)],
-    ).fetchall()
+        f"WHERE d.issue = ? AND ((d.list_id = ? AND d.state IN ({marks})) "
+        f"OR d.id IN (SELECT id FROM deliveries WHERE {ledger.ADOPTABLE})) ORDER BY d.id"
+    )
+    pending = db.execute(sql, [slug, list_pk, *states, slug, list_pk, list_pk]).fetchall()
     for subscriber_id, address, name in pending:
         if subscribers.active_consent_event(db, subscriber_id, list_name) is not None:
             yield subscriber_id, address, name
@@ -46,6 +50,7 @@ def write_dry_run(
     list_name: str,
     out_dir: Path,
     limit: int | None,
+    retry_failed: bool = False,
 ) -> SendSummary:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -57,7 +62,7 @@ def write_dry_run(
     summary = SendSummary(
         issue=slug, list_name=list_name, already_sent=ledger.counts(db, slug)["sent"]
     )
-    for subscriber_id, address, name in _recipients(db, slug, list_name):
+    for subscriber_id, address, name in _recipients(db, slug, list_name, retry_failed):
         if limit is not None and summary.dry_run >= limit:
             break
         values = RecipientValues(

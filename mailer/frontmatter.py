@@ -31,9 +31,11 @@ class _DateError(yaml.constructor.ConstructorError):
 def _construct_date(loader: _TextLoader, node: yaml.Node) -> object:
     try:
         return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
-    except ValueError as exc:  # YAML's own parser lets "day is out of range" escape as-is
+    except (ValueError, AttributeError, TypeError) as exc:  # "day is out of range", and
+        # `!!timestamp soon`, whose regex match is None, escape YAML's own parser as-is
+        reason = f" ({exc})" if isinstance(exc, ValueError) else ""
         raise _DateError(
-            None, None, f"{node.value} is not a date ({exc})", node.start_mark
+            None, None, f"{node.value} is not a date{reason}", node.start_mark
         ) from None
 
 

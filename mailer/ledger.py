@@ -131,6 +131,33 @@ def pending_rows(
     return cursor.fetchall()
 
 
+# Rows of `issue` queued (or skipped) for another list whose person is active on list `list_id`:
+# there is one row per person and issue, so without moving it to this list's run, someone who
+# left the other list but stays on this one would never get the issue.
+ADOPTABLE = (
+    "issue = ? AND list_id IS NOT ? AND state IN ('queued', 'deferred', 'skipped') "
+    "AND subscriber_id IN (SELECT subscriber_id FROM subscriptions "
+    "WHERE list_id = ? AND status = 'active')"
+)
+
+
+def adoptable(db: sqlite_utils.Database, issue: str, list_id: int) -> int:
+    """How many rows `adopt` would move to list `list_id`'s run."""
+    sql = f"SELECT count(*) FROM deliveries WHERE {ADOPTABLE}"  # noqa: S608 - a fixed clause
+    return db.execute(sql, [issue, list_id, list_id]).fetchone()[0]
+
+
+def adopt(db: sqlite_utils.Database, issue: str, list_id: int) -> int:
+    """Move those rows to this list's queue (`sending` rows are left to their own run)."""
+    with transaction(db):
+        cursor = db.conn.execute(
+            f"UPDATE deliveries SET list_id = ?, state = 'queued', updated_at = ? "  # noqa: S608 - a fixed clause
+            f"WHERE {ADOPTABLE}",
+            [list_id, utc_now(), issue, list_id, list_id],
+        )
+        return cursor.rowcount
+
+
 def requeue_failed(db: sqlite_utils.Database, issue: str, list_id: int) -> int:
     """Give `failed` rows of one list another chance (after fixing what made the server refuse
     them): back to `queued` with their attempts reset and their Message-ID kept. The send
@@ -171,10 +198,15 @@ def mark_sending(
     )
 
 
+# An erasure may land while a message is in flight; its reply (which often quotes the address)
+# must not be written back onto the anonymised row.
+_REPLY = "CASE WHEN subscriber_id IS NULL THEN NULL ELSE ? END"
+
+
 def mark_sent(db: sqlite_utils.Database, row_id: int, *, reply: str, now: str) -> None:
     db.conn.execute(
-        "UPDATE deliveries SET state = 'sent', last_reply = ?, sent_at = ?, updated_at = ? "
-        "WHERE id = ?",
+        f"UPDATE deliveries SET state = 'sent', last_reply = {_REPLY}, sent_at = ?, "  # noqa: S608 - a fixed expression
+        "updated_at = ? WHERE id = ?",
         [reply, now, now, row_id],
     )
 
@@ -184,7 +216,7 @@ def mark(db: sqlite_utils.Database, row_id: int, state: str, *, reply: str, now:
     if state not in ("deferred", "failed", "skipped"):
         raise ValueError(state)
     db.conn.execute(
-        "UPDATE deliveries SET state = ?, last_reply = ?, updated_at = ? WHERE id = ?",
+        f"UPDATE deliveries SET state = ?, last_reply = {_REPLY}, updated_at = ? WHERE id = ?",  # noqa: S608 - a fixed expression
         [state, reply, now, row_id],
     )
 

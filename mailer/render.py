@@ -100,10 +100,16 @@ def _events_text(events: list[dict[str, Any]]) -> str:
 
 
 def _first_heading(section: Section) -> str:
+    """The first heading's words as a reader hears them (no `**` or link syntax)."""
     tokens = list(section.tokens)
     for index, token in enumerate(tokens[:-1]):
         if token.type == "heading_open":
-            return " ".join(tokens[index + 1].content.split())
+            words = [
+                child.content
+                for child in tokens[index + 1].children or ()
+                if child.type in ("text", "code_inline")
+            ]
+            return " ".join("".join(words).split())
     return ""
 
 

@@ -134,7 +134,9 @@ def run_send(
         if dry_run_dir is not None:
             from .dryrun import write_dry_run
 
-            return write_dry_run(db, settings, factory, slug, list_name, Path(dry_run_dir), limit)
+            return write_dry_run(
+                db, settings, factory, slug, list_name, Path(dry_run_dir), limit, retry_failed
+            )
         signer = signer_for(settings)
         plan = make_plan(
             db, settings, built.meta, slug, list_name, limit, connections, rate, retry_failed
@@ -207,6 +209,7 @@ def _run_locked(
             transport.close()
         raise
     try:
+        ledger.adopt(db, slug, engine.list_id)
         if retry_failed:
             again = ledger.requeue_failed(db, slug, engine.list_id)
             if again:

@@ -117,6 +117,7 @@ def make_plan(
     active = subscribers.active_recipients(db, list_name)
     new = sum(1 for r in active if r.subscriber_id not in known)
     pending = counts["queued"] + counts["deferred"] + counts["sending"]
+    pending += ledger.adoptable(db, slug, list_pk)  # on this list, queued for another
     if retry_failed:
         pending += counts["failed"]
     total = new + pending

@@ -83,6 +83,11 @@ def impossible_event_date(d: Path) -> str:
     return "02-text.md:6: 2026-13-01 is not a date (month must be in 1..12)"
 
 
+def tagged_nonsense_date(d: Path) -> str:
+    write(d / "issue.md", ISSUE_MD.replace("date: 2026-03-01", "date: !!timestamp snart"))
+    return "issue.md:4: snart is not a date; write the date as YYYY-MM-DD"
+
+
 def empty_section(d: Path) -> str:
     write(d / "02-text.md", "")
     return "02-text.md:1: the article section has no text"
@@ -102,6 +107,7 @@ BREAKAGES = [
     duplicate_key,
     impossible_date,
     impossible_event_date,
+    tagged_nonsense_date,
     empty_section,
     empty_facts_box,
     break_yaml,
@@ -252,12 +258,13 @@ def test_a_default_read_more_button_is_labelled_with_its_heading_for_screen_read
 
     issue_dir = issue_factory()
     intro = (issue_dir / "01-intro.md").read_text(encoding="utf-8")
+    intro = intro.replace("# Välkommen", "# **Välkommen** till [oss](https://www.example.se/om)")
     write(issue_dir / "01-intro.md", intro.replace("button_text: Läs hela programmet\n", ""))
     settings = compose_settings()
     built = build_issue(issue_dir, settings)
     button = lxml_html.parse(str(built.html_path)).getroot().xpath("//a[@class='button-a']")[0]
     assert button.text_content().strip() == "Läs mer"
-    assert button.get("aria-label") == "Läs mer: Välkommen"
+    assert button.get("aria-label") == "Läs mer: Välkommen till oss"  # words, not Markdown
     codes = [f.code for f in check_issue(issue_dir, settings, spam=False).findings]
     assert "link-vague" not in codes
 

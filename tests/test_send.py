@@ -280,14 +280,46 @@ def test_a_send_to_another_list_leaves_the_first_lists_queue_for_its_own_run(
     assert first.sent == 3
 
     board = run_send(send_settings, built_example, list_name="styrelse")
-    assert (board.sent, board.skipped) == (1, 0)  # members[7] has a row on the newsletter list
+    # the board member and members[7], whose queued row moves to this run; nobody is skipped
+    assert (board.sent, board.skipped) == (2, 0)
     assert mail_sink.handler.copies()["styrelsen@example.org"] == 1
     skipped = [r for r in rows(db).values() if r["state"] == "skipped"]
     assert skipped == []
 
     rest = run_send(send_settings, built_example)
-    assert (rest.sent, rest.skipped, rest.remaining) == (5, 0, 0)
+    assert (rest.sent, rest.skipped, rest.remaining) == (4, 0, 0)
     assert mail_sink.handler.copies() == dict.fromkeys([*members, "styrelsen@example.org"], 1)
+
+
+def test_someone_who_left_one_list_but_stays_on_another_still_gets_the_issue(
+    db, send_settings, mail_sink, built_example
+):
+    """One ledger row per person and issue: the row queued for the first list must move to
+    the other list's run, or nobody would ever send it."""
+    members = add_subscribers(db, send_settings, 4, LIST)
+    with transaction(db):
+        roster.add_subscriber(db, send_settings, members[3], list_name="styrelse")
+    assert run_send(send_settings, built_example, limit=2).sent == 2
+    subscribers.unsubscribe(db, subscriber_id(db, members[3]), LIST, channel="web")
+    board = run_send(send_settings, built_example, list_name="styrelse")
+    assert board.sent == 1 and mail_sink.handler.copies()[members[3]] == 1
+    rest = run_send(send_settings, built_example)
+    assert (rest.sent, rest.skipped, rest.remaining) == (1, 0, 0)
+    assert mail_sink.handler.copies() == dict.fromkeys(members, 1)
+
+
+def test_a_reply_arriving_after_an_erasure_is_not_written_back_onto_the_anonymous_row(db):
+    """The server's reply often quotes the address: an erased row must stay without it."""
+    from mailer.db import utc_now
+
+    with transaction(db):
+        db.execute("INSERT INTO lists (name, created) VALUES ('x', ?)", [utc_now()])
+    ledger.queue_recipients(db, "2018-2", [(1, 1, None)])
+    row_id = db.execute("SELECT id FROM deliveries").fetchone()[0]
+    with transaction(db):
+        db.execute("UPDATE deliveries SET subscriber_id = NULL WHERE id = ?", [row_id])
+        ledger.mark(db, row_id, "failed", reply="550 5.1.1 <anna@example.se>: unknown", now="t")
+    assert db.execute("SELECT state, last_reply FROM deliveries").fetchone() == ("failed", None)
 
 
 def test_stop_request_finishes_messages_in_flight_and_resume_completes(db, settings, built_example):

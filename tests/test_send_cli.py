@@ -183,6 +183,24 @@ def test_retry_failed_tries_refused_messages_again_but_never_a_bounced_address(
     assert mail_sink.handler.copies() == {addresses[0]: 1, addresses[2]: 1}
 
 
+def test_the_resume_hint_names_the_list_and_a_dry_run_shows_what_retry_failed_would_send(
+    db, settings, mail_sink, built_example, invoke, tmp_path
+):
+    add_subscribers(db, settings, 3, "styrelse")
+    first = invoke(mail_sink.port, "send", str(built_example), "--list", "styrelse", "--yes",
+                   "--limit", "1")  # fmt: skip
+    assert f"Run 'newsletter send {built_example} --list styrelse' again" in first.output
+    addresses = add_subscribers(db, settings, 2, LIST, domain="lista.example.org")
+    mail_sink.handler.refuse[addresses[0]] = "550 5.7.1 Message rejected as spam"
+    invoke(mail_sink.port, "send", str(built_example), "--yes")
+    plain = invoke(mail_sink.port, "send", str(built_example), "--dry-run", str(tmp_path / "a"))
+    retry = invoke(mail_sink.port, "send", str(built_example), "--dry-run", str(tmp_path / "b"),
+                   "--retry-failed")  # fmt: skip
+    assert plain.exit_code == retry.exit_code == 0, retry.output
+    assert len(list((tmp_path / "a").glob("*.eml"))) == 0
+    assert len(list((tmp_path / "b").glob("*.eml"))) == 1
+
+
 def test_the_plan_names_rows_queued_for_another_list(
     db, settings, mail_sink, built_example, invoke
 ):

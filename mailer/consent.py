@@ -8,7 +8,6 @@ m004): a row can change only once, by erasure, and then never again.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import time
@@ -296,7 +295,7 @@ def purge_pending(
     days = settings.pending_retention_days if older_than_days is None else older_than_days
     if days < 0:
         raise SubscriberError("--older-than must be 0 or more days")
-    cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    cutoff = utc_now(-days * 86400)
     removed_people = 0
     with transaction(db):
         pending = db.execute(

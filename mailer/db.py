@@ -22,9 +22,11 @@ from .errors import DatabaseError
 BUSY_TIMEOUT_SECONDS = 30.0
 
 
-def utc_now() -> str:
-    """The current UTC time as ISO 8601 text with seconds, the one time format in the database."""
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def utc_now(seconds_from_now: float = 0.0) -> str:
+    """The current UTC time (moved by `seconds_from_now`) as ISO 8601 text, the one time format
+    in the database: expiry times and cut-offs compare with it as text."""
+    moment = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds_from_now)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def migration_sets() -> list[Migrations]:

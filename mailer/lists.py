@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from .db import transaction
-from .errors import SubscriberError
 from .migrations import STATUSES
-from .subscribers import clean_list_name, clean_name, ensure_list
+from .subscribers import clean_list_name, clean_list_title, ensure_list
 
 
 @dataclass(frozen=True)
@@ -33,10 +32,7 @@ def configure_list(
     """Create list `name` if needed and set its title and visibility (None = leave as is)."""
     name = clean_list_name(name)
     if title is not None:
-        try:
-            title = clean_name(title)
-        except SubscriberError as exc:
-            raise SubscriberError(f"list {name}: the title is refused: {exc}") from None
+        title = clean_list_title(name, title)
     with transaction(db):
         list_pk = ensure_list(db, name)
         if title is not None:

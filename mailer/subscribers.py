@@ -60,14 +60,19 @@ class Recipient(NamedTuple):
     consent_event_id: int | None
 
 
+def clean_list_title(name: str, title: str | None) -> str:
+    """A list's title, checked like a person's name (it goes into List-Id headers and pages)."""
+    try:
+        return clean_name(title)
+    except SubscriberError as exc:
+        raise SubscriberError(f"list {name}: the title is refused: {exc}") from None
+
+
 def ensure_list(db: Database, name: str, title: str | None = None) -> int:
     """The id of list `name`, creating it if needed (the CLI creates lists on first use).
     The title goes into List-Id headers and pages: line breaks are refused like in names."""
     name = clean_list_name(name)
-    try:
-        title = clean_name(title) or None
-    except SubscriberError as exc:
-        raise SubscriberError(f"list {name}: the title is refused: {exc}") from None
+    title = clean_list_title(name, title) or None
     with transaction(db):
         row = db.execute("SELECT id FROM lists WHERE name = ?", [name]).fetchone()
         if row:

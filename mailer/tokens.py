@@ -7,7 +7,6 @@ hash and the hash is compared again with `hmac.compare_digest`.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -31,11 +30,6 @@ def _check_purpose(purpose: str) -> None:
         raise ValueError(f"unknown token purpose {purpose!r}; use one of {TOKEN_PURPOSES}")
 
 
-def _timestamp(seconds_from_now: float) -> str:
-    moment = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds_from_now)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def issue_token(
     db: Database,
     purpose: str,
@@ -51,7 +45,7 @@ def issue_token(
     if purpose == "confirm" and ttl_seconds is None:
         ttl_seconds = DEFAULT_CONFIRM_TTL_SECONDS
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    expires = None if ttl_seconds is None else _timestamp(ttl_seconds)
+    expires = None if ttl_seconds is None else utc_now(ttl_seconds)
     with transaction(db):
         db.execute(
             "INSERT INTO tokens (purpose, token_hash, subscriber_id, list_id, scope, created, "
@@ -98,3 +92,23 @@ def consume_token(db: Database, purpose: str, token: str) -> dict | None:
         if used.rowcount != 1:
             return None
         return found
+
+
+def issued_since(
+    db: Database, purpose: str, subscriber_id: int, scope: str | None, seconds: float
+) -> bool:
+    """Whether a token of this purpose and scope was issued to the person in the last
+    `seconds` (a limit that holds across processes and restarts)."""
+    _check_purpose(purpose)
+    row = db.execute(
+        "SELECT 1 FROM tokens WHERE subscriber_id = ? AND purpose = ? AND scope IS ? "
+        "AND created > ? LIMIT 1",
+        [subscriber_id, purpose, scope, utc_now(-seconds)],
+    ).fetchone()
+    return row is not None
+
+
+def release_token(db: Database, token_id: int) -> None:
+    """Make a consumed token usable again, after the step it allowed failed and changed nothing."""
+    with transaction(db):
+        db.execute("UPDATE tokens SET used_at = NULL WHERE id = ?", [token_id])

@@ -10,7 +10,6 @@ downloads or erases. A scoped token opens nothing but its own step.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 from email.headerregistry import Address
@@ -20,11 +19,10 @@ from flask import Blueprint, abort, current_app, g, request
 
 from ..config import Settings
 from ..consent import erase_subscriber, export_subject
-from ..db import transaction
 from ..errors import DatabaseError, SubscriberError
 from ..optin import sender_name, service_message
 from ..subscribers import clean_language, update_profile
-from ..tokens import consume_token, issue_token
+from ..tokens import consume_token, issue_token, issued_since, release_token
 from .context import link, render_page, set_language
 from .csrf import check_csrf
 from .database import get_db, write_transaction, writing
@@ -49,15 +47,6 @@ LINK_TTL_SECONDS = 3600  # how long a mailed link works
 # whoever holds a forwarded newsletter can still cause at most two mails in ten minutes.
 LINK_MAIL_INTERVAL_SECONDS = 600
 log = logging.getLogger(__name__)
-
-
-def _owner(db, token: str) -> TokenOwner:
-    """The owner of a newsletter's preferences token; anything else is a 404 (so a mailed
-    link cannot open the preferences page or change anything)."""
-    owner = token_owner_or_404(db, "preferences", token)
-    if owner.token["scope"] is not None:
-        abort(404)
-    return owner
 
 
 def _client() -> dict:
@@ -119,7 +108,7 @@ def export(token: str):
     so (never the data). With the mailed link's token: the access document (the same as
     `subscribers show --json`) as a download, once."""
     db = get_db()
-    owner = _owner_or_mailed(db, token, EXPORT_SCOPE)
+    owner = _owner(db, token, EXPORT_SCOPE)
     check_csrf()
     if owner.token["scope"] is None:
         return _mail_link(owner, token, EXPORT_SCOPE, "preferences.export_ask")
@@ -140,7 +129,7 @@ def export_ask(token: str):
     """Only shows a button, because mail scanners follow links: with the mailed link's token
     the Download button; with the newsletter's token the "E-mail me my data" button (where the
     language links of the page saying a link was sent lead)."""
-    owner = _owner_or_mailed(get_db(), token, EXPORT_SCOPE)
+    owner = _owner(get_db(), token, EXPORT_SCOPE)
     set_language(owner.subscriber["language"])
     return render_page(
         "export.html",
@@ -155,7 +144,7 @@ def erase_ask(token: str):
     """A GET never erases. With the newsletter's token: what erasure does and the "E-mail me a
     link to erase my data" button. With the mailed link's token: "Erase all your data?" and
     the Yes button."""
-    owner = _owner_or_mailed(get_db(), token, ERASE_SCOPE)
+    owner = _owner(get_db(), token, ERASE_SCOPE)
     set_language(owner.subscriber["language"])
     return render_page(
         "erase.html",
@@ -171,7 +160,7 @@ def erase(token: str):
     """With the newsletter's preferences token: mail an erasure link to the subscriber and say
     so (nothing is erased). With the mailed link's token: erase the person, once."""
     db = get_db()
-    owner = _owner_or_mailed(db, token, ERASE_SCOPE)
+    owner = _owner(db, token, ERASE_SCOPE)
     check_csrf()
     if owner.token["scope"] is None:
         return _mail_link(owner, token, ERASE_SCOPE, "preferences.erase_ask")
@@ -200,17 +189,16 @@ def erase(token: str):
 
 
 def _unuse(db, token_id: int) -> None:
-    """Make a consumed token usable again after its step failed and changed nothing."""
+    """The erasure failed and changed nothing: the link works again (best effort)."""
     try:
-        with transaction(db):
-            db.execute("UPDATE tokens SET used_at = NULL WHERE id = ?", [token_id])
+        release_token(db, token_id)
     except DatabaseError:
         log.warning("an erasure link could not be made usable again after a failed erasure")
 
 
-def _owner_or_mailed(db, token: str, scope: str) -> TokenOwner:
-    """The owner of a newsletter's preferences token or of a mailed link with `scope`; any
-    other token (another scope's mailed link included) is a 404."""
+def _owner(db, token: str, scope: str | None = None) -> TokenOwner:
+    """The owner of a newsletter's preferences token, or of a mailed link with `scope`; any
+    other token is a 404 (so a mailed link opens nothing but its own step)."""
     owner = token_owner_or_404(db, "preferences", token)
     if owner.token["scope"] not in (None, scope):
         abort(404)
@@ -224,15 +212,12 @@ def _mail_link(owner: TokenOwner, token: str, scope: str, endpoint: str):
     whether a mail went out or not."""
     db = get_db()
     subscriber = owner.subscriber
-    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=LINK_MAIL_INTERVAL_SECONDS)
     with write_transaction(db):
-        recent = db.execute(
-            "SELECT 1 FROM tokens WHERE subscriber_id = ? AND purpose = 'preferences' "
-            "AND scope = ? AND created > ? LIMIT 1",
-            [subscriber["id"], scope, cutoff.strftime("%Y-%m-%dT%H:%M:%S.%fZ")],
-        ).fetchone()
+        recent = issued_since(
+            db, "preferences", subscriber["id"], scope, LINK_MAIL_INTERVAL_SECONDS
+        )
         new_token = None
-        if recent is None:
+        if not recent:
             new_token = issue_token(
                 db, "preferences", subscriber["id"], scope=scope, ttl_seconds=LINK_TTL_SECONDS
             )

@@ -71,7 +71,7 @@ def build(ctx: click.Context, issue_dir: Path, base_url: str | None) -> None:
 
     Example: newsletter build newsletters/2018-2
     """
-    from mailer.build import build_issue
+    from mailer.compose.build import build_issue
 
     result = build_issue(issue_dir, get_settings(ctx, base_url=base_url))
     sizes = result.meta["sizes"]
@@ -108,7 +108,7 @@ def new(slug: str, newsletters_dir: Path, language: str, title: str | None) -> N
 
     Example: newsletter new 2026-3 (refuses to overwrite an existing folder)
     """
-    from mailer.scaffold import scaffold_issue
+    from mailer.compose.scaffold import scaffold_issue
 
     path = scaffold_issue(newsletters_dir, slug, language=language, title=title)
     files = sorted(p.name for p in path.iterdir() if p.is_file())
@@ -184,13 +184,13 @@ def preview(ctx: click.Context, issue_dir: Path, port: int) -> None:
 
 # --- subscribers ---------------------------------------------------------------------------
 
-SUBSCRIBER_LANGUAGES = ("sv", "da", "en")  # mailer.i18n.LANGUAGES; literal keeps import lazy
+SUBSCRIBER_LANGUAGES = ("sv", "da", "en")  # mailer.locale.LANGUAGES; literal keeps import lazy
 SUBSCRIPTION_STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
 
 
 def _subscriber_db(ctx: click.Context):
     """Settings and the migrated database for a subscribers command."""
-    from mailer.db import open_db
+    from mailer.store.db import open_db
 
     settings = get_settings(ctx)
     return settings, open_db(settings.db_path)
@@ -230,7 +230,7 @@ def subscribers_add(ctx, email, name, list_name, language, source) -> None:
     Never re-subscribes someone who unsubscribed, and refuses erased addresses: those
     can only come back through the web form's double opt-in.
     """
-    from mailer.roster import add_subscriber
+    from mailer.audience.roster import add_subscriber
 
     settings, db = _subscriber_db(ctx)
     click.echo(
@@ -260,7 +260,7 @@ def subscribers_import(ctx, csv_file, list_name, source, dry_run) -> None:
     duplicates, erased and unsubscribed people are skipped and reported. Valid rows
     go in one transaction.
     """
-    from mailer.importer import estimate_rows, import_csv
+    from mailer.audience.importer import estimate_rows, import_csv
 
     settings, db = _subscriber_db(ctx)
     with click.progressbar(
@@ -286,7 +286,7 @@ def subscribers_import(ctx, csv_file, list_name, source, dry_run) -> None:
 @click.pass_context
 def subscribers_list(ctx, list_name, status) -> None:
     """Print subscriptions, tab-separated: email, name, language, list, status."""
-    from mailer.roster import list_subscribers
+    from mailer.audience.roster import list_subscribers
 
     _settings, db = _subscriber_db(ctx)
     count = 0
@@ -307,9 +307,9 @@ def subscribers_show(ctx, email, as_json) -> None:
     """Show everything held about EMAIL: profile, lists, consent history, issues sent."""
     import json
 
-    from mailer.consent import export_subject
-    from mailer.roster import format_subject
-    from mailer.subscribers import require_subscriber
+    from mailer.audience.consent import export_subject
+    from mailer.audience.roster import format_subject
+    from mailer.audience.subscribers import require_subscriber
 
     _settings, db = _subscriber_db(ctx)
     document = export_subject(db, require_subscriber(db, email)["id"])
@@ -331,7 +331,7 @@ def subscribers_show(ctx, email, as_json) -> None:
 @click.pass_context
 def subscribers_export(ctx, fmt) -> None:
     """Write every subscription (email, name, language, created, list, status) to stdout."""
-    from mailer.roster import write_export
+    from mailer.audience.roster import write_export
 
     _settings, db = _subscriber_db(ctx)
     count = write_export(db, sys.stdout, fmt)
@@ -344,7 +344,7 @@ def subscribers_export(ctx, fmt) -> None:
 @click.pass_context
 def subscribers_unsubscribe(ctx, email, list_name) -> None:
     """Unsubscribe EMAIL (logged with channel 'cli'); a repeat changes nothing."""
-    from mailer.roster import unsubscribe_address
+    from mailer.audience.roster import unsubscribe_address
 
     _settings, db = _subscriber_db(ctx)
     changed = unsubscribe_address(db, email, list_name)
@@ -364,7 +364,7 @@ def subscribers_erase(ctx, email, yes) -> None:
     Only a keyed hash (HMAC) of the address stays, on the suppression list, so that no
     later add or import brings the person back. Cannot be undone.
     """
-    from mailer.consent import erase_subscriber
+    from mailer.audience.consent import erase_subscriber
 
     settings, db = _subscriber_db(ctx)
     if not yes:
@@ -384,7 +384,7 @@ def subscribers_erase(ctx, email, yes) -> None:
 @click.pass_context
 def subscribers_purge(ctx, older_than) -> None:
     """Delete sign-ups never confirmed within DAYS, and expired link tokens."""
-    from mailer.consent import purge_pending
+    from mailer.audience.consent import purge_pending
 
     settings, db = _subscriber_db(ctx)
     counts = purge_pending(db, settings, older_than)
@@ -412,7 +412,7 @@ def subscribers_lists(ctx, name: str | None, title: str | None, public: bool | N
       newsletter subscribers lists nyhetsbrev --title "Nyhetsbrev från partnerskapet"
       newsletter subscribers lists test --private
     """
-    from mailer.lists import configure_list, list_settings
+    from mailer.audience.lists import configure_list, list_settings
 
     if name is None and (title is not None or public is not None):
         raise click.UsageError("give the NAME of the list to change")
@@ -431,7 +431,7 @@ def subscribers_lists(ctx, name: str | None, title: str | None, public: bool | N
 @click.pass_context
 def subscribers_stats(ctx) -> None:
     """Counts per list and status, people, suppressions and consent events."""
-    from mailer.roster import stats
+    from mailer.audience.roster import stats
 
     settings, db = _subscriber_db(ctx)
     figures = stats(db, settings)
@@ -520,7 +520,7 @@ def send_command(
       newsletter send newsletters/2018-2 --rate 10
     """
 
-    from mailer import send as sending
+    from mailer.delivery import send as sending
 
     settings = get_settings(ctx)
     if to_address:
@@ -587,7 +587,7 @@ def send_command(
 def send_status_command(ctx, issue_dir):
     """Show how far the send of ISSUE_DIR got: messages per state, and every message that
     failed, was deferred, skipped or interrupted, with the server's last reply."""
-    from mailer import send as sending
+    from mailer.delivery import send as sending
 
     status = sending.send_status(get_settings(ctx), issue_dir)
     counts = ", ".join(f"{n} {state}" for state, n in status["counts"].items() if n)

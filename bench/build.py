@@ -25,9 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mailer.build import GMAIL_CLIP_BYTES, build_issue  # noqa: E402
+from mailer.compose.build import GMAIL_CLIP_BYTES, build_issue  # noqa: E402
+from mailer.compose.personalize import load_built  # noqa: E402
 from mailer.config import load_settings  # noqa: E402
-from mailer.personalize import load_built  # noqa: E402
 
 BASE_URL = "https://news.example.se"
 # `newsletter build` as the console script runs it; -c keeps it working without an install

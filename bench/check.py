@@ -19,10 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mailer.build import build_issue  # noqa: E402
 from mailer.check import CHECKS  # noqa: E402
 from mailer.check.context import load_context  # noqa: E402
 from mailer.check.report import Report  # noqa: E402
+from mailer.compose.build import build_issue  # noqa: E402
 from mailer.config import load_settings  # noqa: E402
 
 ROUNDS = 5

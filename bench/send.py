@@ -88,7 +88,7 @@ def make_settings(db_path: Path, port: int, **extra):
 
 def largest_issue(work: Path, port: int) -> Path:
     """Copy the examples, build them, and return the one with the biggest email.html."""
-    from mailer.build import build_issue
+    from mailer.compose.build import build_issue
 
     target = work / "newsletters"
     shutil.copytree(ROOT / "newsletters", target, ignore=shutil.ignore_patterns("build"))
@@ -101,8 +101,8 @@ def largest_issue(work: Path, port: int) -> Path:
 
 
 def make_database(path: Path, port: int, count: int, list_name: str) -> None:
-    from mailer.db import open_db, transaction
-    from mailer.roster import add_subscriber
+    from mailer.audience.roster import add_subscriber
+    from mailer.store.db import open_db, transaction
 
     settings = make_settings(path, port)
     db = open_db(path)
@@ -126,7 +126,7 @@ def fresh_copy(source: Path, target: Path) -> Path:
 
 
 def worker_send(args) -> dict:
-    from mailer.send import run_send
+    from mailer.delivery.send import run_send
 
     extra = {}
     if args.dkim_key:
@@ -210,8 +210,8 @@ def main() -> None:
 
 
 def run_bench(args, port: int, work: Path) -> None:
-    from mailer.personalize import load_built
-    from mailer.send import run_send
+    from mailer.compose.personalize import load_built
+    from mailer.delivery.send import run_send
 
     issue = largest_issue(work, port)
     meta = load_built(issue).meta

@@ -43,9 +43,9 @@ def write_file(path: Path, rows: int) -> None:
 
 def measure_import(rows: int, traced: bool, keep: Path | None) -> dict:
     """One import in this process; returns time, rss peak and (if traced) Python heap peak."""
+    from mailer.audience.importer import import_csv
     from mailer.config import load_settings
-    from mailer.db import open_db
-    from mailer.importer import import_csv
+    from mailer.store.db import open_db
 
     folder = Path(tempfile.mkdtemp(prefix="bench-subscribers-"))
     csv_path = folder / f"members-{rows}.csv"
@@ -74,10 +74,10 @@ def measure_import(rows: int, traced: bool, keep: Path | None) -> dict:
 
 def measure_queries(db_path: Path) -> dict:
     """Latency of `show` (the access export), streaming recipients, and one erasure."""
+    from mailer.audience.consent import erase_subscriber, export_subject
+    from mailer.audience.subscribers import active_recipients, require_subscriber
     from mailer.config import load_settings
-    from mailer.consent import erase_subscriber, export_subject
-    from mailer.db import open_db
-    from mailer.subscribers import active_recipients, require_subscriber
+    from mailer.store.db import open_db
 
     settings = load_settings({"db_path": db_path, "secret_key": SECRET}, env_file=None, environ={})
     db = open_db(db_path)

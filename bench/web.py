@@ -65,11 +65,11 @@ def start_sink(port: int) -> subprocess.Popen:
 def prepare(folder: Path, env: dict, recipients: int, clicks: int) -> list[str]:
     """Database with `recipients` active readers, the example built and archived; returns
     one unsubscribe token per click."""
-    from mailer.build import build_issue
+    from mailer.audience.subscribers import ensure_list
+    from mailer.audience.tokens import issue_token
+    from mailer.compose.build import build_issue
     from mailer.config import load_settings
-    from mailer.db import open_db, transaction, utc_now
-    from mailer.subscribers import ensure_list
-    from mailer.tokens import issue_token
+    from mailer.store.db import open_db, transaction, utc_now
 
     settings = load_settings({}, env_file=None, environ=env)
     shutil.copytree(ROOT / "newsletters", folder / "newsletters",
@@ -195,7 +195,7 @@ def main() -> None:
         sink = start_sink(smtp_port)
         code = (
             "import sys; from pathlib import Path; from mailer.config import load_settings; "
-            "from mailer.send import run_send; "
+            "from mailer.delivery.send import run_send; "
             "s = run_send(load_settings(env_file=None), Path(sys.argv[1])); print(s.line())"
         )
         send = subprocess.Popen(

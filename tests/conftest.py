@@ -55,7 +55,7 @@ def settings(tmp_path) -> Settings:
 @pytest.fixture
 def db(settings):
     """A fresh, migrated database file."""
-    from mailer.db import open_db
+    from mailer.store.db import open_db
 
     database = open_db(settings.db_path)
     yield database

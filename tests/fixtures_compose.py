@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from mailer.build import BuildResult, build_issue
+from mailer.compose.build import BuildResult, build_issue
+from mailer.compose.scaffold import gradient_png
 from mailer.config import Settings, load_settings
-from mailer.scaffold import gradient_png
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NEWSLETTERS = PROJECT_ROOT / "newsletters"

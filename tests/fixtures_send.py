@@ -174,7 +174,7 @@ def copy_shared(newsletters: Path) -> None:
 def built_example(tmp_path_factory) -> Path:
     """The example issue copied and built once per session; tests only read it (a send builds
     only when stale, and the settings' base URL is the same in every test)."""
-    from mailer.build import build_issue
+    from mailer.compose.build import build_issue
 
     newsletters = tmp_path_factory.mktemp("built") / "newsletters"
     target = newsletters / EXAMPLE_ISSUE
@@ -242,8 +242,8 @@ def smtp_environment(settings: Settings, port: int) -> dict[str, str]:
 
 def add_subscribers(db, settings, count: int, list_name: str, *, domain="example.org"):
     """`count` active subscribers on `list_name` via the subscribers library; returns addresses."""
-    from mailer.db import transaction
-    from mailer.roster import add_subscriber
+    from mailer.audience.roster import add_subscriber
+    from mailer.store.db import transaction
 
     addresses = [f"reader{n:05d}@{domain}" for n in range(count)]
     with transaction(db):

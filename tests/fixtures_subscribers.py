@@ -72,8 +72,8 @@ def outbox():
 @pytest.fixture
 def signup(db, settings, outbox):
     """Factory: start a double opt-in for an address on existing lists; returns the token."""
-    from mailer.optin import start_subscription
-    from mailer.subscribers import ensure_list
+    from mailer.audience.optin import start_subscription
+    from mailer.audience.subscribers import ensure_list
 
     def start(email, lists=("newsletter",), language="sv", name="Test Person", ip="192.0.2.1"):
         for list_name in lists:

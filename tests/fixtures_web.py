@@ -91,7 +91,7 @@ def client(web_app):
 @pytest.fixture
 def lists(db) -> dict[str, int]:
     """Two lists with titles: name -> id."""
-    from mailer.subscribers import ensure_list
+    from mailer.audience.subscribers import ensure_list
 
     return {name: ensure_list(db, name, title) for name, title in LISTS.items()}
 
@@ -106,9 +106,9 @@ class Person:
 
 def make_person(db, settings, email, *, name="Anna Berg", language="sv", lists=("nyhetsbrev",)):
     """Someone active on `lists`, with an unsubscribe token (first list) and a preferences token."""
-    from mailer.roster import add_subscriber
-    from mailer.subscribers import get_subscriber, list_id
-    from mailer.tokens import issue_token
+    from mailer.audience.roster import add_subscriber
+    from mailer.audience.subscribers import get_subscriber, list_id
+    from mailer.audience.tokens import issue_token
 
     for list_name in lists:
         add_subscriber(db, settings, email, name=name, list_name=list_name, language=language)
@@ -149,7 +149,7 @@ def consent_events(db, subscriber_id: int) -> list[dict]:
 
 def mark_sent(db, slug: str) -> None:
     """Record one `sent` delivery for issue `slug` (what makes it appear in the archive)."""
-    from mailer.db import transaction, utc_now
+    from mailer.store.db import transaction, utc_now
 
     now = utc_now()
     with transaction(db):
@@ -168,7 +168,7 @@ def example_slugs() -> list[str]:
 @pytest.fixture(scope="session")
 def built_examples(tmp_path_factory) -> Path:
     """The project's example issues, copied and built once per test session."""
-    from mailer.build import build_issue
+    from mailer.compose.build import build_issue
     from mailer.config import load_settings
 
     settings = load_settings({"base_url": "https://news.example.se"}, env_file=None, environ={})

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 from lxml import html as lxml_html
+from mailer.locale import LANGUAGES, STRINGS, translate
 
-from mailer.build import GMAIL_CLIP_BYTES, build_issue, is_stale
-from mailer.i18n import LANGUAGES, STRINGS, translate
-from mailer.issue import read_issue
+from mailer.compose.build import GMAIL_CLIP_BYTES, build_issue, is_stale
+from mailer.compose.issue import read_issue
 from tests.fixtures_compose import (
     COMPOSE_BASE_URL,
     EXAMPLE_SLUGS,
@@ -338,7 +338,7 @@ def test_issue_language_picks_strings_and_sets_lang(
 
 def test_rebuild_picks_up_an_edited_template(issue_factory, tmp_path):
     """Compiled templates are cached per process; an edited template file still shows."""
-    from mailer.render import TEMPLATES_DIR
+    from mailer.compose.render import TEMPLATES_DIR
 
     templates = tmp_path / "templates"
     shutil.copytree(TEMPLATES_DIR, templates)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mailer.build import build_issue, is_stale
+from mailer.compose.build import build_issue, is_stale
 from tests.fixtures_compose import ISSUE_MD, compose_settings
 
 

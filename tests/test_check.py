@@ -252,7 +252,7 @@ def codes(report, severity: str) -> set[str]:
 def test_good_fixture_has_no_errors_and_no_warnings_but_client_support(built_issue, settings):
     report = check_issue(built_issue(), settings, spam=False)
     assert report.errors == []
-    # hand-written, so never "fresh" for mailer.build.is_stale
+    # hand-written, so never "fresh" for mailer.compose.build.is_stale
     assert {f.code for f in report.warnings} <= {"client-unsupported", "build-stale"}
     assert report.ok
 

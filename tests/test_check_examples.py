@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mailer.build import build_issue
 from mailer.check import check_issue
+from mailer.compose.build import build_issue
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(

@@ -7,12 +7,12 @@ import sqlite3
 
 import pytest
 
-from mailer import consent
-from mailer.db import open_db, transaction, utc_now
+from mailer.audience import consent
+from mailer.audience.importer import import_csv
+from mailer.audience.roster import add_subscriber, unsubscribe_address
+from mailer.audience.subscribers import get_subscriber, update_profile
 from mailer.errors import SubscriberError
-from mailer.importer import import_csv
-from mailer.roster import add_subscriber, unsubscribe_address
-from mailer.subscribers import get_subscriber, update_profile
+from mailer.store.db import open_db, transaction, utc_now
 
 from .fixtures_subscribers import CONSENT_TEXT, write_csv
 
@@ -110,7 +110,7 @@ def test_consent_text_is_stored_once_with_hash_and_version(db):
 
 def test_access_export_has_profile_lists_history_texts_and_issues(db, settings, signup):
     token = signup("subject@example.se", lists=("newsletter", "events"), name="Sub Ject")
-    from mailer.optin import confirm
+    from mailer.audience.optin import confirm
 
     assert confirm(db, settings, token, ip="198.51.100.7", user_agent="Firefox")
     person = get_subscriber(db, "subject@example.se")
@@ -184,7 +184,7 @@ def _history_for_erasure(db, settings):
     update_profile(db, person["id"], name=ERASED_NAME, channel="web")
     _deliver(db, person["id"], "2026-11-first", state="failed", reply=f"550 <{ERASED}> unknown")
     _deliver(db, person["id"], "2026-12-second")
-    from mailer.tokens import issue_token
+    from mailer.audience.tokens import issue_token
 
     issue_token(db, "unsubscribe", person["id"])
     return person
@@ -289,7 +289,7 @@ def test_erased_person_may_come_back_through_double_opt_in(db, settings, signup)
     token = signup(ERASED)
     assert token is not None
     assert consent.is_suppressed(db, settings, ERASED)  # not until they confirm
-    from mailer.optin import confirm
+    from mailer.audience.optin import confirm
 
     assert confirm(db, settings, token, ip=None, user_agent=None)
     assert not consent.is_suppressed(db, settings, ERASED)

@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-from mailer.db import connect, open_db, transaction, utc_now
 from mailer.errors import DatabaseError
+from mailer.store.db import connect, open_db, transaction, utc_now
 
 
 def test_open_db_sets_wal_full_sync_and_busy_timeout(tmp_path):

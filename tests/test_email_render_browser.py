@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailer.personalize import load_built, sample_values
+from mailer.compose.personalize import load_built, sample_values
 from tests.fixtures_compose import COMPOSE_BASE_URL, EXAMPLE_SLUGS
 
 pytestmark = pytest.mark.browser

@@ -8,8 +8,8 @@ import struct
 import pytest
 from PIL import Image
 
+from mailer.compose.images import image_size, jpeg_orientation
 from mailer.errors import IssueError
-from mailer.images import image_size, jpeg_orientation
 
 
 def jpeg(size: tuple[int, int], orientation: int | None = None) -> bytes:
@@ -63,7 +63,7 @@ def test_the_tool_itself_needs_no_imaging_library():
     import sys
 
     code = (
-        "import sys, cli, mailer.build, mailer.check, mailer.send, mailer.web; "
+        "import sys, cli, mailer.compose.build, mailer.check, mailer.delivery.send, mailer.web; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PIL', 'playwright')))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

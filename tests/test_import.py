@@ -14,19 +14,19 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from mailer.consent import erase_subscriber
-from mailer.db import open_db
-from mailer.errors import SubscriberError
-from mailer.import_writer import BATCH_SIZE
-from mailer.importer import ImportRejected, detect_encoding, import_csv
-from mailer.roster import add_subscriber, unsubscribe_address
-from mailer.subscribers import (
+from mailer.audience.consent import erase_subscriber
+from mailer.audience.import_writer import BATCH_SIZE
+from mailer.audience.importer import ImportRejected, detect_encoding, import_csv
+from mailer.audience.roster import add_subscriber, unsubscribe_address
+from mailer.audience.subscribers import (
     clean_language,
     clean_name,
     ensure_list,
     get_subscriber,
     normalise_email,
 )
+from mailer.errors import SubscriberError
+from mailer.store.db import open_db
 
 from .fixtures_subscribers import SECRET, write_csv
 
@@ -332,8 +332,8 @@ WRITER = textwrap.dedent(
     import sys, time
     from pathlib import Path
     from mailer.config import load_settings
-    from mailer.db import open_db
-    from mailer.roster import add_subscriber
+    from mailer.store.db import open_db
+    from mailer.audience.roster import add_subscriber
     db_path, stop = Path(sys.argv[1]), Path(sys.argv[2])
     settings = load_settings({"db_path": db_path, "secret_key": sys.argv[3]},
                              env_file=None, environ={})

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
+from mailer.compose.issue import LAYOUT_KEYS, read_issue
 from mailer.errors import IssueError
-from mailer.issue import LAYOUT_KEYS, read_issue
 from tests.fixtures_compose import ISSUE_MD, PROJECT_ROOT, SECTIONS
 
 ALL_LAYOUTS = {
@@ -326,7 +326,7 @@ def test_two_different_images_with_one_name_are_refused(issue_factory):
 
 
 def test_issue_format_doc_names_every_key_and_layout():
-    from mailer.issue import EVENT_KEYS, ISSUE_KEYS
+    from mailer.compose.issue import EVENT_KEYS, ISSUE_KEYS
 
     doc = (PROJECT_ROOT / "docs" / "issue-format.md").read_text(encoding="utf-8")
     keys = {*ISSUE_KEYS, *EVENT_KEYS, *LAYOUT_KEYS} | {k for v in LAYOUT_KEYS.values() for k in v}

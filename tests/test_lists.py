@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from mailer.audience.lists import configure_list, list_settings
 from mailer.errors import SubscriberError
-from mailer.lists import configure_list, list_settings
 from tests.fixtures_web import make_person, statuses
 from tests.test_web_preferences import open_form
 from tests.test_web_subscribe import sign_up

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
+from mailer.compose.markup import CONTENT_WIDTH, check_links_and_images, parse, to_html
 from mailer.errors import IssueError
-from mailer.markup import CONTENT_WIDTH, check_links_and_images, parse, to_html
 
 BASE = "https://news.example.se/archive/2026-1/images/"
 

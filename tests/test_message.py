@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from mailer.compose.personalize import load_built
 from mailer.config import load_settings
-from mailer.dkim import DkimSigner
-from mailer.message import (
+from mailer.delivery.dkim import DkimSigner
+from mailer.delivery.message import (
     EncodedTemplate,
     HeaderError,
     MessageFactory,
@@ -23,7 +24,6 @@ from mailer.message import (
     build_message,
     delivery_message_id,
 )
-from mailer.personalize import load_built
 
 UNSUB = "https://news.example.se/unsubscribe/" + "T" * 43
 PREFS = "https://news.example.se/preferences/" + "P" * 43

@@ -6,9 +6,9 @@ import sqlite3
 
 import pytest
 
-from mailer.db import apply_migrations, connect, open_db, utc_now
+from mailer.audience.migrations import MIGRATIONS
 from mailer.errors import DatabaseError
-from mailer.migrations import MIGRATIONS
+from mailer.store.db import apply_migrations, connect, open_db, utc_now
 
 NAMES = [m.name for m in MIGRATIONS._migrations]
 # left by an erasure in a release before m004: anonymised, but source and channel kept
@@ -98,7 +98,7 @@ def test_upgrade_from_each_earlier_version_keeps_data(tmp_path, stop_before):
     _old_database(path, stop_before)
     db = open_db(path)
     assert applied(db) == NAMES
-    from mailer.subscribers import active_consent_event, active_recipients
+    from mailer.audience.subscribers import active_consent_event, active_recipients
 
     recipients = list(active_recipients(db, "newsletter"))
     assert [(r.email, r.name, r.language) for r in recipients] == [

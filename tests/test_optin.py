@@ -9,11 +9,11 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from mailer.consent import erase_subscriber
+from mailer.audience.consent import erase_subscriber
+from mailer.audience.optin import confirm, confirmation_message, start_subscription
+from mailer.audience.roster import add_subscriber, unsubscribe_address
+from mailer.audience.subscribers import active_recipients, ensure_list, get_subscriber
 from mailer.errors import SubscriberError
-from mailer.optin import confirm, confirmation_message, start_subscription
-from mailer.roster import add_subscriber, unsubscribe_address
-from mailer.subscribers import active_recipients, ensure_list, get_subscriber
 
 from .fixtures_subscribers import CONSENT_TEXT
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from lxml import html as lxml_html
 
-from mailer.build import build_issue
-from mailer.errors import IssueError
-from mailer.personalize import (
+from mailer.compose.build import build_issue
+from mailer.compose.personalize import (
     PLACEHOLDER_NAMES,
     Template,
     load_built,
@@ -15,6 +14,7 @@ from mailer.personalize import (
     neutral_values,
     sample_values,
 )
+from mailer.errors import IssueError
 from tests.fixtures_compose import SECTIONS, compose_settings
 
 VALUES = {

@@ -7,8 +7,8 @@ import re
 import pytest
 from lxml import html as lxml_html
 
-from mailer.markup import parse
-from mailer.plaintext import WIDTH, to_text
+from mailer.compose.markup import parse
+from mailer.compose.plaintext import WIDTH, to_text
 from tests.fixtures_compose import EXAMPLE_SLUGS
 
 

@@ -8,11 +8,12 @@ import threading
 import dkim
 import pytest
 
-from mailer import ledger, roster, subscribers, tokens
-from mailer.db import open_db, transaction, utc_now
+from mailer.audience import roster, subscribers, tokens
+from mailer.delivery import ledger
+from mailer.delivery.message import delivery_message_id
+from mailer.delivery.send import run_send
 from mailer.errors import SendError
-from mailer.message import delivery_message_id
-from mailer.send import run_send
+from mailer.store.db import open_db, transaction, utc_now
 from tests.fixtures_send import FaultyHandler, add_subscribers, count_sessions, start_sink
 
 LIST = "nyhetsbrev"
@@ -310,7 +311,7 @@ def test_someone_who_left_one_list_but_stays_on_another_still_gets_the_issue(
 
 def test_a_reply_arriving_after_an_erasure_is_not_written_back_onto_the_anonymous_row(db):
     """The server's reply often quotes the address: an erased row must stay without it."""
-    from mailer.db import utc_now
+    from mailer.store.db import utc_now
 
     with transaction(db):
         db.execute("INSERT INTO lists (name, created) VALUES ('x', ?)", [utc_now()])
@@ -419,7 +420,7 @@ def test_policy_refusal_fails_the_row_but_keeps_the_subscription(
 def test_a_row_is_given_up_after_the_maximum_attempts_over_all_runs(
     db, send_settings, mail_sink, built_example
 ):
-    from mailer.send_engine import MAX_ATTEMPTS
+    from mailer.delivery.engine import MAX_ATTEMPTS
 
     addresses = add_subscribers(db, send_settings, 1, LIST)
     mail_sink.handler.temporary[addresses[0]] = ["451 4.4.1 Try later"] * (MAX_ATTEMPTS + 5)
@@ -436,7 +437,7 @@ def test_a_row_is_given_up_after_the_maximum_attempts_over_all_runs(
 def test_erasure_leaves_an_anonymous_ledger_row_and_nobody_is_mailed_again(
     db, send_settings, mail_sink, built_example
 ):
-    from mailer.consent import erase_subscriber
+    from mailer.audience.consent import erase_subscriber
 
     addresses = add_subscribers(db, send_settings, 3, LIST)
     erased = subscriber_id(db, addresses[0])

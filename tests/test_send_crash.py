@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from mailer.db import open_db
+from mailer.store.db import open_db
 from tests.fixtures_send import PROJECT_ROOT, add_subscribers, smtp_environment, start_sink
 
 RECIPIENTS = 2000

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from mailer import ledger
-from mailer.db import transaction
-from mailer.pacing import Pacer
+from mailer.delivery import ledger
+from mailer.delivery.pacing import Pacer
+from mailer.store.db import transaction
 
 NOW = 1_800_000_000.0  # a fixed moment, whole minutes apart from the hour buckets
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailer.send import run_send
+from mailer.delivery.send import run_send
 from tests.fixtures_send import add_subscribers
 
 

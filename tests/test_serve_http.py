@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from mailer.config import ENV_NAMES, load_settings
-from mailer.db import open_db
+from mailer.store.db import open_db
 from tests.fixtures_web import (
     PROJECT_ROOT,
     consent_events,
@@ -77,7 +77,7 @@ def server(tmp_path_factory, built_examples):
     )
     settings = load_settings({}, env_file=None, environ=env)
     db = open_db(settings.db_path)
-    from mailer.subscribers import ensure_list
+    from mailer.audience.subscribers import ensure_list
 
     ensure_list(db, "nyhetsbrev", "Nyhetsbrevet")
     slug = sorted(p.parent.name for p in (folder / "newsletters").glob("*/issue.md"))[0]

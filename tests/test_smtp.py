@@ -9,8 +9,8 @@ import ssl
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from mailer.delivery.smtp import ConnectionLost, PermanentFailure, SmtpTransport, TemporaryFailure
 from mailer.errors import SendError
-from mailer.smtp import ConnectionLost, PermanentFailure, SmtpTransport, TemporaryFailure
 from tests.fixtures_send import FaultyHandler, count_sessions, free_port, start_sink
 
 MESSAGE = (

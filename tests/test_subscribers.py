@@ -8,9 +8,8 @@ import json
 
 import pytest
 
-from mailer.errors import SubscriberError
-from mailer.roster import add_subscriber, unsubscribe_address
-from mailer.subscribers import (
+from mailer.audience.roster import add_subscriber, unsubscribe_address
+from mailer.audience.subscribers import (
     active_consent_event,
     active_recipients,
     clean_name,
@@ -21,6 +20,7 @@ from mailer.subscribers import (
     unsubscribe,
     update_profile,
 )
+from mailer.errors import SubscriberError
 
 
 @pytest.mark.parametrize(
@@ -240,7 +240,7 @@ def test_cli_bad_input_is_a_clear_error_and_non_zero_exit(run_cli, settings, arg
     result = run_cli("subscribers", *args)
     assert result.exit_code != 0
     assert message in result.output
-    from mailer.db import open_db
+    from mailer.store.db import open_db
 
     assert open_db(settings.db_path)["subscribers"].count == 0
 

@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-from mailer.db import open_db
-from mailer.roster import add_subscriber
-from mailer.tokens import consume_token, hash_token, issue_token, lookup_token
+from mailer.audience.roster import add_subscriber
+from mailer.audience.tokens import consume_token, hash_token, issue_token, lookup_token
+from mailer.store.db import open_db
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def test_two_connections_consuming_at_once_have_one_winner(db, settings, person)
 
 
 def test_tokens_disappear_with_their_owner(db, settings, person):
-    from mailer.consent import erase_subscriber
+    from mailer.audience.consent import erase_subscriber
 
     token = issue_token(db, "unsubscribe", person)
     erase_subscriber(db, settings, person)

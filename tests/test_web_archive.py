@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from html.parser import HTMLParser
 
-from mailer.build import build_issue
+from mailer.compose.build import build_issue
 from tests.fixtures_web import mark_sent
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mailer.subscribers import get_subscriber
+from mailer.audience.subscribers import get_subscriber
 from tests.fixtures_web import LiveServer, free_port, make_person, mark_sent, statuses
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -81,7 +81,7 @@ def test_screenshots_of_every_public_page(
     smtp_sink,
     screenshot_dir,
 ):
-    from mailer.build import build_issue
+    from mailer.compose.build import build_issue
 
     page, url = watched_page, live_server.url
     build_issue(newsletters_dir / built_issues[0], live_settings)  # image URLs lead here
@@ -157,7 +157,7 @@ def test_screenshots_of_every_public_page(
 def test_a_person_subscribes_confirms_changes_preferences_and_unsubscribes(
     watched_page, live_server, db, live_settings, lists, smtp_sink
 ):
-    from mailer.tokens import issue_token
+    from mailer.audience.tokens import issue_token
 
     page, url = watched_page, live_server.url
     page.goto(url + "/subscribe?lang=en")

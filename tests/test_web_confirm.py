@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from mailer.subscribers import get_subscriber
-from mailer.tokens import issue_token
+from mailer.audience.subscribers import get_subscriber
+from mailer.audience.tokens import issue_token
 from tests.test_web_subscribe import sign_up
 
 

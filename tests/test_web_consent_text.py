@@ -14,9 +14,9 @@ import sys
 
 import pytest
 
-from mailer.db import utc_now
+from mailer.audience.subscribers import ensure_list, get_subscriber
 from mailer.errors import DatabaseError
-from mailer.subscribers import ensure_list, get_subscriber
+from mailer.store.db import utc_now
 from tests.fixtures_web import PROJECT_ROOT, consent_events, free_port
 from tests.test_web_subscribe import csrf_from, page_lang_from
 

@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from mailer.subscribers import get_subscriber
+from mailer.audience.subscribers import get_subscriber
 from tests.fixtures_web import consent_events, make_person
 from tests.test_web_export import ask_for_link, export_tokens, mailed_token, shift
 from tests.test_web_subscribe import csrf_from
@@ -217,7 +217,7 @@ def test_an_expired_link_is_the_generic_404(client, db, person, smtp_sink):
 
 def test_a_used_link_is_the_generic_404(client, db, person, smtp_sink):
     """Used without erasing (as when another process's click won): 404, nothing erased."""
-    from mailer.tokens import consume_token
+    from mailer.audience.tokens import consume_token
 
     ask_for_erase_link(client, person.preferences)
     token = erase_link(smtp_sink)
@@ -308,7 +308,7 @@ def test_erase_while_another_process_reads_still_confirms_the_erasure(
 ):
     """A running send keeps the WAL busy, so the file cannot be scrubbed at once; the person
     is erased all the same and must be told so, not shown an error page."""
-    from mailer.db import connect
+    from mailer.store.db import connect
 
     client = production_app(web_settings, newsletters_dir).test_client()
     ask_for_erase_link(client, person.preferences)

@@ -11,8 +11,8 @@ import re
 
 import pytest
 
-from mailer.consent import export_subject
-from mailer.subscribers import get_subscriber
+from mailer.audience.consent import export_subject
+from mailer.audience.subscribers import get_subscriber
 from tests.fixtures_web import consent_events, make_person
 from tests.test_web_subscribe import csrf_from
 

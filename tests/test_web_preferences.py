@@ -3,7 +3,7 @@ tests/test_web_export.py, erase me in tests/test_web_erase.py.)"""
 
 from __future__ import annotations
 
-from mailer.subscribers import get_subscriber
+from mailer.audience.subscribers import get_subscriber
 from tests.fixtures_web import consent_events, statuses
 from tests.test_web_subscribe import csrf_from
 

@@ -12,7 +12,7 @@ from mailer.web.ratelimit import RateLimiter
 
 
 def public_pages(person, db) -> list[str]:
-    from mailer.tokens import issue_token
+    from mailer.audience.tokens import issue_token
 
     download = issue_token(db, "preferences", person.id, scope="export", ttl_seconds=3600)
     erasure = issue_token(db, "preferences", person.id, scope="erase", ttl_seconds=3600)

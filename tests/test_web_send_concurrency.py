@@ -22,9 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from mailer.build import build_issue
-from mailer.db import connect, transaction, utc_now
-from mailer.tokens import issue_token
+from mailer.audience.tokens import issue_token
+from mailer.compose.build import build_issue
+from mailer.store.db import connect, transaction, utc_now
 from tests.fixtures_web import LiveServer, SinkHandler, free_port
 
 pytestmark = pytest.mark.slow
@@ -86,8 +86,8 @@ def test_one_click_unsubscribes_during_a_send_all_succeed_and_stop_the_mail(
 
     from aiosmtpd.controller import Controller
 
-    from mailer.send import run_send
-    from mailer.subscribers import ensure_list
+    from mailer.audience.subscribers import ensure_list
+    from mailer.delivery.send import run_send
     from mailer.web import create_app
 
     sink = GatedSink()

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from mailer.consent import erase_subscriber
-from mailer.subscribers import get_subscriber
+from mailer.audience.consent import erase_subscriber
+from mailer.audience.subscribers import get_subscriber
 from tests.fixtures_web import consent_events, make_person
 
 

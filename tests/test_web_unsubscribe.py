@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from mailer.subscribers import active_recipients
-from mailer.tokens import issue_token
+from mailer.audience.subscribers import active_recipients
+from mailer.audience.tokens import issue_token
 from tests.fixtures_web import consent_events, make_person, statuses
 
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}

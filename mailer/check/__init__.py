@@ -70,7 +70,7 @@ def _check_public_base_url(settings: Settings, report: Report) -> None:
 
 def _check_freshness(context: CheckContext, report: Report) -> None:
     try:
-        from ..build import is_stale
+        from ..compose.build import is_stale
     except ImportError:
         return
     if is_stale(context.issue_dir, context.settings):

@@ -10,10 +10,10 @@ from pathlib import Path
 import lxml.html
 from lxml import etree
 
+from ..compose.personalize import BuiltIssue, load_built
 from ..config import Settings
+from ..delivery.message import RecipientValues, build_message, delivery_message_id
 from ..errors import IssueError
-from ..message import RecipientValues, build_message, delivery_message_id
-from ..personalize import BuiltIssue, load_built
 from .locate import SectionLocator
 
 SAMPLE_NAME = "Anna Andersson"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from ..compose.images import image_size, jpeg_orientation
 from ..errors import IssueError
-from ..images import image_size, jpeg_orientation
 from .context import CheckContext
 from .report import Finding, Report
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import lxml.html
 
+from ..compose.build import GMAIL_CLIP_BYTES, GMAIL_STYLE_BYTES
 from .context import CheckContext, html_part
 from .css import parse_stylesheet
 from .report import Finding, Report
 
 # Decimal kilobytes: the safe side of the "102 KB" and "16 KB" figures quoted for Gmail.
-GMAIL_CLIP_BYTES = 102_000
 GMAIL_CLIP_WARN_BYTES = 90_000
-GMAIL_STYLE_BYTES = 16_000
 
 
 def check_size(context: CheckContext, report: Report) -> None:

@@ -8,7 +8,7 @@ from flask import Flask
 from jinja2 import StrictUndefined
 
 from ..config import Settings, load_settings
-from ..db import check_version, connect
+from ..store.db import check_version, connect
 from . import (
     archive,
     confirm,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
-from ..optin import confirm
-from ..tokens import lookup_token
+from ..audience.optin import confirm
+from ..audience.tokens import lookup_token
 from .context import render_page, set_language
 from .database import get_db, write_transaction
 from .lookup import list_by_id, subscriber_by_id

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import sqlite_utils
 from flask import Flask, current_app, g
 
-from ..db import BUSY_TIMEOUT_SECONDS, connect, open_db
 from ..errors import DatabaseError
+from ..store.db import BUSY_TIMEOUT_SECONDS, connect, open_db
 
 POLL_SECONDS = (0.0005, 0.001, 0.002)  # then every 2 ms until BUSY_TIMEOUT_SECONDS
 

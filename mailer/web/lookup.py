@@ -7,7 +7,7 @@ from typing import NamedTuple
 import sqlite_utils
 from flask import abort
 
-from ..tokens import lookup_token
+from ..audience.tokens import lookup_token
 
 
 class ListInfo(NamedTuple):

@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from email.utils import parseaddr
 
 from ..config import Settings
-from ..dkim import signer_for
+from ..delivery.dkim import signer_for
 
 log = logging.getLogger(__name__)
 

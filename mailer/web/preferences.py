@@ -17,12 +17,12 @@ from email.message import EmailMessage
 
 from flask import Blueprint, abort, current_app, g, request
 
+from ..audience.consent import erase_subscriber, export_subject
+from ..audience.optin import sender_name, service_message
+from ..audience.subscribers import clean_language, update_profile
+from ..audience.tokens import consume_token, issue_token, issued_since, release_token
 from ..config import Settings
-from ..consent import erase_subscriber, export_subject
 from ..errors import DatabaseError, SubscriberError
-from ..optin import sender_name, service_message
-from ..subscribers import clean_language, update_profile
-from ..tokens import consume_token, issue_token, issued_since, release_token
 from .context import link, render_page, set_language
 from .csrf import check_csrf
 from .database import get_db, write_transaction, writing

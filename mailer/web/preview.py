@@ -79,7 +79,7 @@ class PreviewState:
             return self.version
 
     def _build(self) -> None:
-        from ..build import build_issue
+        from ..compose.build import build_issue
 
         try:
             build_issue(self.issue_dir, self.settings)
@@ -99,7 +99,7 @@ def _state() -> PreviewState:
 
 
 def _filled(kind: str) -> str:
-    from ..personalize import load_built, sample_values
+    from ..compose.personalize import load_built, sample_values
 
     built = load_built(_state().issue_dir)
     values = sample_values({**built.meta, "base_url": _state().settings.base_url})

@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 from flask import Blueprint, Flask, abort, current_app, g, request
 
-from ..db import connect
+from ..audience.optin import start_subscription
+from ..audience.subscribers import clean_name, normalise_email
 from ..errors import SubscriberError
-from ..optin import start_subscription
-from ..subscribers import clean_name, normalise_email
+from ..store.db import connect
 from .context import render_page, site_name
 from .csrf import check_csrf
 from .database import get_db

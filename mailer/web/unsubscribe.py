@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from .. import consent
-from ..subscribers import activate, unsubscribe
+from ..audience import consent
+from ..audience.subscribers import activate, unsubscribe
 from .context import render_page, set_language
 from .database import get_db, write_transaction
 from .lookup import TokenOwner, all_lists, mask_email, statuses, token_owner_or_404

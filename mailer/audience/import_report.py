@@ -1,0 +1,73 @@
+"""What an import did (or, for a dry run or a rejected file, would have done), row by row.
+
+Its own module so that the reader (`importer`) and the writer (`import_writer`) both use it
+without importing each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import SubscriberError
+
+MAX_PROBLEMS = 1000
+
+
+class ImportRejected(SubscriberError):
+    """The file has invalid rows; nothing was written. `report` lists every problem."""
+
+    def __init__(self, report: ImportReport):
+        self.report = report
+        super().__init__(report.describe(rejected=True))
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, for a dry run or a rejected file, would have done)."""
+
+    path: Path
+    encoding: str = ""
+    delimiter: str = ","
+    rows: int = 0
+    added: int = 0  # new people
+    subscribed: int = 0  # new subscriptions, new people included
+    already: int = 0
+    not_reactivated: int = 0
+    suppressed: int = 0
+    duplicates: int = 0
+    invalid: int = 0
+    dry_run: bool = False
+    problems: list[str] = field(default_factory=list)
+    problem_count: int = 0
+    headers: dict[str, str] = field(default_factory=dict)  # our column name -> the file's
+
+    def problem(self, line: int, text: str, column: str | None = None) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            where = f"row {line}" if column is None else f"row {line}, column {column!r}"
+            self.problems.append(f"{self.path.name}, {where}: {text}")
+
+    def summary(self) -> str:
+        verb = "would import" if self.dry_run else "imported"
+        if self.invalid:
+            return (
+                f"{self.path.name}: rejected: {self.rows} rows read ({self.encoding}, "
+                f"'{self.delimiter}'), {self.invalid} invalid, {self.duplicates} duplicates"
+            )
+        return (
+            f"{self.path.name}: {verb} {self.rows} rows ({self.encoding}, '{self.delimiter}'): "
+            f"{self.added} new people, {self.subscribed} new subscriptions, {self.already} already "
+            f"subscribed, {self.not_reactivated} not reactivated, {self.suppressed} erased, "
+            f"{self.duplicates} duplicates, {self.invalid} invalid"
+        )
+
+    def describe(self, rejected: bool = False) -> str:
+        lines = list(self.problems)
+        if self.problem_count > len(self.problems):
+            lines.append(f"... and {self.problem_count - len(self.problems)} more problems")
+        if rejected:
+            lines.append(
+                f"{self.invalid} invalid rows: nothing was imported; fix them and run again"
+            )
+        return "\n".join([*lines, self.summary()])

@@ -1,0 +1,187 @@
+"""The coordinator's view of the list: add one person, list, export, unsubscribe, statistics.
+
+These back the `newsletter subscribers ...` commands. Unlike the web functions they may say
+plainly what state an address is in: only the coordinator runs them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import TextIO
+
+from sqlite_utils import Database
+
+from ..config import Settings
+from ..errors import SubscriberError
+from ..store.db import transaction, utc_now
+from . import consent
+from .migrations import STATUSES
+from .subscribers import (
+    DEFAULT_LIST,
+    activate,
+    clean_language,
+    clean_list_name,
+    clean_name,
+    ensure_list,
+    list_id,
+    normalise_email,
+    require_subscriber,
+    unsubscribe,
+)
+
+REFUSED_ERASED = (
+    "{email} was erased on request and is on the suppression list; it can only come back by "
+    "signing up itself through the web form (double opt-in)"
+)
+EXPORT_FIELDS = ("email", "name", "language", "created", "list", "status", "updated")
+
+
+def add_subscriber(
+    db: Database,
+    settings: Settings,
+    email: str,
+    *,
+    name: str | None = None,
+    list_name: str = DEFAULT_LIST,
+    language: str | None = None,
+    source: str | None = None,
+) -> str:
+    """Add one person as active on a list (created if missing); returns what happened.
+
+    The coordinator vouches for the consent (`source` says where it was given). Refused: erased
+    addresses; never reactivated: people who unsubscribed, bounced or complained."""
+    email = normalise_email(email)
+    name = clean_name(name)
+    language = clean_language(language)
+    list_name = clean_list_name(list_name)
+    source = clean_name(source) or None
+    with transaction(db):
+        if consent.is_suppressed(db, settings, email):
+            raise SubscriberError(REFUSED_ERASED.format(email=email))
+        list_pk = ensure_list(db, list_name)
+        row = db.execute("SELECT id FROM subscribers WHERE email = ?", [email]).fetchone()
+        if row is None:
+            subscriber_id = db.execute(
+                "INSERT INTO subscribers (email, name, language, created) VALUES (?, ?, ?, ?)",
+                [email, name, language, utc_now()],
+            ).lastrowid
+        else:
+            subscriber_id = row[0]
+        status = db.execute(
+            "SELECT status, updated FROM subscriptions WHERE subscriber_id = ? AND list_id = ?",
+            [subscriber_id, list_pk],
+        ).fetchone()
+        if status is None:
+            activate(db, subscriber_id, list_pk, action="add", channel="cli", source=source)
+            return f"{email}: added to {list_name}"
+    if status[0] == "active":
+        return f"{email}: already subscribed to {list_name}; nothing changed"
+    if status[0] == "pending":
+        return f"{email}: awaiting their own confirmation for {list_name}; nothing changed"
+    raise SubscriberError(
+        f"{email} is {status[0]} on {list_name} since {status[1][:10]}; an add never "
+        "re-subscribes anyone: they can sign up again through the web form"
+    )
+
+
+def list_subscribers(
+    db: Database, list_name: str | None = None, status: str | None = None
+) -> Iterator[dict]:
+    """Subscriptions (one row per person and list), streamed, optionally filtered."""
+    if status is not None and status not in STATUSES:
+        raise SubscriberError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
+    where, params = [], []
+    if list_name is not None:
+        where.append("sub.list_id = ?")
+        params.append(list_id(db, list_name))
+    if status is not None:
+        where.append("sub.status = ?")
+        params.append(status)
+    sql = (
+        "SELECT s.email, s.name, s.language, s.created, lists.name, sub.status, sub.updated "
+        "FROM subscriptions sub JOIN subscribers s ON s.id = sub.subscriber_id "
+        "JOIN lists ON lists.id = sub.list_id"
+    )
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    for row in db.execute(sql + " ORDER BY s.email, lists.name", params):
+        yield dict(zip(EXPORT_FIELDS, row, strict=True))
+
+
+def write_export(db: Database, out: TextIO, fmt: str = "csv") -> int:
+    """Write every subscription as CSV (with header) or a JSON array; returns rows written.
+
+    In CSV, a name starting with = + - @ gets a leading apostrophe so a spreadsheet shows it
+    as text instead of running it as a formula (CSV injection); JSON keeps it as it is."""
+    count = 0
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for row in list_subscribers(db):
+            if row["name"].startswith(("=", "+", "-", "@")):
+                row["name"] = "'" + row["name"]
+            writer.writerow(row)
+            count += 1
+    elif fmt == "json":
+        out.write("[")
+        for row in list_subscribers(db):
+            out.write(("\n" if count == 0 else ",\n") + json.dumps(row, ensure_ascii=False))
+            count += 1
+        out.write("\n]\n")
+    else:
+        raise SubscriberError(f"unknown export format {fmt!r}; use csv or json")
+    return count
+
+
+def unsubscribe_address(db: Database, email: str, list_name: str | None = None) -> list[str]:
+    """Unsubscribe a person by address from one list or all; returns the lists changed."""
+    subscriber = require_subscriber(db, email)
+    if list_name is not None:
+        list_id(db, list_name)  # unknown list: a clear error rather than "nothing changed"
+    return unsubscribe(db, subscriber["id"], list_name, channel="cli")
+
+
+def stats(db: Database, settings: Settings) -> dict:
+    """Counts per list and status, people, suppressions, and pending sign-ups due for purge."""
+    per_list: dict[str, dict[str, int]] = {}
+    for name, status, count in db.execute(
+        "SELECT lists.name, sub.status, count(*) FROM lists "
+        "LEFT JOIN subscriptions sub ON sub.list_id = lists.id "
+        "GROUP BY lists.name, sub.status ORDER BY lists.name"
+    ):
+        counts = per_list.setdefault(name, dict.fromkeys(STATUSES, 0))
+        if status is not None:
+            counts[status] = count
+    return {
+        "lists": per_list,
+        "subscribers": db.execute("SELECT count(*) FROM subscribers").fetchone()[0],
+        "suppressions": db.execute("SELECT count(*) FROM suppressions").fetchone()[0],
+        "consent_events": db.execute("SELECT count(*) FROM consent_log").fetchone()[0],
+        "pending_retention_days": settings.pending_retention_days,
+    }
+
+
+def format_subject(document: dict) -> str:
+    """A short human summary of `consent.export_subject` for `show` without --json."""
+    profile = document["profile"]
+    out = io.StringIO()
+    out.write(
+        f"{profile['email']}  {profile['name'] or '(no name)'}  language {profile['language']}"
+    )
+    out.write(f"  since {profile['created'][:10]}\n")
+    for sub in document["subscriptions"]:
+        out.write(f"  {sub['list']}: {sub['status']} (since {sub['updated'][:10]})\n")
+    out.write(f"  {len(document['consent_history'])} consent events:\n")
+    for event in document["consent_history"]:
+        where = event["channel"] + (f" ({event['source']})" if event["source"] else "")
+        out.write(f"    {event['at'][:19]}  {event['action']:<11} {event['list'] or '-':<14}")
+        out.write(f" {where}\n")
+    out.write(f"  {len(document['issues_sent'])} issues sent\n")
+    for row in document.get("deliveries", []):
+        if row["state"] != "sent":  # what went wrong is held too, and asked about
+            reply = f": {row['last_reply']}" if row.get("last_reply") else ""
+            out.write(f"    {row['issue']}: {row['state']}{reply}\n")
+    return out.getvalue()

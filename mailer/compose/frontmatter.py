@@ -1,0 +1,148 @@
+"""YAML front matter with line numbers, read with a loader that keeps numbers and times as text."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import IssueError
+from .sources import where
+
+_KEEP_TAGS = ("tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp")
+
+
+class _TextLoader(yaml.SafeLoader):
+    """SafeLoader without YAML 1.1 int/float/bool guessing.
+
+    Plain YAML would read `issue: 2018:2` as the base-60 number 121082, `phone: 0704331711` as
+    an octal number and `language: no` as False; here they stay the text the editor wrote.
+    Dates (2018-06-14) still become dates.
+    """
+
+
+class _DateError(yaml.constructor.ConstructorError):
+    """A value shaped like a date that is no date in the calendar (2026-02-30)."""
+
+
+def _construct_date(loader: _TextLoader, node: yaml.Node) -> object:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except (ValueError, AttributeError, TypeError) as exc:  # "day is out of range", and
+        # `!!timestamp soon`, whose regex match is None, escape YAML's own parser as-is
+        reason = f" ({exc})" if isinstance(exc, ValueError) else ""
+        raise _DateError(
+            None, None, f"{node.value} is not a date{reason}", node.start_mark
+        ) from None
+
+
+_TextLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_date)
+_TextLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag in _KEEP_TAGS]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_source(path: Path) -> str:
+    """The file as UTF-8 text; undecodable bytes are an IssueError naming the line."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise IssueError(
+            f"{where(path, line)}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file "
+            "as UTF-8 in your editor"
+        ) from None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n")
+
+
+@dataclass
+class FrontMatter:
+    """Parsed front matter plus where each key (and each list item) stands in the file."""
+
+    path: Path
+    data: dict[str, Any]
+    first_line: int = 1  # file line of the YAML text's first line
+    key_lines: dict[str, int] = field(default_factory=dict)
+    item_lines: dict[str, list[int]] = field(default_factory=dict)
+
+    @classmethod
+    def from_yaml(cls, path: Path, text: str, first_line: int = 1) -> FrontMatter:
+        loader = _TextLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else {}
+        except _DateError as exc:
+            line = first_line + exc.problem_mark.line
+            raise IssueError(
+                f"{where(path, line)}: {exc.problem}; write the date as YYYY-MM-DD"
+            ) from None
+        except yaml.YAMLError as exc:
+            # the context mark is where the broken construct starts ("[" or a quote), the
+            # problem mark where the parser gave up (often the next line); show the start
+            mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+            line = first_line + (mark.line if mark else 0)
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise IssueError(
+                f"{where(path, line)}: front matter is not valid YAML ({problem}); "
+                "write one 'key: value' per line, and quote values containing ': '"
+            ) from None
+        finally:
+            loader.dispose()
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise IssueError(f"{where(path, first_line)}: front matter must be 'key: value' lines")
+        front = cls(path, {str(k): v for k, v in data.items()}, first_line)
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                if key in front.key_lines:  # YAML would silently keep the last one
+                    raise IssueError(
+                        f"{where(path, first_line + key_node.start_mark.line)}: {key!r} is "
+                        f"already given on line {front.key_lines[key]}; keep one of them"
+                    )
+                front.key_lines[key] = first_line + key_node.start_mark.line
+                if isinstance(value_node, yaml.SequenceNode):
+                    front.item_lines[key] = [
+                        first_line + item.start_mark.line for item in value_node.value
+                    ]
+        return front
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.first_line)
+
+    def item_line(self, key: str, index: int) -> int:
+        lines = self.item_lines.get(key, [])
+        return lines[index] if index < len(lines) else self.line_of(key)
+
+    def reject_unknown(self, allowed: tuple[str, ...], what: str) -> None:
+        for key in self.data:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(allowed)}"
+                raise IssueError(
+                    f"{where(self.path, self.line_of(key))}: unknown key {key!r} for {what}; {hint}"
+                )
+
+
+def split_front_matter(path: Path, text: str) -> tuple[FrontMatter, str, int]:
+    """(front matter, body, body's first line) of a Markdown file; front matter is optional.
+
+    Front matter starts with a first line `---` and ends at the next line `---`.
+    """
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return FrontMatter(path, {}), text, 1
+    for index in range(1, len(lines)):
+        if lines[index].strip() in ("---", "..."):
+            front = FrontMatter.from_yaml(path, "\n".join(lines[1:index]), first_line=2)
+            return front, "\n".join(lines[index + 1 :]), index + 2
+    raise IssueError(
+        f"{where(path, 1)}: front matter opened with '---' is never closed; "
+        "add a line '---' after the last key"
+    )

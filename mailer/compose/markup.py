@@ -1,0 +1,126 @@
+"""Markdown (CommonMark + pipe tables, markdown-it-py) to email-safe HTML fragments; link checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from html import escape
+from pathlib import Path
+from urllib.parse import unquote
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from markupsafe import Markup
+
+from ..errors import IssueError
+from .sources import where
+
+CONTENT_WIDTH = 540  # px of text column inside the 600 px container
+LINK_SCHEMES = ("https://", "http://", "mailto:", "tel:")
+
+# Raw HTML stays off: everything an editor writes is escaped, so no markup can break the email.
+_md = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable(
+    ["table", "strikethrough"]
+)
+
+
+def parse(text: str) -> list[Token]:
+    """Block tokens of a Markdown body (line numbers in `token.map` count from the body start)."""
+    return _md.parse(text)
+
+
+def _source_line(body: str, token_map: Sequence[int] | None, needle: str) -> int:
+    """0-based body line where `needle` appears inside the block `token_map` covers."""
+    if not token_map:
+        return 0
+    lines = body.split("\n")
+    for offset in range(token_map[0], min(token_map[1], len(lines))):
+        if needle and needle in lines[offset]:
+            return offset
+    return token_map[0]
+
+
+def check_links_and_images(
+    tokens: list[Token],
+    body: str,
+    path: Path,
+    body_line: int,
+    add_image: Callable[[str, int], object],
+) -> None:
+    """Raise IssueError for a relative or empty link, or an image outside images/ or missing.
+
+    Emails are read far from the web site, so every link must be absolute. Images must be
+    files in the issue's images/ folder so the archive can serve them; `add_image(ref, line)`
+    records (and checks) each one.
+    """
+    for block in tokens:
+        for child in block.children or ():
+            if child.type == "link_open":
+                href = str(child.attrGet("href") or "")
+                raw = href if child.markup == "autolink" else f"]({href}"
+                line = body_line + _source_line(body, block.map, raw.split("%")[0][:40])
+                if not href.lower().startswith(LINK_SCHEMES):
+                    raise IssueError(
+                        f"{where(path, line)}: link {href!r} is relative or empty; use a full "
+                        "address such as https://www.example.se/page (or mailto:, tel:)"
+                    )
+            elif child.type == "image":
+                src = unquote(str(child.attrGet("src") or ""))  # markdown-it encodes ö and spaces
+                line = body_line + _source_line(body, block.map, src[:40])
+                if not child.content.strip():
+                    raise IssueError(
+                        f"{where(path, line)}: image {src} has no alt text; write "
+                        "![what the picture shows](images/file.jpg)"
+                    )
+                if not src.startswith("images/"):
+                    raise IssueError(
+                        f"{where(path, line)}: image {src!r}: put the file in the issue's "
+                        "images/ folder and write ![alt text](images/file.jpg)"
+                    )
+                add_image(src, line)
+
+
+def _heading(closing: bool):
+    def rule(self, tokens, idx, options, env):
+        # the issue title is the email's h1, so Markdown headings move one level down
+        level = min(int(tokens[idx].tag[1]) + 1, 4)
+        return f"</h{level}>\n" if closing else f'<h{level} class="md-h{level}">'
+
+    return rule
+
+
+def _image(self, tokens, idx, options, env):
+    token = tokens[idx]
+    name = Path(unquote(str(token.attrGet("src")))).name
+    url, width, height = env["image"](name)
+    shown = min(width, CONTENT_WIDTH)
+    shown_height = round(height * shown / width)
+    alt = escape(self.renderInlineAsText(token.children or [], options, env))
+    return (
+        f'<img class="md-img" src="{escape(url)}" width="{shown}" height="{shown_height}" '
+        f'alt="{alt}" style="width:100%;max-width:{shown}px;height:auto;">'
+    )
+
+
+def _table_open(self, tokens, idx, options, env):
+    return '<table class="md-table" width="100%" cellpadding="0" cellspacing="0">\n'
+
+
+def _class_rule(tag: str, css_class: str):
+    def rule(self, tokens, idx, options, env):
+        return f'<{tag} class="{css_class}">\n'
+
+    return rule
+
+
+_md.add_render_rule("heading_open", _heading(False))
+_md.add_render_rule("heading_close", _heading(True))
+_md.add_render_rule("image", _image)
+_md.add_render_rule("table_open", _table_open)
+_md.add_render_rule("blockquote_open", _class_rule("blockquote", "md-quote"))
+_md.add_render_rule("hr", lambda self, tokens, idx, options, env: '<hr class="md-hr">\n')
+
+
+def to_html(tokens: list[Token], image: Callable[[str], tuple[str, int, int]]) -> Markup:
+    """HTML fragment of a parsed body; `image(name)` gives (absolute URL, width, height)."""
+    # markdown-it escapes all text and raw HTML is disabled, so the result is safe markup
+    return Markup(_md.renderer.render(tokens, _md.options, {"image": image}))  # noqa: S704

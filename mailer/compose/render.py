@@ -1,0 +1,210 @@
+"""Jinja2 over templates/: an `Issue` to email HTML (before inlining), plain text and web page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from markupsafe import Markup
+
+from ..config import Settings
+from ..locale import format_date, month_abbreviation, translate
+from .issue import SITE_KEYS, Image, Issue, Section
+from .markup import to_html
+from .personalize import marker
+from .plaintext import WIDTH, shown_url, to_text, wrap
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+DEFAULT_BRAND = "#0f5e6e"
+
+# shown width in the email (px) for each use of an image; smaller files show at their own size
+IMAGE_WIDTHS = {"hero": 600, "side": 270, "photo": 88, "logo": 200, "funding": 200}
+
+
+@jinja2.pass_context
+def _translate(context: jinja2.runtime.Context, key: str, **kw: object) -> str:
+    return translate(context.get("language", "en"), key, **kw)
+
+
+def _placeholder(name: str, fallback: str | None = None) -> Markup:
+    return Markup(marker(name, fallback))  # noqa: S704 - marker() allows [a-z_] names only
+
+
+def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
+    """The one template environment: autoescape for .html, StrictUndefined, `_` translates."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.globals["_"] = _translate
+    env.globals["placeholder"] = _placeholder
+    env.filters["_"] = _translate
+    env.filters["wrap"] = wrap
+    env.filters["shown_url"] = shown_url
+    return env
+
+
+def image_url(base: str, slug: str, name: str) -> str:
+    """Absolute address of an issue image as the web archive serves it."""
+    return f"{base}/archive/{slug}/images/{quote(name)}"
+
+
+def image_view(base: str, issue: Issue, image: Image, use: str, alt: str = "") -> dict[str, Any]:
+    """What a template needs to show an image: absolute URL, unitless width and height, alt."""
+    width = min(image.width, IMAGE_WIDTHS[use])
+    if use == "logo" and image.height:
+        width = min(width, round(image.width * 56 / image.height))
+    return {
+        "url": image_url(base, issue.slug, image.name),
+        "width": width,
+        "height": round(image.height * width / image.width),
+        "alt": alt,
+    }
+
+
+def _event_view(issue: Issue, event: dict[str, Any]) -> dict[str, Any]:
+    start, end, lang = event["date"], event.get("end"), issue.language
+    view = {key: event.get(key, "") for key in ("title", "place", "time", "url")}
+    if isinstance(start, dt.date):
+        month = month_abbreviation(lang, start.month)
+        day = str(start.day)
+        label = f"{start.day} {month}"
+        if isinstance(end, dt.date) and end != start:
+            if (end.year, end.month) == (start.year, start.month):
+                day, label = f"{start.day}–{end.day}", f"{start.day}–{end.day} {month}"
+            else:
+                label = f"{label} – {end.day} {month_abbreviation(lang, end.month)}"
+        view.update(day=day, month=month, label=label, is_date=True)
+    else:
+        view.update(day="", month="", label=str(start), is_date=False)
+    return view
+
+
+def _events_text(events: list[dict[str, Any]]) -> str:
+    """Events as aligned plain-text columns: date, then title, place and time."""
+    width = max(len(e["label"]) for e in events) + 3
+    lines = []
+    for event in events:
+        detail = ", ".join(x for x in (event["title"], event["place"], event["time"]) if x)
+        if event["url"]:
+            detail += f" ({shown_url(event['url'])})"
+        lines.append(wrap(detail, WIDTH, indent=" " * width, first=event["label"].ljust(width)))
+    return "\n".join(lines)
+
+
+def _first_heading(section: Section) -> str:
+    """The first heading's words as a reader hears them (no `**` or link syntax)."""
+    tokens = list(section.tokens)
+    for index, token in enumerate(tokens[:-1]):
+        if token.type == "heading_open":
+            words = [
+                child.content
+                for child in tokens[index + 1].children or ()
+                if child.type in ("text", "code_inline")
+            ]
+            return " ".join("".join(words).split())
+    return ""
+
+
+def section_view(base: str, issue: Issue, section: Section) -> dict[str, Any]:
+    """A section ready for the templates: HTML and text of its body plus layout fields."""
+    options = section.options
+    images = issue.images
+
+    def md_image(name: str) -> tuple[str, int, int]:
+        image = images[name]
+        return image_url(base, issue.slug, name), image.width, image.height
+
+    view: dict[str, Any] = {
+        "layout": section.layout,
+        "id": section.path.stem,
+        "file": section.path.name,
+        "title": options.get("title", ""),
+        "html": to_html(list(section.tokens), md_image),
+        "text": to_text(list(section.tokens)),
+        "button": None,
+        "image": None,
+        "image_side": options.get("image_side", "left"),
+    }
+    if options.get("button_url"):
+        view["button"] = {
+            "url": options["button_url"],
+            "text": options.get("button_text") or translate(issue.language, "read_more"),
+            "label": "",
+        }
+        heading = view["title"] or _first_heading(section)
+        if not options.get("button_text") and heading:
+            # "Read more" alone means nothing in a screen reader's list of links (WCAG 2.4.4)
+            view["button"]["label"] = f"{view['button']['text']}: {heading}"
+    if section.image:
+        use = {"article": "hero", "image-text": "side", "contact": "photo"}[section.layout]
+        view["image"] = image_view(base, issue, section.image, use, options.get("image_alt", ""))
+    if section.layout == "events":
+        view["events"] = [_event_view(issue, e) for e in options["events"]]
+        view["events_text"] = _events_text(view["events"])
+    if section.layout == "contact":
+        view["contact"] = {
+            key: options.get(key, "")
+            for key in ("name", "role", "organisation", "phone", "email", "web")
+        }
+        view["contact"]["tel"] = "".join(
+            ch for ch in view["contact"]["phone"] if ch.isdigit() or ch == "+"
+        )
+    return view
+
+
+def _section_views(base: str, issue: Issue) -> list[dict[str, Any]]:
+    """Section views that also know the layout before them (spacing depends on it)."""
+    views = [section_view(base, issue, s) for s in issue.sections]
+    for previous, view in zip([None, *views], views, strict=False):
+        view["after"] = previous["layout"] if previous else "header"
+    return views
+
+
+def issue_context(issue: Issue, settings: Settings) -> dict[str, Any]:
+    """Everything the templates see; identical for email, text and web so they agree."""
+    base = settings.base_url.rstrip("/")
+    web_url = f"{base}/archive/{issue.slug}/"
+    site = {key: "" for key in SITE_KEYS} | issue.site
+    for key, use in (("logo", "logo"), ("funding_logo", "funding")):
+        if isinstance(site.get(key), Image):
+            site[key] = image_view(base, issue, site[key], use, site.get(f"{key}_alt") or "")
+    lang = issue.language
+    forward = "mailto:?subject={}&body={}".format(
+        quote(translate(lang, "forward_subject", subject=issue.subject)),
+        quote(translate(lang, "forward_body", url=web_url)),
+    )
+    why = site.get("why") or translate(
+        lang, "why_you_receive", list=issue.title, organisation=site["organisation"]
+    )
+    return {
+        "language": lang,
+        "title": issue.title,
+        "number": issue.number,
+        "date": issue.date.isoformat(),
+        "date_text": format_date(lang, issue.date),
+        "preheader": issue.preheader,
+        "subject": issue.subject,
+        "slug": issue.slug,
+        "site": site,
+        "why": why,
+        "brand": site.get("brand_color") or DEFAULT_BRAND,
+        "web_url": web_url,
+        "base_url": base,
+        "archive_url": f"{base}/archive/",
+        "subscribe_url": f"{base}/subscribe",
+        "forward_url": forward,
+        "contact_url": f"mailto:{site['email']}" if site.get("email") else site.get("web", ""),
+        "sections": _section_views(base, issue),
+    }
+
+
+def render(env: jinja2.Environment, template: str, context: dict[str, Any]) -> str:
+    return env.get_template(template).render(context)

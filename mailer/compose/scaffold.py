@@ -1,0 +1,225 @@
+"""`newsletter new`: a fresh issue folder with front matter, one section per layout, images."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import struct
+import zlib
+from pathlib import Path
+
+from ..errors import IssueError
+from ..locale import LANGUAGES
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+SITE_TEMPLATE = """# Header and footer of every issue in this folder (issue.md may override a key).
+organisation: Organisationens namn
+address: Box 0, 000 00 Orten
+web: https://www.example.se/
+email: info@example.se
+phone: 000-00 00 00
+# logo: assets/logo.png
+# logo_alt: Organisationens namn
+# funding_logo: assets/eu-logo.png
+# funding_logo_alt: Medfinansieras av Europeiska unionen
+# funding_text: Projektet medfinansieras av Europeiska regionala utvecklingsfonden.
+"""
+
+
+def gradient_png(width: int, height: int, top: tuple, bottom: tuple) -> bytes:
+    """A small gradient PNG written with zlib alone (placeholder until the editor adds photos)."""
+    rows = []
+    for y in range(height):
+        t = y / max(1, height - 1)
+        pixel = bytes(round(a + (b - a) * t) for a, b in zip(top, bottom, strict=True))
+        rows.append(b"\x00" + pixel * width)
+    raw = zlib.compress(b"".join(rows), 9)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
+
+
+# The sample text of a new issue, in the issue's language: the editor overwrites all of it.
+SAMPLE_TEXT = {
+    "sv": {
+        "title": "Nyhetsbrev",
+        "preheader": "En mening som lockar till läsning; inkorgen visar den efter ämnesraden.",
+        "subject": "Ämnesrad (standard: titel och nummer)",
+        "list": "nyhetsbrev",
+        "describe": "Beskriv bilden för den som inte ser den",
+        "button": "Läs hela programmet",
+        "intro_heading": "Rubrik för inledningen",
+        "intro": "Skriv inledningen här. Stycken skiljs åt med en tom rad.",
+        "side_heading": "Bild bredvid text",
+        "side": "Bilden (270 px bred) står bredvid texten på datorn och ovanför texten i mobilen.",
+        "text_heading": "Text med lista och tabell",
+        "items": ("en punkt", "en punkt till"),
+        "table": ("Vad", "När", "Möte", "1 oktober"),
+        "links": "Länkar skrivs med hela adressen: [vår webbplats](https://www.example.se/).",
+        "calendar": "Kalender",
+        "event": ("Partnerskapsmöte", "kl. 10–12", "Örebro"),
+        "facts": "Korta fakta i en ruta.",
+        "contact": ("Förnamn Efternamn", "Samordnare"),
+    },
+    "da": {
+        "title": "Nyhedsbrev",
+        "preheader": "En sætning der får folk til at læse; indbakken viser den efter emnelinjen.",
+        "subject": "Emnelinje (standard: titel og nummer)",
+        "list": "nyhedsbrev",
+        "describe": "Beskriv billedet for dem, der ikke kan se det",
+        "button": "Læs hele programmet",
+        "intro_heading": "Overskrift til indledningen",
+        "intro": "Skriv indledningen her. Afsnit adskilles af en tom linje.",
+        "side_heading": "Billede ved siden af tekst",
+        "side": "Billedet (270 px bredt) står ved siden af teksten på computeren og over den "
+        "på mobilen.",
+        "text_heading": "Tekst med liste og tabel",
+        "items": ("et punkt", "et punkt mere"),
+        "table": ("Hvad", "Hvornår", "Møde", "1. oktober"),
+        "links": "Links skrives med hele adressen: [vores hjemmeside](https://www.example.dk/).",
+        "calendar": "Kalender",
+        "event": ("Partnerskabsmøde", "kl. 10–12", "Odense"),
+        "facts": "Korte fakta i en boks.",
+        "contact": ("Fornavn Efternavn", "Koordinator"),
+    },
+    "en": {
+        "title": "Newsletter",
+        "preheader": "One sentence that makes people read on; inboxes show it after the subject.",
+        "subject": "Subject line (default: title and number)",
+        "list": "newsletter",
+        "describe": "Describe the picture for people who cannot see it",
+        "button": "Read the whole programme",
+        "intro_heading": "Heading of the introduction",
+        "intro": "Write the introduction here. Separate paragraphs with an empty line.",
+        "side_heading": "Picture beside text",
+        "side": "The picture (270 px wide) stands beside the text on a computer and above it "
+        "on a phone.",
+        "text_heading": "Text with a list and a table",
+        "items": ("one point", "another point"),
+        "table": ("What", "When", "Meeting", "1 October"),
+        "links": "Links are written with the whole address: [our website](https://www.example.org/).",
+        "calendar": "Calendar",
+        "event": ("Partnership meeting", "10:00–12:00", "York"),
+        "facts": "Short facts in a box.",
+        "contact": ("First Last", "Coordinator"),
+    },
+}
+
+
+def _files(title: str, number: str, language: str, today: dt.date) -> dict[str, str]:
+    t = SAMPLE_TEXT[language]
+    event_day = (today + dt.timedelta(days=30)).isoformat()
+    what, when, meeting, day = t["table"]
+    return {
+        "issue.md": f"""---
+title: {title}
+issue: "{number}"
+date: {today.isoformat()}
+preheader: {t["preheader"]}
+language: {language}
+list: {t["list"]}
+# subject: {t["subject"]}
+---
+""",
+        "01-inledning.md": f"""---
+layout: article
+image: images/hero.png
+image_alt: {t["describe"]}
+button_text: {t["button"]}
+button_url: https://www.example.se/
+---
+# {t["intro_heading"]}
+
+{t["intro"]}
+""",
+        "02-linje.md": "---\nlayout: divider\n---\n",
+        "03-bild-och-text.md": f"""---
+layout: image-text
+image: images/bild.png
+image_alt: {t["describe"]}
+image_side: left
+---
+## {t["side_heading"]}
+
+{t["side"]}
+""",
+        "04-text.md": f"""---
+layout: text
+---
+## {t["text_heading"]}
+
+- {t["items"][0]}
+- {t["items"][1]}
+
+| {what} | {when} |
+|---|---|
+| {meeting} | {day} |
+
+{t["links"]}
+""",
+        "05-kalender.md": f"""---
+layout: events
+title: {t["calendar"]}
+events:
+  - date: {event_day}
+    title: {t["event"][0]}
+    time: {t["event"][1]}
+    place: {t["event"][2]}
+---
+""",
+        "06-fakta.md": f"---\nlayout: facts\n---\n{t['facts']}\n",
+        "07-kontakt.md": f"""---
+layout: contact
+name: {t["contact"][0]}
+role: {t["contact"][1]}
+phone: 019-00 00 00
+email: namn@example.se
+---
+""",
+    }
+
+
+def issue_number(slug: str, today: dt.date) -> str:
+    """ "2026:3" from a slug such as 2026-3; otherwise this year's first number, to be edited."""
+    match = re.match(r"^(\d{4})-(\d{1,3})(?:-|$)", slug)
+    return f"{match[1]}:{match[2]}" if match else f"{today.year}:1"
+
+
+def scaffold_issue(
+    newsletters_dir: Path,
+    slug: str,
+    *,
+    language: str = "sv",
+    title: str | None = None,
+    today: dt.date | None = None,
+) -> Path:
+    """Create newsletters_dir/slug with example sections; refuse to touch an existing folder."""
+    if not SLUG.match(slug):
+        raise IssueError(
+            f"{slug!r}: use lower-case letters, digits and '-' for the folder name (e.g. 2026-3)"
+        )
+    if language not in LANGUAGES:
+        raise IssueError(f"language {language!r}: use one of {', '.join(LANGUAGES)}")
+    target = Path(newsletters_dir) / slug
+    if target.exists():
+        raise IssueError(f"{target} already exists; choose another name or edit that issue")
+    today = today or dt.date.today()
+    number = issue_number(slug, today)
+    title = title or SAMPLE_TEXT[language]["title"]
+    (target / "images").mkdir(parents=True)
+    for name, text in _files(title, number, language, today).items():
+        (target / name).write_text(text, encoding="utf-8")
+    site_file = Path(newsletters_dir) / "newsletter.yml"
+    if not site_file.exists():
+        site_file.write_text(SITE_TEMPLATE, encoding="utf-8")
+    (target / "images" / "hero.png").write_bytes(
+        gradient_png(600, 290, (196, 226, 232), (15, 94, 110))
+    )
+    (target / "images" / "bild.png").write_bytes(
+        gradient_png(270, 160, (246, 240, 226), (232, 163, 61))
+    )
+    return target

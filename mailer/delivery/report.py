@@ -1,0 +1,158 @@
+"""What a send is about to do (`SendPlan`, shown before confirming) and what it did
+(`SendSummary`, the one-line summary)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from sqlite_utils import Database
+
+from ..audience import subscribers
+from ..config import Settings
+from . import ledger
+from .pacing import describe_rate
+
+SECURITY_LABELS = {"starttls": "STARTTLS", "ssl": "TLS", "none": "no encryption"}
+
+
+@dataclass
+class SendPlan:
+    """What a send is about to do, shown before asking for confirmation."""
+
+    issue: str
+    title: str
+    subject: str
+    list_name: str
+    recipients: int  # messages this run will try to send
+    new: int
+    pending: int
+    interrupted: int
+    already_sent: int
+    smtp: str
+    connections: int
+    rate: str
+    dkim: bool
+    warnings: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        lines = [
+            f"Issue:      {self.issue} - {self.title}",
+            f"Subject:    {self.subject}",
+            f"List:       {self.list_name}",
+            f"Recipients: {self.recipients} to send now"
+            + (f" ({self.already_sent} already sent)" if self.already_sent else ""),
+            f"SMTP:       {self.smtp}",
+            f"Pace:       {self.connections} connection{'s' if self.connections != 1 else ''}, "
+            f"rate {self.rate}, DKIM {'on' if self.dkim else 'off'}",
+        ]
+        if self.interrupted:
+            lines.append(
+                f"Resuming:   {self.interrupted} message(s) were in flight when an earlier run "
+                "stopped; they are retried with their original Message-ID (a few may arrive twice)"
+            )
+        lines += [f"Warning:    {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+@dataclass
+class SendSummary:
+    """What a run did; `line()` is the one-line summary the CLI prints."""
+
+    issue: str
+    list_name: str
+    sent: int = 0
+    failed: int = 0
+    bounced: int = 0
+    deferred: int = 0
+    skipped: int = 0
+    recovered: int = 0
+    already_sent: int = 0
+    remaining: int = 0
+    dry_run: int = 0
+    seconds: float = 0.0
+    stopped: str | None = None  # "interrupted" | "paused" | "limit" | None
+    reason: str = ""
+    started: float = 0.0
+    failures: list[str] = field(default_factory=list)
+
+    def rate_text(self) -> str:
+        """Messages per second so far, for the progress bar."""
+        elapsed = time.monotonic() - self.started if self.started else 0.0
+        return f"{self.sent / elapsed:.0f} msg/s" if elapsed > 0.5 else ""
+
+    def line(self) -> str:
+        if self.dry_run:
+            return f"Wrote {self.dry_run} messages of {self.issue} (dry run, nothing sent)."
+        if not (self.sent or self.failed or self.deferred or self.skipped or self.remaining):
+            return (
+                f"Nothing to send: {self.issue} was sent to {self.already_sent} recipients "
+                f"on {self.list_name} already, and nobody new is waiting."
+            )
+        rate = self.sent / self.seconds if self.seconds > 0 else 0.0
+        text = (
+            f"{self.issue} to {self.list_name}: {self.sent} sent, {self.failed} failed "
+            f"({self.bounced} bounced), {self.deferred} deferred, {self.skipped} skipped; "
+            f"{self.remaining} still to send; {self.seconds:.1f} s ({rate:.0f} msg/s)"
+        )
+        return text
+
+
+def make_plan(
+    db: Database,
+    settings: Settings,
+    meta: dict,
+    slug: str,
+    list_name: str,
+    limit: int | None,
+    connections: int,
+    rate: float,
+    retry_failed: bool = False,
+) -> SendPlan:
+    """Count who this run would mail (queued, deferred, interrupted, new and, with
+    `retry_failed`, failed) and warn about settings that defeat one-click unsubscribe or leak
+    the password."""
+    list_pk = subscribers.list_id(db, list_name)
+    counts = ledger.counts(db, slug, list_pk)
+    known = ledger.subscriber_ids(db, slug)
+    active = subscribers.active_recipients(db, list_name)
+    new = sum(1 for r in active if r.subscriber_id not in known)
+    pending = counts["queued"] + counts["deferred"] + counts["sending"]
+    pending += ledger.adoptable(db, slug, list_pk)  # on this list, queued for another
+    if retry_failed:
+        pending += counts["failed"]
+    total = new + pending
+    warnings = [
+        f"{rows} message(s) of {slug} queued for list {other} are not part of this run; "
+        f"send them with --list {other}"
+        for other, rows in ledger.pending_elsewhere(db, slug, list_pk).items()
+    ]
+    if not settings.base_url.startswith("https://"):
+        warnings.append(
+            f"NEWSLETTER_BASE_URL={settings.base_url} is not HTTPS: mail providers ignore "
+            "one-click unsubscribe links that are not HTTPS"
+        )
+    if settings.smtp_security == "none" and settings.smtp_username:
+        warnings.append("SMTP_SECURITY=none sends the SMTP password unencrypted")
+    domain, signing = settings.sender_domain, settings.dkim_domain.lower()
+    if settings.dkim_enabled and not (domain == signing or domain.endswith("." + signing)):
+        warnings.append(
+            f"DKIM_DOMAIN={signing} does not match the From domain {domain}: DMARC will fail"
+        )
+    return SendPlan(
+        issue=slug,
+        title=str(meta.get("title", "")),
+        subject=str(meta.get("subject", "")),
+        list_name=list_name,
+        recipients=min(total, limit) if limit is not None else total,
+        new=new,
+        pending=pending,
+        interrupted=counts["sending"],
+        already_sent=ledger.counts(db, slug)["sent"],
+        smtp=f"{settings.smtp_host}:{settings.smtp_port} ({SECURITY_LABELS[settings.smtp_security]}"
+        + (f", login {settings.smtp_username})" if settings.smtp_username else ")"),
+        connections=connections,
+        rate=describe_rate(rate, settings.send_rate_per_hour),
+        dkim=settings.dkim_enabled,
+        warnings=warnings,
+    )

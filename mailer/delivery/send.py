@@ -1,0 +1,304 @@
+"""Sending an issue: plan, confirm, connect, queue, run the engine; test copies and status.
+
+`run_send` is what `newsletter send` calls. It writes nothing before the SMTP server has
+accepted a connection (and login), so a wrong host or password leaves the ledger untouched.
+Re-running it resumes: rows already `sent` are never mailed again, rows left `sending` by a
+crash are retried with their original Message-ID.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ..audience import subscribers
+from ..config import Settings
+from ..errors import SendError, SubscriberError
+from ..store.db import open_db
+from . import ledger
+from .dkim import signer_for
+from .engine import PAUSE_AFTER_FAILURES, RETRY_DELAYS, SendEngine
+from .message import MessageFactory, RecipientValues, delivery_message_id, test_message_id
+from .pacing import Pacer
+from .report import SendPlan, SendSummary, make_plan
+from .smtp import SmtpTransport
+
+__all__ = ["SendPlan", "SendSummary", "run_send", "send_status", "send_test"]
+
+
+def prepare_issue(issue_dir: Path, settings: Settings):
+    """The built issue, building it first when the build is missing or older than its sources."""
+    from ..compose import build, personalize
+
+    if build.is_stale(issue_dir, settings):
+        build.build_issue(issue_dir, settings)
+    return personalize.load_built(issue_dir)
+
+
+def _no_progress(total: int):
+    class _Bar:
+        def update(self, steps: int, current_item: Any = None) -> None:
+            pass
+
+    return contextlib.nullcontext(_Bar())
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def _graceful_interrupt(stop: threading.Event) -> Iterator[None]:
+    """First Ctrl-C: finish the messages in flight, then stop. Second: stop at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def run_send(
+    settings: Settings,
+    issue_dir: Path,
+    *,
+    list_name: str | None = None,
+    limit: int | None = None,
+    connections: int | None = None,
+    rate: float | None = None,
+    dry_run_dir: Path | None = None,
+    progress: Callable[[int], Any] | None = None,
+    confirm: Callable[[SendPlan], bool] | None = None,
+    preflight: Callable[[Path], None] | None = None,
+    retry_failed: bool = False,
+    notify: Callable[[str], None] = lambda text: None,
+    ssl_context: ssl.SSLContext | None = None,
+    retry_delays: tuple[float, ...] = RETRY_DELAYS,
+    pause_after: int = PAUSE_AFTER_FAILURES,
+    stop: threading.Event | None = None,
+) -> SendSummary:
+    """Send (or resume sending) an issue to a list. See the module docstring for guarantees.
+
+    `progress(total)` returns a context manager whose object has `update(steps, item)` (as
+    `click.progressbar(length=total)` does). `preflight(issue_dir)` runs on the built issue
+    just before `confirm` when there is someone to mail (the CLI runs `newsletter check`
+    there); raising stops the send with nothing written. `confirm(plan)` returning False
+    cancels before anything is written. `dry_run_dir` writes .eml files instead of connecting.
+    """
+    secret_key = settings.require_secret_key()
+    if limit is not None and limit < 1:
+        raise SendError("--limit must be at least 1")
+    connections = connections or settings.send_connections
+    rate = settings.send_rate if rate is None else rate
+    if connections < 1 or rate < 0:
+        raise SendError("--connections must be at least 1 and --rate at least 0")
+    issue_dir = Path(issue_dir)
+    built = prepare_issue(issue_dir, settings)
+    slug = str(built.meta.get("slug") or issue_dir.name)
+    named_list = bool(list_name)
+    list_name = list_name or str(built.meta.get("list") or subscribers.DEFAULT_LIST)
+    db = open_db(settings.db_path)
+    try:
+        try:
+            list_pk = subscribers.list_id(db, list_name)
+        except SubscriberError as exc:
+            where = "--list" if named_list else f"`list:` in {issue_dir / 'issue.md'}"
+            raise SendError(
+                f"{exc}; add people to it with `newsletter subscribers import FILE.csv "
+                f"--list {list_name}`, or correct {where}"
+            ) from None
+        title = db.execute("SELECT title FROM lists WHERE id = ?", [list_pk]).fetchone()[0]
+        factory = MessageFactory(built, settings, list_name=list_name, list_title=title)
+        if dry_run_dir is not None:
+            from .dryrun import write_dry_run
+
+            return write_dry_run(
+                db, settings, factory, slug, list_name, Path(dry_run_dir), limit, retry_failed
+            )
+        signer = signer_for(settings)
+        plan = make_plan(
+            db, settings, built.meta, slug, list_name, limit, connections, rate, retry_failed
+        )
+        summary = SendSummary(
+            issue=slug,
+            list_name=list_name,
+            recovered=plan.interrupted,
+            already_sent=plan.already_sent,
+        )
+        if plan.recipients == 0:
+            summary.remaining = plan.pending
+            return summary
+        if preflight is not None:
+            preflight(issue_dir)
+        if confirm is not None and not confirm(plan):
+            raise SendError("cancelled; nothing was sent")
+        transports = _connect(settings, connections, ssl_context)
+        next_slot, minutes = ledger.load_pacing(db, time.time())
+        pacer = Pacer(rate, settings.send_rate_per_hour, next_slot=next_slot, minute_counts=minutes)
+        engine = SendEngine(
+            db,
+            issue=slug,
+            list_name=list_name,
+            secret_key=secret_key,
+            base_url=settings.base_url,
+            factory=factory,
+            signer=signer,
+            transports=transports,
+            sender=factory.sender,
+            pacer=pacer,
+            summary=summary,
+            limit=limit,
+            retry_delays=retry_delays,
+            pause_after=pause_after,
+            stop=stop or threading.Event(),
+            notify=notify,
+        )
+        return _run_locked(db, engine, plan, progress or _no_progress, notify, retry_failed)
+    finally:
+        db.close()
+
+
+def _connect(settings: Settings, connections: int, ssl_context) -> list[SmtpTransport]:
+    """Open every connection (and log in) before anything is written: a refused connection or
+    a failed login ends the run here, with the ledger untouched."""
+    transports = [SmtpTransport(settings, ssl_context=ssl_context) for _ in range(connections)]
+    try:
+        for transport in transports:
+            transport.connect()
+    except BaseException:
+        for transport in transports:
+            transport.close()
+        raise
+    return transports
+
+
+def _run_locked(
+    db, engine: SendEngine, plan: SendPlan, progress, notify, retry_failed: bool = False
+) -> SendSummary:
+    """Take the issue's lock, queue everyone new (and failed rows again when asked), run the
+    engine, release the lock."""
+    slug, summary, pid = engine.issue, engine.summary, os.getpid()
+    try:
+        ledger.acquire_lock(
+            db, slug, pid=pid, host=socket.gethostname(), now=time.time(), alive=_alive
+        )
+    except BaseException:
+        for transport in engine.transports:
+            transport.close()
+        raise
+    try:
+        ledger.adopt(db, slug, engine.list_id)
+        if retry_failed:
+            again = ledger.requeue_failed(db, slug, engine.list_id)
+            if again:
+                notify(f"{again} failed message(s) of {slug} queued again (--retry-failed).")
+        ledger.queue_recipients(
+            db,
+            slug,
+            (
+                (r.subscriber_id, r.list_id, r.consent_event_id)
+                for r in subscribers.active_recipients(db, engine.list_name)
+            ),
+        )
+        if plan.interrupted:
+            notify(
+                f"{plan.interrupted} message(s) of {slug} were in flight when an earlier run "
+                "stopped; retrying them with their original Message-ID."
+            )
+        with progress(plan.recipients) as bar, _graceful_interrupt(engine.stop):
+            engine.on_progress = lambda steps: bar.update(steps, summary.rate_text())
+            engine.run()
+        counts = ledger.counts(db, slug, engine.list_id)
+        summary.remaining = counts["queued"] + counts["deferred"] + counts["sending"]
+    finally:
+        ledger.release_lock(db, slug, pid)
+    if summary.stopped == "paused":
+        raise SendError(
+            f"paused after {summary.reason}. {summary.line()}. Fix the cause, then run the "
+            "same command again to resume."
+        )
+    return summary
+
+
+def send_test(
+    settings: Settings,
+    issue_dir: Path,
+    to_address: str,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+) -> str:
+    """Send one copy marked as a test to any address; the ledger is not touched.
+
+    The links in a test copy lead to the unsubscribe and preferences pages with a token that
+    is not valid for anybody. Returns the server's reply.
+    """
+    address = subscribers.normalise_email(to_address)
+    built = prepare_issue(Path(issue_dir), settings)
+    list_name = str(built.meta.get("list") or subscribers.DEFAULT_LIST)
+    factory = MessageFactory(built, settings, list_name=list_name, test=True)
+    base = settings.base_url.rstrip("/")
+    values = RecipientValues(
+        email=address,
+        name="",
+        unsubscribe_url=f"{base}/unsubscribe/test-copy",
+        preferences_url=f"{base}/preferences/test-copy",
+    )
+    data = factory.render(values, message_id=test_message_id(factory.domain))
+    signer = signer_for(settings)
+    if signer:
+        data = signer.sign(data)
+    transport = SmtpTransport(settings, ssl_context=ssl_context)
+    try:
+        return transport.send(factory.sender, address, data)
+    finally:
+        transport.close()
+
+
+def send_status(settings: Settings, issue_dir: Path) -> dict:
+    """Counts per state and the rows that did not end in `sent`, with their last reply."""
+    issue_dir = Path(issue_dir)
+    meta_path = issue_dir / "build" / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
+    slug = str(meta.get("slug") or issue_dir.name)
+    db = open_db(settings.db_path)
+    try:
+        counts = ledger.counts(db, slug)
+        return {
+            "issue": slug,
+            "counts": counts,
+            "total": sum(counts.values()),
+            "interrupted": counts["sending"],
+            "problems": list(ledger.problems(db, slug)),
+        }
+    finally:
+        db.close()
+
+
+def message_id_for(settings: Settings, issue: str, subscriber_id: int) -> str:
+    """The Message-ID a subscriber's copy of an issue has (for support questions)."""
+    return delivery_message_id(
+        settings.require_secret_key(), issue, subscriber_id, settings.sender_domain
+    )

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 from lxml import html as lxml_html
-from mailer.locale import LANGUAGES, STRINGS, translate
 
 from mailer.compose.build import GMAIL_CLIP_BYTES, build_issue, is_stale
 from mailer.compose.issue import read_issue
+from mailer.locale import LANGUAGES, STRINGS, translate
 from tests.fixtures_compose import (
     COMPOSE_BASE_URL,
     EXAMPLE_SLUGS,

@@ -335,10 +335,10 @@ def scrub_files(db: Database, needles: list[str], attempts: int = 10) -> None:
     """Copy the WAL into the database and truncate it; VACUUM if a needle is still in the file.
 
     secure_delete (set by mailer.store.db) zeroes deleted cells, so VACUUM is rarely needed. A
-    reader in another process (a running send) keeps the WAL alive: retry for a few seconds, then say
-    so instead of pretending. A TRUNCATE checkpoint waits in the busy handler for readers, so
-    the connection's 30 s busy timeout is shortened meanwhile: otherwise an erasure during a
-    send would hang for minutes (a web request included).
+    reader in another process (a running send) keeps the WAL alive: retry for a few seconds,
+    then say so instead of pretending. A TRUNCATE checkpoint waits in the busy handler for
+    readers, so the connection's 30 s busy timeout is shortened meanwhile: otherwise an erasure
+    during a send would hang for minutes (a web request included).
     """
     path = _main_file(db)
     (previous,) = db.execute("PRAGMA busy_timeout").fetchone()

@@ -1,7 +1,7 @@
 """Build speed and size: cold `newsletter build`, in-process build, personalisation per recipient.
 
-Works on a copy of newsletters/ in a temporary folder (the project's build/ folders are not
-touched) and prints, for the largest example issue:
+Works on a copy of the bundled examples (tests/fixtures/issues/) in a temporary folder
+(the project's build/ folders are not touched) and prints, for the largest example issue:
 - cold build: a fresh Python process running `newsletter build` (imports included), best of N;
 - in-process build: `build_issue()` again in a warm process, best of N;
 - personalisation: `Template.fill()` of email.html plus email.txt for one recipient, in µs;
@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "tests" / "fixtures" / "issues"  # the bundled examples, not the user's
 sys.path.insert(0, str(ROOT))
 
 from mailer.compose.build import GMAIL_CLIP_BYTES, build_issue  # noqa: E402
@@ -88,9 +89,7 @@ def main() -> None:
     settings = load_settings({"base_url": BASE_URL}, env_file=None, environ={})
     with tempfile.TemporaryDirectory() as tmp:
         newsletters = Path(tmp) / "newsletters"
-        shutil.copytree(
-            ROOT / "newsletters", newsletters, ignore=shutil.ignore_patterns("build", ".build-*")
-        )
+        shutil.copytree(EXAMPLES, newsletters, ignore=shutil.ignore_patterns("build", ".build-*"))
         issue_dir = largest_example(newsletters)
         result = build_issue(issue_dir, settings)
         warm = best_of(args.rounds, lambda: build_issue(issue_dir, settings))

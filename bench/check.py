@@ -1,6 +1,6 @@
 """Check timing: how long `newsletter check` takes per group of checks on each example issue.
 
-Builds every bundled example from a copy of newsletters/ in a temporary folder, then runs each
+Builds every bundled example (tests/fixtures/issues/) in a temporary folder, then runs each
 check group 5 times and prints the median in milliseconds, plus the loading step (fill for a
 sample recipient, parse, build the message) and SpamAssassin, which dominates.
 
@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "tests" / "fixtures" / "issues"  # the bundled examples, not the user's
 sys.path.insert(0, str(ROOT))
 
 from mailer.check import CHECKS  # noqa: E402
@@ -45,7 +46,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "newsletters"
-        shutil.copytree(ROOT / "newsletters", copy, ignore=shutil.ignore_patterns("build"))
+        shutil.copytree(EXAMPLES, copy, ignore=shutil.ignore_patterns("build"))
         for issue_dir in sorted(p for p in copy.iterdir() if (p / "issue.md").is_file()):
             build_issue(issue_dir, settings)
             size = (issue_dir / "build" / "email.html").stat().st_size

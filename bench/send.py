@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "tests" / "fixtures" / "issues"  # the bundled examples, not the user's
 sys.path.insert(0, str(ROOT))
 
 SECRET = "bench-secret-key-0123456789abcdef"  # noqa: S105 - a throwaway database
@@ -91,7 +92,7 @@ def largest_issue(work: Path, port: int) -> Path:
     from mailer.compose.build import build_issue
 
     target = work / "newsletters"
-    shutil.copytree(ROOT / "newsletters", target, ignore=shutil.ignore_patterns("build"))
+    shutil.copytree(EXAMPLES, target, ignore=shutil.ignore_patterns("build"))
     settings = make_settings(work / "scratch.db", port)
     sizes = {}
     for issue in sorted(p for p in target.iterdir() if (p / "issue.md").is_file()):

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "tests" / "fixtures" / "issues"  # the bundled examples, not the user's
 sys.path.insert(0, str(ROOT))
 
 SECRET = "bench-secret-key-0123456789abcdef"  # noqa: S105 - a throwaway database
@@ -72,7 +73,7 @@ def prepare(folder: Path, env: dict, recipients: int, clicks: int) -> list[str]:
     from mailer.store.db import open_db, transaction, utc_now
 
     settings = load_settings({}, env_file=None, environ=env)
-    shutil.copytree(ROOT / "newsletters", folder / "newsletters",
+    shutil.copytree(EXAMPLES, folder / "newsletters",
                     ignore=shutil.ignore_patterns("build", ".build-*"))  # fmt: skip
     build_issue(folder / "newsletters" / SLUG, settings)
     db = open_db(settings.db_path)

@@ -18,10 +18,12 @@ from mailer.compose.scaffold import gradient_png
 from mailer.config import Settings, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-NEWSLETTERS = PROJECT_ROOT / "newsletters"
+# The bundled examples' sources, copied: tests never read the user's newsletters/ folder, so
+# an issue the user writes there (`newsletter new 2026-3`) is not a test case.
+FIXTURE_ISSUES = Path(__file__).resolve().parent / "fixtures" / "issues"
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 COMPOSE_BASE_URL = "https://news.example.se"
-EXAMPLE_SLUGS = sorted(p.parent.name for p in NEWSLETTERS.glob("*/issue.md"))
+EXAMPLE_SLUGS = sorted(p.parent.name for p in FIXTURE_ISSUES.glob("*/issue.md"))
 
 SITE_YML = """\
 organisation: Testföreningen i Orten
@@ -88,8 +90,8 @@ def compose_settings(base_url: str = COMPOSE_BASE_URL) -> Settings:
 
 
 def copy_examples(target: Path) -> Path:
-    """A copy of newsletters/ without old builds (tests never write into the project)."""
-    shutil.copytree(NEWSLETTERS, target, ignore=shutil.ignore_patterns("build", ".build-*"))
+    """A copy of the fixture issues without old builds (tests never write into the project)."""
+    shutil.copytree(FIXTURE_ISSUES, target, ignore=shutil.ignore_patterns("build", ".build-*"))
     return target
 
 

@@ -23,6 +23,7 @@ from aiosmtpd.controller import Controller
 from mailer.config import Settings, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_ISSUES = Path(__file__).resolve().parent / "fixtures" / "issues"
 EXAMPLE_ISSUE = "2018-2"
 
 
@@ -153,7 +154,7 @@ def send_settings(settings, mail_sink) -> Settings:
 @pytest.fixture
 def example_issue(tmp_path) -> Path:
     """A copy of the example issue (2018-2) in the test's folder, so builds never touch the repo."""
-    source = PROJECT_ROOT / "newsletters" / EXAMPLE_ISSUE
+    source = FIXTURE_ISSUES / EXAMPLE_ISSUE
     target = tmp_path / "newsletters" / EXAMPLE_ISSUE
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("build"))
     copy_shared(tmp_path / "newsletters")
@@ -163,7 +164,7 @@ def example_issue(tmp_path) -> Path:
 def copy_shared(newsletters: Path) -> None:
     """The files every issue shares (newsletter.yml, assets/) beside the copied issue."""
     for name in ("newsletter.yml", "assets"):
-        source = PROJECT_ROOT / "newsletters" / name
+        source = FIXTURE_ISSUES / name
         if source.is_dir():
             shutil.copytree(source, newsletters / name)
         elif source.is_file():
@@ -178,9 +179,7 @@ def built_example(tmp_path_factory) -> Path:
 
     newsletters = tmp_path_factory.mktemp("built") / "newsletters"
     target = newsletters / EXAMPLE_ISSUE
-    shutil.copytree(
-        PROJECT_ROOT / "newsletters" / EXAMPLE_ISSUE, target, ignore=shutil.ignore_patterns("build")
-    )
+    shutil.copytree(FIXTURE_ISSUES / EXAMPLE_ISSUE, target, ignore=shutil.ignore_patterns("build"))
     copy_shared(newsletters)
     settings = load_settings(
         {

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_ISSUES = Path(__file__).resolve().parent / "fixtures" / "issues"
 LISTS = {"nyhetsbrev": "Nyhetsbrevet", "kalender": "Kalendariet"}
 
 
@@ -161,7 +162,7 @@ def mark_sent(db, slug: str) -> None:
 
 
 def example_slugs() -> list[str]:
-    root = PROJECT_ROOT / "newsletters"
+    root = FIXTURE_ISSUES
     return sorted(p.parent.name for p in root.glob("*/issue.md"))
 
 
@@ -173,9 +174,7 @@ def built_examples(tmp_path_factory) -> Path:
 
     settings = load_settings({"base_url": "https://news.example.se"}, env_file=None, environ={})
     root = tmp_path_factory.mktemp("built") / "newsletters"
-    shutil.copytree(
-        PROJECT_ROOT / "newsletters", root, ignore=shutil.ignore_patterns("build", ".build-*")
-    )
+    shutil.copytree(FIXTURE_ISSUES, root, ignore=shutil.ignore_patterns("build", ".build-*"))
     for slug in example_slugs():
         build_issue(root / slug, settings)
     return root

@@ -1,4 +1,4 @@
-"""The bundled example issues, built from a copy of newsletters/, pass the check with no errors."""
+"""The bundled example issues (tests/fixtures/issues/), built from a copy, pass the check."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ import pytest
 from mailer.check import check_issue
 from mailer.compose.build import build_issue
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted(
-    path.name for path in (PROJECT_ROOT / "newsletters").iterdir() if (path / "issue.md").is_file()
-)
+FIXTURE_ISSUES = Path(__file__).resolve().parent / "fixtures" / "issues"
+EXAMPLES = sorted(path.name for path in FIXTURE_ISSUES.iterdir() if (path / "issue.md").is_file())
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +28,7 @@ def built_examples(tmp_path_factory) -> Path:
         environ={},
     )
     root = tmp_path_factory.mktemp("examples") / "newsletters"
-    shutil.copytree(
-        PROJECT_ROOT / "newsletters", root, ignore=shutil.ignore_patterns("build", ".build-*")
-    )
+    shutil.copytree(FIXTURE_ISSUES, root, ignore=shutil.ignore_patterns("build", ".build-*"))
     for name in EXAMPLES:
         build_issue(root / name, settings)
     return root

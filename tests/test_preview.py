@@ -10,13 +10,13 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
-from tests.fixtures_web import PROJECT_ROOT, example_slugs
+from tests.fixtures_web import FIXTURE_ISSUES, example_slugs
 
 
 @pytest.fixture
 def issue_dir(tmp_path):
     """The first example issue, with the shared files beside it, in the test's folder."""
-    source = PROJECT_ROOT / "newsletters"
+    source = FIXTURE_ISSUES
     target = tmp_path / "newsletters"
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("build", ".build-*"))
     return target / example_slugs()[0]

@@ -532,11 +532,12 @@ def send_command(
         from mailer.check import check_issue
         from mailer.errors import SendError
 
-        report = check_issue(issue_dir, settings, before_send=True)
+        report = check_issue(issue_dir, settings, list_name=list_name)
         if report.errors and not force:
+            click.echo(report.format_text(), err=True)
             raise SendError(
-                f"{report.format_text()}\nNothing was sent. Fix the errors and rebuild, "
-                "or send anyway with --force."
+                "nothing was sent. Fix the errors above and run the same command again, "
+                "or send anyway with --force (a local trial)."
             )
         click.echo(report.summary())
         if report.errors:
@@ -605,8 +606,11 @@ def send_status_command(ctx, issue_dir):
 @issue_dir_argument
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON, for machines.")
 @click.option("--no-spam", is_flag=True, help="Skip the SpamAssassin run (it takes about 2 s).")
+@click.option(
+    "--list", "list_name", metavar="NAME", help="The list send will use [default: the issue's]."
+)
 @click.pass_context
-def check_command(ctx, issue_dir, as_json, no_spam):
+def check_command(ctx, issue_dir, as_json, no_spam, list_name):
     """Check the built ISSUE_DIR for what will break before anyone is mailed.
 
     Size (Gmail clips HTML over 102 KB as sent, drops <style> over 16 KB), structure,
@@ -614,8 +618,11 @@ def check_command(ctx, issue_dir, as_json, no_spam):
     Mail, Outlook.com, Yahoo), accessibility and, when SpamAssassin is installed, the spam
     score of the message for a sample recipient (local tests only). Each finding names the
     section file to change, or the built file when it comes from the templates.
+    It also checks what sending needs: NEWSLETTER_FROM set, a public NEWSLETTER_BASE_URL,
+    no sample text of `newsletter new` left, a fresh build, a list with people on it.
     Exits with status 1 when there are errors; warnings alone exit 0.
-    `newsletter send` runs the same checks and stops on errors unless forced.
+    `newsletter send` runs the same checks and stops on errors unless --force: "ready to
+    send" here means send will send.
 
     \b
     Examples:
@@ -626,7 +633,7 @@ def check_command(ctx, issue_dir, as_json, no_spam):
 
     from mailer.check import check_issue
 
-    report = check_issue(issue_dir, get_settings(ctx), spam=not no_spam)
+    report = check_issue(issue_dir, get_settings(ctx), spam=not no_spam, list_name=list_name)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:

@@ -15,6 +15,8 @@ from dotenv import dotenv_values
 from .errors import ConfigError
 
 SMTP_SECURITY_MODES = ("starttls", "ssl", "none")
+# Stands in while NEWSLETTER_FROM is unset (builds and previews work); sending refuses it.
+PLACEHOLDER_FROM = "Newsletter <newsletter@example.org>"
 
 # environment variable -> (field name, converter)
 ENV_NAMES: dict[str, str] = {
@@ -47,7 +49,7 @@ class Settings:
 
     db_path: Path = Path("subscribers.db")
     base_url: str = "http://127.0.0.1:8000"
-    from_address: str = "Newsletter <newsletter@example.org>"
+    from_address: str = PLACEHOLDER_FROM
     reply_to: str = ""
     secret_key: str = dataclasses.field(default="", repr=False)
     unsubscribe_mailto: str = ""
@@ -65,6 +67,20 @@ class Settings:
     dkim_domain: str = ""
     dkim_selector: str = ""
     dkim_private_key: str = dataclasses.field(default="", repr=False)  # PEM text or a file path
+
+    @property
+    def sender_missing(self) -> bool:
+        """True while NEWSLETTER_FROM is the placeholder: nobody can answer that address."""
+        return parseaddr(self.from_address)[1] == parseaddr(PLACEHOLDER_FROM)[1]
+
+    def require_sender(self) -> str:
+        """The From address, or a clear error for a real send while it is the placeholder."""
+        if self.sender_missing:
+            raise ConfigError(
+                "NEWSLETTER_FROM is not set: set it in .env to the address people see and can "
+                "answer, e.g. 'Region Örebro län <nyhetsbrev@example.se>'"
+            )
+        return self.from_address
 
     @property
     def sender_domain(self) -> str:

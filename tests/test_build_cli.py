@@ -201,10 +201,10 @@ def test_new_scaffolds_an_issue_that_builds(tmp_path, compose_cli):
         ("en", "spring-meeting", "Newsletter", ":1", "Heading of the introduction"),
     ],
 )
-def test_new_writes_its_sample_text_in_the_issues_language_and_passes_check(
+def test_new_writes_sample_text_that_passes_the_content_checks_but_not_the_send_gate(
     tmp_path, compose_cli, language, slug, title, number, words
 ):
-    from mailer.check import check_issue
+    from mailer.check import check_content, check_issue
 
     newsletters = tmp_path / "newsletters"
     assert compose_cli("new", slug, "--dir", newsletters, "--language", language).exit_code == 0
@@ -213,9 +213,17 @@ def test_new_writes_its_sample_text_in_the_issues_language_and_passes_check(
     settings = compose_settings()
     built = build_issue(issue_dir, settings)
     assert built.meta["title"] == title and built.meta["issue_number"].endswith(number)
-    report = check_issue(issue_dir, settings, spam=False)
+    report = check_content(issue_dir, settings, spam=False)
     assert report.errors == []
     assert not [f for f in report.warnings if f.check == "accessibility"], report.format_text()
+    # ...but nobody is mailed the scaffold: every sample sentence is an error with its line
+    gate = check_issue(issue_dir, settings, spam=False)
+    samples = [f for f in gate.errors if f.code == "sample-text"]
+    where = {Path(f.location).name for f in samples}
+    assert {"01-inledning.md", "03-bild-och-text.md", "07-kontakt.md", "issue.md"} <= where
+    assert "newsletter.yml" in where
+    assert any(words in f.message for f in samples) and all(f.line for f in samples)
+    assert "ready to send" not in gate.summary()
 
 
 def test_new_refuses_an_existing_folder_and_a_bad_name(tmp_path, compose_cli):
@@ -254,7 +262,7 @@ def test_a_default_read_more_button_is_labelled_with_its_heading_for_screen_read
 ):
     from lxml import html as lxml_html
 
-    from mailer.check import check_issue
+    from mailer.check import check_content
 
     issue_dir = issue_factory()
     intro = (issue_dir / "01-intro.md").read_text(encoding="utf-8")
@@ -265,10 +273,10 @@ def test_a_default_read_more_button_is_labelled_with_its_heading_for_screen_read
     button = lxml_html.parse(str(built.html_path)).getroot().xpath("//a[@class='button-a']")[0]
     assert button.text_content().strip() == "Läs mer"
     assert button.get("aria-label") == "Läs mer: Välkommen till oss"  # words, not Markdown
-    codes = [f.code for f in check_issue(issue_dir, settings, spam=False).findings]
+    codes = [f.code for f in check_content(issue_dir, settings, spam=False).findings]
     assert "link-vague" not in codes
 
     write(issue_dir / "01-intro.md", intro.replace("Läs hela programmet", "Läs mer"))
     build_issue(issue_dir, settings)  # the editor's own vague text gets no label: check says so
-    codes = [f.code for f in check_issue(issue_dir, settings, spam=False).findings]
+    codes = [f.code for f in check_content(issue_dir, settings, spam=False).findings]
     assert "link-vague" in codes

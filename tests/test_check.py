@@ -10,7 +10,7 @@ import random
 import pytest
 from PIL import Image
 
-from mailer.check import check_issue
+from mailer.check import check_content
 from mailer.check.size import GMAIL_CLIP_BYTES, GMAIL_CLIP_WARN_BYTES, GMAIL_STYLE_BYTES
 from mailer.config import load_settings
 from mailer.errors import IssueError
@@ -250,7 +250,7 @@ def codes(report, severity: str) -> set[str]:
 
 
 def test_good_fixture_has_no_errors_and_no_warnings_but_client_support(built_issue, settings):
-    report = check_issue(built_issue(), settings, spam=False)
+    report = check_content(built_issue(), settings, spam=False)
     assert report.errors == []
     # hand-written, so never "fresh" for mailer.compose.build.is_stale
     assert {f.code for f in report.warnings} <= {"client-unsupported", "build-stale"}
@@ -260,14 +260,14 @@ def test_good_fixture_has_no_errors_and_no_warnings_but_client_support(built_iss
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_each_check_fires_on_its_fixture(variant, built_issue, settings):
     edits, kwargs, severity, code = VARIANTS[variant]
-    report = check_issue(built_issue(edits, **kwargs), settings, spam=False)
+    report = check_content(built_issue(edits, **kwargs), settings, spam=False)
     assert code in codes(report, severity), report.format_text()
     assert report.ok == (severity != "error")
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_each_check_stays_quiet_on_the_good_fixture(variant, built_issue, settings):
-    report = check_issue(built_issue(), settings, spam=False)
+    report = check_content(built_issue(), settings, spam=False)
     _, _, _, code = VARIANTS[variant]
     assert code not in {f.code for f in report.findings}
 
@@ -275,14 +275,14 @@ def test_each_check_stays_quiet_on_the_good_fixture(variant, built_issue, settin
 def test_loopback_images_are_only_a_warning_when_the_settings_are_local(built_issue, tmp_path):
     local = load_settings({"base_url": "http://127.0.0.1:8000"}, env_file=None, environ={})
     edits, kwargs, _, _ = VARIANTS["http-loopback"]
-    report = check_issue(built_issue(edits, **kwargs), local, spam=False)
+    report = check_content(built_issue(edits, **kwargs), local, spam=False)
     assert "http-loopback" in codes(report, "warning")
     assert "http-loopback" not in codes(report, "error")
 
 
 def test_finding_names_the_section_file_marked_with_data_section(built_issue, settings):
     issue = built_issue(VARIANTS["alt-missing"][0])
-    report = check_issue(issue, settings, spam=False)
+    report = check_content(issue, settings, spam=False)
     finding = next(f for f in report.errors if f.code == "alt-missing")
     assert finding.location == str(issue / "03-fotopris.md")
 
@@ -294,7 +294,7 @@ def test_finding_names_the_section_file_found_by_text_without_markers(built_issu
     ]
     issue = built_issue([*edits, *VARIANTS["alt-missing"][0]])
     finding = next(
-        f for f in check_issue(issue, settings, spam=False).errors if f.code == "alt-missing"
+        f for f in check_content(issue, settings, spam=False).errors if f.code == "alt-missing"
     )
     assert (finding.location, finding.line) == (str(issue / "03-fotopris.md"), 3)
 
@@ -308,20 +308,20 @@ def test_finding_names_the_section_file_marked_with_a_comment(built_issue, setti
         ]
     )  # fmt: skip
     finding = next(
-        f for f in check_issue(issue, settings, spam=False).warnings if f.code == "heading-order"
+        f for f in check_content(issue, settings, spam=False).warnings if f.code == "heading-order"
     )
     assert finding.location == str(issue / "03-fotopris.md")
 
 
 def test_template_problems_point_at_the_built_file(built_issue, settings):
     issue = built_issue(VARIANTS["viewport"][0])
-    finding = next(f for f in check_issue(issue, settings, spam=False).errors)
+    finding = next(f for f in check_content(issue, settings, spam=False).errors)
     assert finding.location == str(issue / "build" / "email.html")
     assert "templates/email" in finding.advice
 
 
 def test_html_size_is_measured_encoded_as_sent(built_issue, settings):
-    report = check_issue(built_issue(), settings, spam=False)
+    report = check_content(built_issue(), settings, spam=False)
     assert report.facts["html_transfer_encoding"] == "quoted-printable"
     # quoted-printable turns every å, ä, ö into six characters: the wire is bigger than the file
     assert report.facts["html_bytes_encoded"] > report.facts["html_bytes_raw"]
@@ -329,7 +329,7 @@ def test_html_size_is_measured_encoded_as_sent(built_issue, settings):
 
 def test_client_support_names_the_section_and_the_client(built_issue, settings):
     issue = built_issue(VARIANTS["client-unsupported"][0])
-    findings = check_issue(issue, settings, spam=False).warnings
+    findings = check_content(issue, settings, spam=False).warnings
     video = [f for f in findings if f.code == "client-unsupported" and "<video>" in f.message]
     assert video, [f.message for f in findings]
     assert any("Gmail" in f.message for f in video)
@@ -337,7 +337,7 @@ def test_client_support_names_the_section_and_the_client(built_issue, settings):
 
 
 def test_client_support_skips_max_width_in_outlook_when_ghost_tables_exist(built_issue, settings):
-    report = check_issue(built_issue(), settings, spam=False)
+    report = check_content(built_issue(), settings, spam=False)
     outlook = report.facts["client_support"]["unsupported"].get("Outlook Windows", {})
     assert "max-width" not in outlook
     ghostless = built_issue(
@@ -346,7 +346,7 @@ def test_client_support_skips_max_width_in_outlook_when_ghost_tables_exist(built
             (HTML, "<!--[if mso]></td></tr></table><![endif]-->", ""),
         ]
     )  # fmt: skip
-    report = check_issue(ghostless, settings, spam=False)
+    report = check_content(ghostless, settings, spam=False)
     assert "max-width" in report.facts["client_support"]["unsupported"]["Outlook Windows"]
 
 
@@ -354,12 +354,12 @@ def test_missing_build_is_a_clear_error(tmp_path, settings):
     issue = tmp_path / "2026-08"
     issue.mkdir()
     with pytest.raises(IssueError, match="newsletter build"):
-        check_issue(issue, settings)
+        check_content(issue, settings)
 
 
 def test_report_text_lists_errors_before_warnings_with_advice(built_issue, settings):
     edits = VARIANTS["alt-missing"][0] + VARIANTS["link-vague"][0]
-    report = check_issue(built_issue(edits), settings, spam=False)
+    report = check_content(built_issue(edits), settings, spam=False)
     text = report.format_text()
     assert text.index("Errors:") < text.index("Warnings:")
     assert "-> describe the image" in text
@@ -373,7 +373,7 @@ def test_heading_order_advice_names_the_markdown_that_gives_the_right_level(buil
     """Markdown headings sit one level below the issue's h1: `#` is h2, `##` is h3."""
     issue = built_issue(VARIANTS["heading-order"][0])
     finding = next(
-        f for f in check_issue(issue, settings, spam=False).warnings if f.code == "heading-order"
+        f for f in check_content(issue, settings, spam=False).warnings if f.code == "heading-order"
     )
     assert "from h2 to h4" in finding.message
     assert finding.advice.startswith("use ## (h3)")
@@ -381,7 +381,7 @@ def test_heading_order_advice_names_the_markdown_that_gives_the_right_level(buil
 
 def test_a_message_over_gmails_limit_names_the_section_that_makes_it_big(built_issue, settings):
     issue = built_issue(VARIANTS["gmail-clip"][0])
-    finding = next(f for f in check_issue(issue, settings, spam=False).errors)
+    finding = next(f for f in check_content(issue, settings, spam=False).errors)
     assert finding.code == "gmail-clip"
     assert finding.location == str(issue / "03-fotopris.md")
     assert finding.advice.startswith("the largest sections (HTML before encoding): 03-fotopris.md")

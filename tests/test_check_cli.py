@@ -22,11 +22,14 @@ def run(*args: str):
     return CliRunner().invoke(cli, [*BASE, *args], env=ENV, catch_exceptions=False)
 
 
-def test_check_passes_the_good_fixture_with_exit_status_zero(built_issue):
+def test_check_finds_nothing_in_the_good_fixtures_content_but_the_gate_still_says_no(built_issue):
+    """The fixture is a hand-written build with no database: fine content, not sendable."""
     result = run("check", str(built_issue()), "--no-spam")
-    assert result.exit_code == 0, result.output
-    assert "0 errors" in result.output
-    assert "ready to send" in result.output
+    assert result.exit_code == 1, result.output
+    errors = result.output.split("Warnings:")[0].split("Notes:")[0]
+    assert "[send]" in errors and "no subscriber database" in errors
+    assert {line.split("]")[0] for line in errors.splitlines() if "  [" in line} == {"  [send"}
+    assert "ready to send" not in result.output
 
 
 def test_check_exits_non_zero_and_names_the_section_on_errors(built_issue):
@@ -42,9 +45,9 @@ def test_check_json_gives_the_same_report_for_machines(built_issue):
     issue = built_issue([("build/email.html", "Läs i webbläsaren</a>", "Läs mer</a>")])
     result = run("check", str(issue), "--json", "--no-spam")
     data = json.loads(result.output)
-    assert result.exit_code == 0
-    assert data["ok"] is True
-    assert data["errors"] == []
+    assert result.exit_code == 1  # the send gate: a hand-written build, no database
+    assert data["ok"] is False
+    assert [e for e in data["errors"] if e["check"] != "send"] == []
     vague = [w for w in data["warnings"] if w["code"] == "link-vague"]
     assert vague and vague[0]["advice"]
     assert data["facts"]["html_transfer_encoding"] == "quoted-printable"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mailer.check import check_issue
+from mailer.check import check_content
 from mailer.compose.build import build_issue
 
 FIXTURE_ISSUES = Path(__file__).resolve().parent / "fixtures" / "issues"
@@ -41,7 +41,7 @@ def test_there_are_bundled_examples():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_bundled_example_has_no_errors_and_a_low_spam_score(name, built_examples, settings):
-    report = check_issue(built_examples / name, settings)
+    report = check_content(built_examples / name, settings)
     assert report.errors == [], report.format_text()
     assert "build-stale" not in {f.code for f in report.warnings}
     if shutil.which("spamassassin"):
@@ -58,7 +58,7 @@ def test_an_example_built_for_https_has_no_warnings_only_notes_on_template_fallb
 ):
     """Warnings on every issue about nothing the editor can change teach editors to skip them:
     the bundled templates' deliberate fallbacks are notes, and a sound issue warns of nothing."""
-    report = check_issue(built_examples / name, settings, spam=False)
+    report = check_content(built_examples / name, settings, spam=False)
     assert [f.message for f in report.warnings if f.code != "build-stale"] == []
     notes = [f for f in report.findings if f.code == "client-fallback"]
     assert notes and all(f.severity == "note" for f in notes)

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from mailer.check import check_issue
+from mailer.check import check_content
 from mailer.check.spam import parse_output
 
 pytestmark = pytest.mark.skipif(
@@ -45,7 +45,7 @@ def test_parse_output_reads_score_rules_and_wrapped_descriptions():
 
 @pytest.mark.slow
 def test_good_fixture_scores_low_and_the_score_is_shown(built_issue, settings):
-    report = check_issue(built_issue(), settings)
+    report = check_content(built_issue(), settings)
     spam = report.facts["spam"]
     assert spam["score"] < 2.0
     note = next(f for f in report.notes if f.code == "spam-score")
@@ -61,7 +61,7 @@ def test_spam_score_at_five_is_an_error_naming_the_rules(built_issue, settings):
             ("build/email.txt", "Ändra inställningar", f"{GTUBE}\nÄndra inställningar"),
         ]
     )
-    report = check_issue(issue, settings)
+    report = check_content(issue, settings)
     finding = next(f for f in report.errors if f.code == "spam-score")
     assert report.facts["spam"]["score"] >= 5.0
     assert "GTUBE" in finding.message

@@ -278,14 +278,16 @@ def test_send_stops_on_check_errors_before_asking_and_force_sends_anyway(
     assert mail_sink.handler.count() == 2 and deliveries(db) == 2
 
 
-def test_a_base_url_on_this_computer_stops_a_real_send_but_not_a_check(
+def test_a_base_url_on_this_computer_stops_a_real_send_and_the_check(
     db, settings, mail_sink, example_issue, invoke
 ):
     """The .env.example default would mail unsubscribe links that lead nowhere."""
     add_subscribers(db, settings, 2, LIST)
     local = {"NEWSLETTER_BASE_URL": "http://127.0.0.1:8000"}
+    assert invoke(mail_sink.port, "build", str(example_issue), **local).exit_code == 0
     checked = invoke(mail_sink.port, "check", str(example_issue), "--no-spam", **local)
-    assert "base-url" not in checked.output and "is this computer" not in checked.output
+    assert checked.exit_code == 1 and "is this computer" in checked.output
+    assert "--force" in checked.output and "ready to send" not in checked.output
 
     stopped = invoke(mail_sink.port, "send", str(example_issue), "--yes", **local)
     assert stopped.exit_code != 0

@@ -7,7 +7,8 @@ from pathlib import Path
 from ..config import Settings
 from .accessibility import check_accessibility
 from .context import CheckContext, load_context
-from .images import check_images, is_loopback
+from .gate import check_gate
+from .images import check_images
 from .links import check_links
 from .report import Finding, Report
 from .size import check_size
@@ -15,7 +16,7 @@ from .spam import check_spam
 from .structure import check_structure
 from .support import check_support
 
-__all__ = ["CHECKS", "Finding", "Report", "check_issue"]
+__all__ = ["CHECKS", "Finding", "Report", "check_content", "check_issue"]
 
 CHECKS = {
     "size": check_size,
@@ -29,59 +30,37 @@ CHECKS = {
 
 
 def check_issue(
-    issue_dir: Path, settings: Settings, *, spam: bool = True, before_send: bool = False
+    issue_dir: Path,
+    settings: Settings,
+    *,
+    spam: bool = True,
+    list_name: str | None = None,
 ) -> Report:
-    """Run every check on `issue_dir/build/`; errors mean the issue should not be sent.
+    """`newsletter check`, and the gate of `newsletter send`: errors mean send refuses the issue.
 
-    Raises `IssueError` when there is no build to check. `spam=False` skips SpamAssassin
-    (about 2 s), e.g. for a quick look while writing. `before_send` adds what only matters
-    when real people are about to be mailed: a base URL on this computer is then an error.
+    One function for both, so the verdict of one is what the other does: what sending needs
+    (`gate.py`: sender, public base URL, no sample text, a fresh build, a list with people on
+    it; `list_name` is send's --list), then the content checks. Raises `IssueError` when there
+    is no build to check. `spam=False` skips SpamAssassin (about 2 s).
     """
-    issue_dir = Path(issue_dir)
-    context = load_context(issue_dir, settings)
-    report = Report(issue=str(context.meta.get("slug") or issue_dir.name))
-    _check_freshness(context, report)
-    if before_send:
-        _check_public_base_url(settings, report)
+    context = load_context(Path(issue_dir), settings)
+    report = Report(issue=str(context.meta.get("slug") or context.issue_dir.name))
+    check_gate(context.issue_dir, settings, context.meta, report, list_name)
+    _run_checks(context, report, spam)
+    return report
+
+
+def check_content(issue_dir: Path, settings: Settings, *, spam: bool = True) -> Report:
+    """The checks of the built message itself (size, structure, images, links, client
+    support, accessibility, spam), without the send gate: what tests of one check call."""
+    context = load_context(Path(issue_dir), settings)
+    report = Report(issue=str(context.meta.get("slug") or context.issue_dir.name))
+    _run_checks(context, report, spam)
+    return report
+
+
+def _run_checks(context: CheckContext, report: Report, spam: bool) -> None:
     for name, check in CHECKS.items():
         if name == "spam" and not spam:
             continue
         check(context, report)
-    return report
-
-
-def _check_public_base_url(settings: Settings, report: Report) -> None:
-    """Links made from a loopback base URL reach nobody: no unsubscribe, no images (a legal
-    problem, not a cosmetic one), so a real send stops on it while previews and checks only warn.
-    """
-    if is_loopback(settings.base_url):
-        report.add(
-            Finding(
-                "error",
-                "links",
-                "base-url-loopback",
-                f"NEWSLETTER_BASE_URL={settings.base_url} is this computer: recipients' "
-                "unsubscribe links, List-Unsubscribe and images would lead nowhere",
-                "set NEWSLETTER_BASE_URL to the public https address of `newsletter serve` "
-                "(in .env); the issue is rebuilt with it when you send again",
-            )
-        )
-
-
-def _check_freshness(context: CheckContext, report: Report) -> None:
-    try:
-        from ..compose.build import is_stale
-    except ImportError:
-        return
-    if is_stale(context.issue_dir, context.settings):
-        report.add(
-            Finding(
-                "warning",
-                "build",
-                "build-stale",
-                "the build does not match the issue's files, templates or base URL: this report "
-                "is about the old build",
-                f"rebuild first: newsletter build {context.issue_dir}",
-                str(context.build_dir),
-            )
-        )

@@ -65,9 +65,17 @@ class Report:
 
     def summary(self) -> str:
         def plural(count: int, word: str) -> str:
-            return f"{count} {word}{'' if count == 1 else 's'}"
+            if count == 1:
+                return f"1 {word}"
+            return f"{count} {'people' if word == 'person' else word + 's'}"
 
-        verdict = "ready to send" if self.ok else "fix the errors before sending"
+        if not self.ok:
+            verdict = "fix the errors before sending (newsletter send refuses it)"
+        elif "recipients" in self.facts:
+            count = self.facts["recipients"]
+            verdict = f"ready to send to {plural(count, 'person')} on {self.facts['list']}"
+        else:
+            verdict = "ready to send"
         return (
             f"{self.issue}: {plural(len(self.errors), 'error')}, "
             f"{plural(len(self.warnings), 'warning')}; {verdict}"

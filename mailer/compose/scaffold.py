@@ -223,3 +223,35 @@ def scaffold_issue(
         gradient_png(270, 160, (246, 240, 226), (232, 163, 61))
     )
     return target
+
+
+# Sample values that are the scaffold's and nobody's real text (buttons, table cells and
+# calendar entries are left out: real issues say such things too).
+SAMPLE_KEYS = (
+    "preheader",
+    "describe",
+    "intro_heading",
+    "intro",
+    "side_heading",
+    "side",
+    "text_heading",
+    "facts",
+)
+SITE_SAMPLES = ("Organisationens namn", "Box 0, 000 00 Orten", "000-00 00 00")
+
+
+def sample_phrases() -> tuple[str, ...]:
+    """Every sentence of sample text `newsletter new` writes, in all languages, longest first.
+
+    The check refuses an issue that still holds one: a scaffold mailed as it is was the
+    fault this catches. Sentences are matched on their own, so deleting half of a sample
+    paragraph does not hide the other half.
+    """
+    phrases: set[str] = set(SITE_SAMPLES)
+    for texts in SAMPLE_TEXT.values():
+        values = [texts[key] for key in SAMPLE_KEYS] + [texts["contact"][0]]
+        for value in values:
+            for sentence in re.split(r"(?<=[.;])\s+", value):
+                if len(sentence.strip()) >= 10:
+                    phrases.add(sentence.strip())
+    return tuple(sorted(phrases, key=len, reverse=True))

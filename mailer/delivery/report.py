@@ -33,16 +33,22 @@ class SendPlan:
     connections: int
     rate: str
     dkim: bool
+    sender: str = ""
+    reply_to: str = ""
+    base_url: str = ""
     warnings: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         lines = [
             f"Issue:      {self.issue} - {self.title}",
             f"Subject:    {self.subject}",
+            f"From:       {self.sender}",
+            f"Reply-To:   {self.reply_to or '(none: replies go to From)'}",
             f"List:       {self.list_name}",
             f"Recipients: {self.recipients} to send now"
             + (f" ({self.already_sent} already sent)" if self.already_sent else ""),
             f"SMTP:       {self.smtp}",
+            f"Links:      {self.base_url} (unsubscribe, preferences, web version, images)",
             f"Pace:       {self.connections} connection{'s' if self.connections != 1 else ''}, "
             f"rate {self.rate}, DKIM {'on' if self.dkim else 'off'}",
         ]
@@ -154,5 +160,8 @@ def make_plan(
         connections=connections,
         rate=describe_rate(rate, settings.send_rate_per_hour),
         dkim=settings.dkim_enabled,
+        sender=settings.from_address,
+        reply_to=settings.reply_to,
+        base_url=settings.base_url,
         warnings=warnings,
     )

@@ -148,6 +148,11 @@ def run_send(
             recovered=plan.interrupted,
             already_sent=plan.already_sent,
         )
+        if plan.recipients == 0 and plan.already_sent == 0 and plan.pending == 0:
+            raise SendError(  # the check's list-empty error, said the same way
+                f"list {list_name!r} has no active subscribers: nobody would get the issue; "
+                f"add people: newsletter subscribers import FILE.csv --list {list_name}"
+            )
         if plan.recipients == 0:
             summary.remaining = plan.pending
             return summary

@@ -11,7 +11,13 @@ from pathlib import Path
 
 import click
 
-from mailer.config import Settings, load_settings
+from mailer.config import (
+    DEFAULT_LIST,
+    ENV_FILE_NAME,
+    Settings,
+    find_project_root,
+    load_settings,
+)
 from mailer.errors import MailerError
 from mailer.locale import LANGUAGES
 
@@ -28,20 +34,33 @@ class MailerGroup(click.Group):
 
 
 def get_settings(ctx: click.Context, **overrides) -> Settings:
-    """Settings from defaults, `.env`, the environment, then this command's options."""
-    root = ctx.find_root()
-    obj = root.obj or {}
+    """Settings from defaults, `.env`, the environment, then this command's options.
+
+    `.env` is the project root's unless --env-file names another (which must exist); a missing
+    `.env` is said once, on stderr, so defaults never apply silently.
+    """
+    obj = ctx.find_root().obj or {}
     layered = {**obj.get("overrides", {}), **overrides}
-    return load_settings(layered, env_file=obj.get("env_file", ".env"))
+    env_file = obj.get("env_file")
+    settings = load_settings(
+        layered, env_file=env_file or ENV_FILE_NAME, require_env_file=env_file is not None
+    )
+    if settings.env_file is None and not obj.get("told_no_env"):
+        obj["told_no_env"] = True
+        click.echo(
+            f"Note: no {ENV_FILE_NAME} in {settings.project_root}: settings come from the "
+            "environment and defaults (`newsletter config` shows each and where it came from).",
+            err=True,
+        )
+    return settings
 
 
 @click.group(cls=MailerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--env-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=".env",
-    show_default=True,
-    help="Read settings from this file (the environment wins over it).",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read settings from this file instead of the project's .env (the environment wins "
+    "over it).",
 )
 @click.option(
     "--db",
@@ -51,14 +70,70 @@ def get_settings(ctx: click.Context, **overrides) -> Settings:
 )
 @click.version_option(package_name="newsletter")
 @click.pass_context
-def cli(ctx: click.Context, env_file: Path, db_path: Path | None) -> None:
-    """Write, preview and mail newsletters, and keep the subscriber list lawful."""
-    ctx.obj = {"env_file": env_file, "overrides": {"db_path": db_path}}
+def cli(ctx: click.Context, env_file: Path | None, db_path: Path | None) -> None:
+    """Write, preview and mail newsletters, and keep the subscriber list lawful.
+
+    The project folder is found like git finds its repository: the nearest folder, from here
+    upwards, holding newsletters/, .env or newsletter.yml. Its .env is read, and
+    NEWSLETTER_DB and issue folders are found there, from any subfolder.
+
+    \b
+    Example:
+      newsletter new 2026-3 && newsletter build 2026-3
+    """
+    ctx.obj = {
+        "env_file": env_file,
+        "overrides": {"db_path": db_path.resolve() if db_path else None},
+    }
 
 
-issue_dir_argument = click.argument(
-    "issue_dir", type=click.Path(exists=True, file_okay=False, path_type=Path)
-)
+class IssueDir(click.ParamType):
+    """An issue folder: as given, else under the project root or its newsletters/ folder, so
+    `newsletter build 2026-3` works from anywhere in the project."""
+
+    name = "ISSUE_DIR"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, Path) and value.is_dir():
+            return value
+        given = Path(value)
+        if given.is_dir():
+            return given
+        root = find_project_root()
+        tried = [given] if given.is_absolute() else [given, root / given]
+        if not given.is_absolute():
+            tried.append(root / "newsletters" / given)
+        for candidate in tried[1:]:
+            if candidate.is_dir():
+                return candidate
+        looked = ", ".join(str(p) for p in dict.fromkeys(tried))
+        self.fail(f"issue folder {value!r} does not exist (looked for {looked})", param, ctx)
+
+
+issue_dir_argument = click.argument("issue_dir", type=IssueDir())
+
+
+@cli.command("config", short_help="Show every setting, its value and where it came from.")
+@click.pass_context
+def config_command(ctx: click.Context) -> None:
+    """Show the effective settings: the project folder, the settings file read, and for every
+    setting its value (secrets masked) and its source: default, .env, environment or option.
+
+    \b
+    Example:
+      newsletter config
+      newsletter --env-file production.env config
+    """
+    from mailer.config import describe_settings
+
+    settings = get_settings(ctx)
+    click.echo(f"Project folder: {settings.project_root}")
+    click.echo(f"Settings file:  {settings.env_file or '(none: no .env found)'}")
+    rows = describe_settings(settings)
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, source in rows:
+        click.echo(f"{name:<{width}}  {value}  [{source}]")
+
 
 # --- compose: build, new -------------------------------------------------------------------
 
@@ -98,9 +173,7 @@ def build(ctx: click.Context, issue_dir: Path, base_url: str | None) -> None:
     "--dir",
     "newsletters_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default="newsletters",
-    show_default=True,
-    help="Folder holding the issues.",
+    help="Folder holding the issues.  [default: newsletters/ in the project folder]",
 )
 @click.option("--language", default="sv", show_default=True, help="sv, da or en.")
 @click.option("--title", help="Newsletter title.  [default: Nyhetsbrev, Nyhedsbrev or Newsletter]")
@@ -111,7 +184,8 @@ def new(slug: str, newsletters_dir: Path, language: str, title: str | None) -> N
     """
     from mailer.compose.scaffold import scaffold_issue
 
-    path = scaffold_issue(newsletters_dir, slug, language=language, title=title)
+    folder = newsletters_dir or find_project_root() / "newsletters"
+    path = scaffold_issue(folder, slug, language=language, title=title)
     files = sorted(p.name for p in path.iterdir() if p.is_file())
     click.echo(f"Created {path} with {len(files)} files: {', '.join(files)}")
     click.echo(f"Edit the sections, then run: newsletter build {path}")
@@ -201,7 +275,8 @@ def subscribers() -> None:
     """The subscriber list: add, import, list, show, export, unsubscribe, erase, purge, stats,
     lists.
 
-    The database is NEWSLETTER_DB (default ./subscribers.db) or --db before the command.
+    The database is NEWSLETTER_DB (default: subscribers.db in the project folder) or --db
+    before the command.
     """
 
 
@@ -211,7 +286,7 @@ def subscribers() -> None:
 @click.option(
     "--list",
     "list_name",
-    default="newsletter",
+    default=DEFAULT_LIST,
     show_default=True,
     help="List to subscribe to; created if it does not exist yet.",
 )
@@ -245,7 +320,7 @@ def subscribers_add(ctx, email, name, list_name, language, source) -> None:
 @click.option(
     "--list",
     "list_name",
-    default="newsletter",
+    default=DEFAULT_LIST,
     show_default=True,
     help="List for rows without a lists column; created if it does not exist yet.",
 )

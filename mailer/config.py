@@ -1,4 +1,10 @@
-"""Settings: read once from defaults, `.env`, the environment and CLI options into one object."""
+"""Settings: read once from defaults, `.env`, the environment and CLI options into one object.
+
+Nothing is silent: each setting remembers where it came from (`Settings.sources`, shown by
+`newsletter config`), and relative paths are resolved against the project root, found like
+git finds its repository (`find_project_root`), so a command run from a subfolder uses the
+project's `.env` and database.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +21,10 @@ from dotenv import dotenv_values
 from .errors import ConfigError
 
 SMTP_SECURITY_MODES = ("starttls", "ssl", "none")
+SECRET_FIELDS = ("secret_key", "smtp_password", "dkim_private_key")
+ENV_FILE_NAME = ".env"
+# The default subscriber list of `subscribers add/import` and of `newsletter new`.
+DEFAULT_LIST = "nyhetsbrev"
 # Stands in while NEWSLETTER_FROM is unset (builds and previews work); sending refuses it.
 PLACEHOLDER_FROM = "Newsletter <newsletter@example.org>"
 
@@ -43,9 +53,32 @@ ENV_NAMES: dict[str, str] = {
 }
 
 
+def _is_project_root(folder: Path) -> bool:
+    if (folder / "newsletters").is_dir() or (folder / ENV_FILE_NAME).is_file():
+        return True
+    # newsletters/newsletter.yml is the issues' shared header, not a project marker
+    return (folder / "newsletter.yml").is_file() and folder.name != "newsletters"
+
+
+def find_project_root(start: str | os.PathLike | None = None) -> Path:
+    """The project folder: the nearest of `start` (default: the current directory) and its
+    parents that holds `newsletters/`, `.env` or `newsletter.yml`; `start` itself if none does.
+    """
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if _is_project_root(folder):
+            return folder
+    return here
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Every setting the tool knows; build it with `load_settings`, pass it down as an argument."""
+    """Every setting the tool knows; build it with `load_settings`, pass it down as an argument.
+
+    `project_root` is the folder relative paths are resolved against (see `find_project_root`);
+    `sources` maps a field name to where its value came from: default, .env, environment or
+    option; `env_file` is the settings file that was read, or None.
+    """
 
     db_path: Path = Path("subscribers.db")
     base_url: str = "http://127.0.0.1:8000"
@@ -67,6 +100,9 @@ class Settings:
     dkim_domain: str = ""
     dkim_selector: str = ""
     dkim_private_key: str = dataclasses.field(default="", repr=False)  # PEM text or a file path
+    project_root: Path = dataclasses.field(default_factory=Path.cwd, compare=False)
+    env_file: Path | None = dataclasses.field(default=None, compare=False)
+    sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     @property
     def sender_missing(self) -> bool:
@@ -172,27 +208,68 @@ def load_settings(
     *,
     env_file: str | os.PathLike | None = ".env",
     environ: Mapping[str, str] | None = None,
+    project_root: str | os.PathLike | None = None,
+    require_env_file: bool = False,
 ) -> Settings:
     """Layer defaults < `.env` < environment < `overrides` (CLI options, by field name).
 
     `.env` is read without touching `os.environ`, so tests and the web app see exactly what
     they were given. Empty override values (None) are ignored so unset CLI options fall through.
+    A relative `env_file` and relative paths from defaults, `.env` and the environment are
+    resolved against `project_root` (default: found from the current directory); paths given
+    as options are the caller's to resolve. `require_env_file` makes a missing file an error
+    (the user named it); otherwise a missing `.env` is simply not read.
     """
     environ = os.environ if environ is None else environ
+    root = find_project_root() if project_root is None else Path(project_root).resolve()
     layered: dict[str, object] = {}
-    if env_file is not None and Path(env_file).is_file():
-        layered.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-    layered.update({k: v for k, v in environ.items() if k in ENV_NAMES})
+    origin: dict[str, str] = {}
+    used_file: Path | None = None
+    if env_file is not None:
+        path = Path(env_file)
+        path = path if path.is_absolute() else root / path
+        if path.is_file():
+            used_file = path
+            for key, value in dotenv_values(path).items():
+                if value is not None:
+                    layered[key] = value
+                    origin[key] = path.name
+        elif require_env_file:
+            raise ConfigError(f"--env-file {env_file}: no such file ({path})")
+    for key, value in environ.items():
+        if key in ENV_NAMES:
+            layered[key] = value
+            origin[key] = "environment"
     fields = {f.name: f for f in dataclasses.fields(Settings)}
     values: dict[str, object] = {}
+    sources = {name: "default" for name in ENV_NAMES.values()}
     for env_name, field_name in ENV_NAMES.items():
         if env_name in layered and layered[env_name] != "":
             values[field_name] = _convert(fields[field_name], env_name, layered[env_name])
+            sources[field_name] = origin[env_name]
+    db_path = Path(values.get("db_path", Settings.db_path))
+    values["db_path"] = db_path if db_path.is_absolute() else root / db_path
     for field_name, value in (overrides or {}).items():
-        if field_name not in fields:
+        if field_name not in fields or field_name in ("project_root", "env_file", "sources"):
             raise ConfigError(f"unknown setting {field_name!r}")
         if value is not None:
             values[field_name] = _convert(fields[field_name], field_name, value)
-    settings = Settings(**values)
+            sources[field_name] = "option"
+    settings = Settings(**values, project_root=root, env_file=used_file, sources=sources)
     _validate(settings)
     return settings
+
+
+def describe_settings(settings: Settings) -> list[tuple[str, str, str]]:
+    """(variable, value, source) for every setting, secrets masked: `newsletter config`."""
+    rows = []
+    for env_name, field_name in ENV_NAMES.items():
+        value = getattr(settings, field_name)
+        if field_name in SECRET_FIELDS:
+            shown = f"******** ({len(str(value))} characters)" if value else "(not set)"
+        elif field_name == "from_address" and settings.sender_missing:
+            shown = f"{value} (placeholder: sending refuses it)"
+        else:
+            shown = str(value) if value != "" else "(not set)"
+        rows.append((env_name, shown, settings.sources.get(field_name, "default")))
+    return rows

@@ -28,11 +28,16 @@ SECRET_KEY = "test-secret-key-0123456789abcdef"
 
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch, tmp_path):
-    """No test sees the developer's settings or writes into the project folder."""
+    """No test sees the developer's settings or writes into the project folder.
+
+    The test's folder is a project of its own (an empty .env marks it), so commands find their
+    project root there and do not say that .env is missing; tests of that remove it.
+    """
     for name in ENV_NAMES:
         monkeypatch.delenv(name, raising=False)
     work = tmp_path / "work"
     work.mkdir()
+    (work / ".env").write_text("# settings of this test come from the test\n")
     monkeypatch.chdir(work)
     return work
 

@@ -14,7 +14,7 @@ from cli import cli
 from mailer.check.caniemail import DATA_DIR, DATA_FILE, CaniemailError, load_features
 from mailer.check.caniemail import refresh_caniemail as refresh
 
-BASE = ["--env-file", "/nonexistent.env"]
+BASE: list[str] = []  # the test folder's empty .env (conftest.isolated_env)
 ENV = {"NEWSLETTER_BASE_URL": "https://news.example.se"}
 
 

@@ -15,7 +15,8 @@ ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
 
 def test_defaults_match_the_documented_names():
     settings = load_settings(env_file=None, environ={})
-    assert settings.db_path == Path("subscribers.db")
+    assert settings.db_path == settings.project_root / "subscribers.db"
+    assert settings.project_root == Path.cwd()
     assert settings.base_url == "http://127.0.0.1:8000"
     assert settings.smtp_security == "starttls"
 
@@ -33,7 +34,7 @@ def test_environment_wins_over_env_file_and_options_win_over_both(tmp_path):
 
 def test_unset_options_fall_through_to_the_environment():
     settings = load_settings({"db_path": None}, env_file=None, environ={"NEWSLETTER_DB": "x.db"})
-    assert settings.db_path == Path("x.db")
+    assert settings.db_path == Path.cwd() / "x.db"  # relative to the project root
 
 
 @pytest.mark.parametrize(

@@ -267,7 +267,7 @@ def test_cli_erase_clears_the_source_and_the_csv_file_name(db, settings, csv_fil
         assert trace.encode() not in data, trace
     # someone else's history still reads as before
     shown = run_cli("subscribers", "show", "other@example.se").output
-    assert "add         newsletter     cli (fair)" in shown
+    assert "add         nyhetsbrev     cli (fair)" in shown
 
 
 def test_erased_address_is_refused_by_add_and_import(db, settings, csv_file, run_cli):
@@ -338,7 +338,7 @@ def test_purge_removes_old_unconfirmed_sign_ups_only(db, settings, signup, run_c
     assert get_subscriber(db, "old.pending@example.se") is None
     assert get_subscriber(db, "fresh.pending@example.se") is not None
     assert get_subscriber(db, "active@example.se") is not None
-    assert get_subscriber(db, "left@example.se")["subscriptions"] == {"newsletter": "unsubscribed"}
+    assert get_subscriber(db, "left@example.se")["subscriptions"] == {"nyhetsbrev": "unsubscribed"}
     assert b"old.pending@example.se" not in _file_bytes(settings.db_path)
     result = run_cli("subscribers", "purge", "--older-than", "0")
     assert "Purged 1 unconfirmed" in result.output
@@ -350,7 +350,7 @@ def test_purge_keeps_a_person_who_has_another_list(db, settings, signup):
     signup("two@example.se", lists=("events",))
     _age_pending(db, 30)
     assert consent.purge_pending(db, settings)["subscribers"] == 0
-    assert get_subscriber(db, "two@example.se")["subscriptions"] == {"newsletter": "active"}
+    assert get_subscriber(db, "two@example.se")["subscriptions"] == {"nyhetsbrev": "active"}
 
 
 def test_a_second_process_sees_the_erasure(db, settings):

@@ -94,7 +94,7 @@ def test_header_names_in_any_case_and_all_columns(db, settings, csv_file):
     ensure_list(db, "events")
     path = csv_file(
         [
-            ["all@example.se", "All Columns", "EN", "newsletter|events", "2025-03-31", "fair 2025"],
+            ["all@example.se", "All Columns", "EN", "nyhetsbrev|events", "2025-03-31", "fair 2025"],
             ["some@example.se", "Some", "", "", "", ""],
         ],
         header=["E-MAIL", "NAME", "Language", "Lists", "Consent_Date", "SOURCE"],
@@ -102,7 +102,7 @@ def test_header_names_in_any_case_and_all_columns(db, settings, csv_file):
     import_csv(db, settings, path, source="default source")
     assert get_subscriber(db, "all@example.se")["subscriptions"] == {
         "events": "active",
-        "newsletter": "active",
+        "nyhetsbrev": "active",
     }
     events = db.execute(
         "SELECT s.email, l.name, log.channel, log.source, log.detail FROM consent_log log "
@@ -119,12 +119,12 @@ def test_header_names_in_any_case_and_all_columns(db, settings, csv_file):
         ),
         (
             "all@example.se",
-            "newsletter",
+            "nyhetsbrev",
             "csv:members.csv:2",
             "fair 2025",
             json.dumps({"consent_date": "2025-03-31"}),
         ),
-        ("some@example.se", "newsletter", "csv:members.csv:3", "default source", None),
+        ("some@example.se", "nyhetsbrev", "csv:members.csv:3", "default source", None),
     ]
     assert get_subscriber(db, "some@example.se")["language"] == "sv"
 
@@ -191,7 +191,7 @@ def test_import_never_reactivates_unsubscribed_pending_or_erased_people(
 ):
     add_subscriber(db, settings, "left@example.se")
     unsubscribe_address(db, "left@example.se")
-    signup("pending@example.se")
+    signup("pending@example.se", lists=("nyhetsbrev",))  # the default list of add and import
     add_subscriber(db, settings, "erased@example.se")
     erase_subscriber(db, settings, "erased@example.se")
     add_subscriber(db, settings, "active@example.se", name="Kept Name")
@@ -206,8 +206,8 @@ def test_import_never_reactivates_unsubscribed_pending_or_erased_people(
     )
     report = import_csv(db, settings, path)
     assert (report.not_reactivated, report.suppressed, report.already, report.added) == (2, 1, 1, 1)
-    assert get_subscriber(db, "left@example.se")["subscriptions"] == {"newsletter": "unsubscribed"}
-    assert get_subscriber(db, "pending@example.se")["subscriptions"] == {"newsletter": "pending"}
+    assert get_subscriber(db, "left@example.se")["subscriptions"] == {"nyhetsbrev": "unsubscribed"}
+    assert get_subscriber(db, "pending@example.se")["subscriptions"] == {"nyhetsbrev": "pending"}
     assert get_subscriber(db, "erased@example.se") is None
     assert get_subscriber(db, "active@example.se")["name"] == "Kept Name"
     assert any(

@@ -75,7 +75,7 @@ def test_same_address_in_another_case_is_the_same_person(db, settings):
     add_subscriber(db, settings, "Anna@Example.se", name="Anna")
     assert "already subscribed" in add_subscriber(db, settings, "anna@EXAMPLE.SE")
     assert db["subscribers"].count == 1
-    assert get_subscriber(db, "ANNA@example.se")["subscriptions"] == {"newsletter": "active"}
+    assert get_subscriber(db, "ANNA@example.se")["subscriptions"] == {"nyhetsbrev": "active"}
 
 
 def test_add_records_a_consent_event_with_channel_and_source(db, settings):
@@ -93,13 +93,13 @@ def test_active_recipients_are_only_active_subscriptions_of_that_list(db, settin
     add_subscriber(db, settings, "gone@example.se")
     unsubscribe_address(db, "gone@example.se")
     signup("pending@example.se")
-    recipients = list(active_recipients(db, "newsletter"))
+    recipients = list(active_recipients(db, "nyhetsbrev"))
     assert [(r.email, r.name, r.language) for r in recipients] == [
         ("active@example.se", "Active", "da")
     ]
     recipient = recipients[0]
     assert recipient.consent_event_id == active_consent_event(
-        db, recipient.subscriber_id, "newsletter"
+        db, recipient.subscriber_id, "nyhetsbrev"
     )
     assert db.execute(
         "SELECT action FROM consent_log WHERE id = ?", [recipient.consent_event_id]
@@ -115,9 +115,9 @@ def test_unsubscribe_changes_status_logs_it_and_a_repeat_is_a_no_op(db, settings
     add_subscriber(db, settings, "u@example.se")
     add_subscriber(db, settings, "u@example.se", list_name="events")
     sid = get_subscriber(db, "u@example.se")["id"]
-    assert unsubscribe(db, sid, "newsletter", channel="web", ip="192.0.2.9") == ["newsletter"]
-    assert unsubscribe(db, sid, "newsletter", channel="web") == []
-    assert active_consent_event(db, sid, "newsletter") is None
+    assert unsubscribe(db, sid, "nyhetsbrev", channel="web", ip="192.0.2.9") == ["nyhetsbrev"]
+    assert unsubscribe(db, sid, "nyhetsbrev", channel="web") == []
+    assert active_consent_event(db, sid, "nyhetsbrev") is None
     assert active_consent_event(db, sid, "events") is not None
     assert unsubscribe(db, sid, None, channel="one-click") == ["events"]
     log = db.execute(
@@ -129,9 +129,9 @@ def test_unsubscribe_changes_status_logs_it_and_a_repeat_is_a_no_op(db, settings
 def test_mark_bounced_stops_sending_and_keeps_the_reply(db, settings):
     add_subscriber(db, settings, "bounce@example.se")
     sid = get_subscriber(db, "bounce@example.se")["id"]
-    mark_bounced(db, sid, "newsletter", reply="550 5.1.1 user unknown")
-    assert get_subscriber(db, "bounce@example.se")["subscriptions"] == {"newsletter": "bounced"}
-    assert list(active_recipients(db, "newsletter")) == []
+    mark_bounced(db, sid, "nyhetsbrev", reply="550 5.1.1 user unknown")
+    assert get_subscriber(db, "bounce@example.se")["subscriptions"] == {"nyhetsbrev": "bounced"}
+    assert list(active_recipients(db, "nyhetsbrev")) == []
     assert db.execute("SELECT detail FROM consent_log WHERE action='bounce'").fetchone() == (
         "550 5.1.1 user unknown",
     )
@@ -144,10 +144,10 @@ def test_update_profile_rectifies_and_sets_lists_with_log_events(db, settings):
     changes = update_profile(
         db, sid, name="New Name", language="en", lists=["events"], channel="web", ip="192.0.2.2"
     )
-    assert changes == ["name", "language", "+events", "-newsletter"]
+    assert changes == ["name", "language", "+events", "-nyhetsbrev"]
     person = get_subscriber(db, "p@example.se")
     assert (person["name"], person["language"]) == ("New Name", "en")
-    assert person["subscriptions"] == {"events": "active", "newsletter": "unsubscribed"}
+    assert person["subscriptions"] == {"events": "active", "nyhetsbrev": "unsubscribed"}
     assert update_profile(db, sid, name="New Name", channel="web") == []
     with pytest.raises(SubscriberError, match="line break"):
         update_profile(db, sid, name="x\r\nBcc: y", channel="web")
@@ -160,7 +160,7 @@ def test_add_never_reactivates_someone_who_unsubscribed(db, settings):
     unsubscribe_address(db, "left@example.se")
     with pytest.raises(SubscriberError, match="unsubscribed"):
         add_subscriber(db, settings, "left@example.se")
-    assert get_subscriber(db, "left@example.se")["subscriptions"] == {"newsletter": "unsubscribed"}
+    assert get_subscriber(db, "left@example.se")["subscriptions"] == {"nyhetsbrev": "unsubscribed"}
 
 
 def test_bad_input_writes_nothing(db, settings):

@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 from sqlite_utils import Database
 
+from ..config import DEFAULT_LIST
 from ..errors import SubscriberError
 from ..locale import LANGUAGES
 from ..store.db import transaction, utc_now
@@ -44,7 +45,6 @@ __all__ = [
     "update_profile",
 ]
 
-DEFAULT_LIST = "newsletter"
 # subscriptions in these states receive nothing and are changed by an unsubscribe
 UNSUBSCRIBABLE = ("active", "pending", "bounced", "complained")
 

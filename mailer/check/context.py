@@ -11,7 +11,7 @@ import lxml.html
 from lxml import etree
 
 from ..compose.personalize import BuiltIssue, load_built
-from ..config import Settings
+from ..config import DEFAULT_LIST, Settings
 from ..delivery.message import RecipientValues, build_message, delivery_message_id
 from ..errors import IssueError
 from .locate import SectionLocator
@@ -129,7 +129,7 @@ def _sample_message(context: CheckContext, built: BuiltIssue) -> EmailMessage:
         built,
         settings,
         recipient,
-        list_name=str(context.meta.get("list") or "newsletter"),
+        list_name=str(context.meta.get("list") or DEFAULT_LIST),
         # Shaped like a real delivery's Message-ID; the key only makes it look random.
         message_id=delivery_message_id("newsletter-check", slug, 1, domain),
     )

@@ -8,6 +8,7 @@ import struct
 import zlib
 from pathlib import Path
 
+from ..config import DEFAULT_LIST
 from ..errors import IssueError
 from ..locale import LANGUAGES
 
@@ -49,7 +50,6 @@ SAMPLE_TEXT = {
         "title": "Nyhetsbrev",
         "preheader": "En mening som lockar till läsning; inkorgen visar den efter ämnesraden.",
         "subject": "Ämnesrad (standard: titel och nummer)",
-        "list": "nyhetsbrev",
         "describe": "Beskriv bilden för den som inte ser den",
         "button": "Läs hela programmet",
         "intro_heading": "Rubrik för inledningen",
@@ -69,7 +69,6 @@ SAMPLE_TEXT = {
         "title": "Nyhedsbrev",
         "preheader": "En sætning der får folk til at læse; indbakken viser den efter emnelinjen.",
         "subject": "Emnelinje (standard: titel og nummer)",
-        "list": "nyhedsbrev",
         "describe": "Beskriv billedet for dem, der ikke kan se det",
         "button": "Læs hele programmet",
         "intro_heading": "Overskrift til indledningen",
@@ -90,7 +89,6 @@ SAMPLE_TEXT = {
         "title": "Newsletter",
         "preheader": "One sentence that makes people read on; inboxes show it after the subject.",
         "subject": "Subject line (default: title and number)",
-        "list": "newsletter",
         "describe": "Describe the picture for people who cannot see it",
         "button": "Read the whole programme",
         "intro_heading": "Heading of the introduction",
@@ -121,7 +119,7 @@ issue: "{number}"
 date: {today.isoformat()}
 preheader: {t["preheader"]}
 language: {language}
-list: {t["list"]}
+list: {DEFAULT_LIST}
 # subject: {t["subject"]}
 ---
 """,

@@ -65,7 +65,7 @@ def create_app(
     app.config.update(DEFAULT_CONFIG)
     app.config.update(test_config or {})
     app.config["SETTINGS"] = settings
-    app.config["NEWSLETTERS_DIR"] = Path(newsletters_dir or Path.cwd() / "newsletters")
+    app.config["NEWSLETTERS_DIR"] = Path(newsletters_dir or settings.project_root / "newsletters")
     app.config["PREVIEW_ISSUE"] = Path(preview_issue).resolve() if preview_issue else None
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600

@@ -437,7 +437,13 @@ def subscribers_erase(ctx, email, yes) -> None:
     """Erase EMAIL on request (GDPR Art. 17): personal data deleted, history anonymised.
 
     Only a keyed hash (HMAC) of the address stays, on the suppression list, so that no
-    later add or import brings the person back. Cannot be undone.
+    later add or import brings the person back. Needs NEWSLETTER_SECRET_KEY (the key of
+    that hash; keep it the same). Cannot be undone. Files outside the database, such as
+    the .eml files of `send --dry-run` and backups, are not touched: delete them yourself.
+
+    \b
+    Example:
+      newsletter subscribers erase anna@example.se --yes
     """
     from mailer.audience.consent import erase_subscriber
 
@@ -446,6 +452,10 @@ def subscribers_erase(ctx, email, yes) -> None:
         click.confirm(f"Erase {email} for good?", abort=True)
     erase_subscriber(db, settings, email)
     click.echo("Erased; the address is on the suppression list as a keyed hash only.")
+    click.echo(
+        "Copies outside the database are not touched: delete .eml files written by "
+        "`send --dry-run`, exports and backups that hold the address yourself."
+    )
 
 
 @subscribers.command("purge")
@@ -669,7 +679,7 @@ def send_status_command(ctx, issue_dir):
     counts = ", ".join(f"{n} {state}" for state, n in status["counts"].items() if n)
     click.echo(f"{status['issue']}: {counts or 'nothing sent yet'}")
     for row in status["problems"]:
-        who = row["email"] or f"subscriber {row['subscriber_id']} (erased)"
+        who = row["email"] or "an erased subscriber"
         reply = row["last_reply"] or "-"
         click.echo(f"  {row['state']:<8} {who}: {reply} ({row['attempts']} attempts)")
 

@@ -18,6 +18,7 @@ from sqlite_utils import Database
 from ..config import Settings
 from ..errors import DatabaseError, SubscriberError
 from ..store.db import transaction, utc_now
+from .redact import places_holding, redact_address
 
 ACTIONS = (
     "subscribe",  # asked for a subscription (double opt-in started, or preferences page)
@@ -271,6 +272,7 @@ def erase_subscriber(
         )
     with transaction(db):
         _forget(db, row[0])
+        redact_address(db, row[1])  # e.g. an import file named after them, in others' rows
         db.execute(
             "INSERT OR IGNORE INTO suppressions (address_hmac, reason, created) VALUES (?, ?, ?)",
             [suppression, "erased", utc_now()],
@@ -361,7 +363,13 @@ def scrub_files(db: Database, needles: list[str], attempts: int = 10) -> None:
         db.execute("VACUUM")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         if _file_contains(path, needles):
-            raise DatabaseError(f"{path}: an erased value is still in the file after VACUUM")
+            places = sorted({p for n in needles for p in places_holding(db, n)})
+            where = f" (it stands in {', '.join(places)})" if places else ""
+            raise DatabaseError(
+                f"{path}: the person is erased, but the address is still in the file{where}; "
+                "remove it there (for example with `sqlite3`), then run `newsletter "
+                "subscribers purge` to scrub the file"
+            )
 
 
 def _main_file(db: Database) -> Path | None:

@@ -64,6 +64,23 @@ def _ascii_domain(domain: str) -> str:
     ).ascii_domain
 
 
+# Direction overrides and isolates, and zero-width characters: in a name they reverse or hide
+# text ("Anna\u202eaknaB") in greetings, the To: header and the coordinator's lists.
+INVISIBLE = frozenset(
+    "\u061c\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
+)
+JOINERS = frozenset("\u200c\u200d")  # ZWNJ/ZWJ: needed in Persian, Indic scripts and emoji
+
+
+def _joins(text: str, index: int) -> bool:
+    """A joiner between two visible characters does its job; anywhere else it only hides."""
+    if index == 0 or index == len(text) - 1:
+        return False
+    before, after = text[index - 1], text[index + 1]
+    return not (before.isspace() or after.isspace() or {before, after} & (INVISIBLE | JOINERS))
+
+
 def clean_name(name: str | None) -> str:
     """A display name without surrounding space; refuses line breaks and control characters
     (a name ends up in the To: header, where CR/LF would inject headers)."""
@@ -71,10 +88,15 @@ def clean_name(name: str | None) -> str:
         return ""
     if not isinstance(name, str):
         raise SubscriberError(f"name {name!r} is not text")
-    for ch in name:
+    for index, ch in enumerate(name):
         if unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
             raise SubscriberError(
                 f"name {name!r} contains a line break or control character (U+{ord(ch):04X})"
+            )
+        if ch in INVISIBLE or (ch in JOINERS and not _joins(name, index)):
+            raise SubscriberError(
+                f"name contains the invisible character U+{ord(ch):04X} (it can reverse or hide "
+                "text in greetings and headers); type the name again"
             )
     name = unicodedata.normalize("NFC", name.strip())
     if len(name) > MAX_NAME_LENGTH:

@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,6 +161,39 @@ def _swap_into_place(new_dir: Path, target: Path) -> None:
     os.rename(new_dir, target)
 
 
+WORK_NAME = re.compile(r"^\.build-(?:(\d+)-)?[^/]*$")
+LEGACY_WORK_AGE = 3600  # seconds: a work folder without a process id is left that long
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_work(issue_dir: Path) -> list[Path]:
+    """Delete `.build-PID-XXXX/` folders whose build process is gone (a build killed during
+    its swap leaves one); a running build's folder, and a fresh one without a PID, stay."""
+    removed = []
+    for path in Path(issue_dir).glob(".build-*"):
+        match = WORK_NAME.match(path.name)
+        if not match or not path.is_dir() or path.is_symlink():
+            continue
+        pid = match.group(1)
+        if pid is not None:
+            stale = int(pid) != os.getpid() and not _running(int(pid))
+        else:
+            stale = time.time() - path.stat().st_mtime > LEGACY_WORK_AGE
+        if stale:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
 def _write(path: Path, text: str) -> None:
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(text)
@@ -173,7 +207,8 @@ def build_issue(
     issue = read_issue(issue_dir)
     email_html, email_text, web_html, meta = _render(issue, settings, templates_dir)
     target = issue_dir / BUILD_DIR
-    work = Path(tempfile.mkdtemp(prefix=".build-", dir=issue_dir))
+    remove_stale_work(issue_dir)
+    work = Path(tempfile.mkdtemp(prefix=f".build-{os.getpid()}-", dir=issue_dir))
     try:
         _write(work / "email.html", email_html)
         _write(work / "email.txt", email_text)

@@ -15,6 +15,10 @@ from .sources import where
 _KEEP_TAGS = ("tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp")
 
 
+class _Refused(yaml.MarkedYAMLError):
+    """Valid YAML the front matter does not take (aliases, binary values)."""
+
+
 class _TextLoader(yaml.SafeLoader):
     """SafeLoader without YAML 1.1 int/float/bool guessing.
 
@@ -22,6 +26,25 @@ class _TextLoader(yaml.SafeLoader):
     an octal number and `language: no` as False; here they stay the text the editor wrote.
     Dates (2018-06-14) still become dates.
     """
+
+    def compose_node(self, parent, index):
+        """Refuse aliases (`*name`): nested ones expand a kilobyte of YAML into gigabytes."""
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _Refused(
+                None,
+                None,
+                f"the alias *{event.anchor} repeats another value; front matter takes no "
+                "anchors or aliases (& and *): write the value out",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+
+def _refuse_binary(loader: _TextLoader, node: yaml.Node) -> object:
+    raise _Refused(
+        None, None, "!!binary is not text; write the value as plain text", node.start_mark
+    )
 
 
 class _DateError(yaml.constructor.ConstructorError):
@@ -40,6 +63,7 @@ def _construct_date(loader: _TextLoader, node: yaml.Node) -> object:
 
 
 _TextLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_date)
+_TextLoader.add_constructor("tag:yaml.org,2002:binary", _refuse_binary)
 _TextLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag in _KEEP_TAGS]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
@@ -72,10 +96,21 @@ class FrontMatter:
 
     @classmethod
     def from_yaml(cls, path: Path, text: str, first_line: int = 1) -> FrontMatter:
-        loader = _TextLoader(text)
+        try:
+            loader = _TextLoader(text)
+        except yaml.reader.ReaderError as exc:  # a control character such as \x07 or NUL
+            line = first_line + text[: exc.position].count("\n")
+            raise IssueError(
+                f"{where(path, line)}: the front matter holds the invisible control character "
+                f"U+{exc.character:04X}; delete it (retype the line if you cannot see it)"
+            ) from None
         try:
             node = loader.get_single_node()
             data = loader.construct_document(node) if node is not None else {}
+        except _Refused as exc:
+            raise IssueError(
+                f"{where(path, first_line + exc.problem_mark.line)}: {exc.problem}"
+            ) from None
         except _DateError as exc:
             line = first_line + exc.problem_mark.line
             raise IssueError(

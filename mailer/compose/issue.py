@@ -12,6 +12,7 @@ from markdown_it.token import Token
 
 from ..errors import IssueError
 from ..locale import LANGUAGES
+from .fields import contact_email, plain
 from .frontmatter import FrontMatter, read_source, split_front_matter
 from .markup import check_links_and_images, parse
 from .sources import Image, ImageSet, check_url, first_text_line, where
@@ -105,9 +106,7 @@ def _string(fm: FrontMatter, key: str, required: bool = False) -> str:
                 f"add '{key}: ...' to the front matter"
             )
         return ""
-    if isinstance(value, dict | list):
-        raise IssueError(f"{where(fm.path, fm.line_of(key))}: {key} must be plain text")
-    return str(value).strip()
+    return str(plain(value, fm.path, fm.line_of(key), key)).strip()
 
 
 def _issue_date(fm: FrontMatter) -> dt.date:
@@ -139,6 +138,8 @@ def _site_values(fm: FrontMatter, base: Path, images: ImageSet) -> dict[str, Any
             site[key] = images.add(base, value, fm.path, line, key)
         elif key == "web":
             site[key] = check_url(value, fm.path, line, key)
+        elif key == "email":
+            site[key] = contact_email(value, fm.path, line)
         elif key == "brand_color" and not BRAND_COLOR.match(value):
             raise IssueError(
                 f"{where(fm.path, line)}: brand_color {value!r}: write a hex colour such as "
@@ -171,7 +172,11 @@ def _read_section(path: Path, images: ImageSet) -> Section:
                 f"{where(path, fm.line_of(key))}: layout {layout} needs {key!r} in the front "
                 f"matter; see docs/issue-format.md"
             )
-    options: dict[str, Any] = {k: v for k, v in fm.data.items() if k != "events"}
+    options: dict[str, Any] = {
+        k: plain(v, path, fm.line_of(k), k) for k, v in fm.data.items() if k != "events"
+    }
+    if "email" in fm.data:
+        options["email"] = contact_email(fm.data["email"], path, fm.line_of("email"))
     for key in ("title", "image_alt", "button_text", "name", "role", "organisation", "phone"):
         if key in fm.data:
             options[key] = _string(fm, key)
@@ -245,7 +250,10 @@ def _events(fm: FrontMatter) -> list[dict[str, Any]]:
                 f"{where(fm.path, item_line)}: unknown event key {unknown[0]!r}; "
                 f"use {', '.join(EVENT_KEYS)}"
             )
-        event = {k: (v if isinstance(v, dt.date) else str(v).strip()) for k, v in item.items()}
+        event = {
+            k: (v if isinstance(v, dt.date) else str(plain(v, fm.path, item_line, k)).strip())
+            for k, v in item.items()
+        }
         if event.get("url"):
             event["url"] = check_url(event["url"], fm.path, item_line, "url")
         events.append(event)
@@ -290,6 +298,12 @@ def read_issue(issue_dir: Path) -> Issue:
     section_files = []
     for path in sorted(issue_dir.iterdir()):
         if path.suffix == ".md" and path.name != "issue.md":
+            if not path.is_file():  # a folder, or a link to a file that is gone
+                kind = "a folder" if path.is_dir() else "a link to a file that does not exist"
+                raise IssueError(
+                    f"{path}: is {kind}, not a section file; remove or rename it "
+                    "(section files are Markdown files named NN-name.md)"
+                )
             if not SECTION_FILE.match(path.name):
                 raise IssueError(
                     f"{where(path, 1)}: section files are named NN-name.md (e.g. 02-news.md)"

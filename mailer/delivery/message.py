@@ -129,10 +129,24 @@ def test_message_id(domain: str) -> str:
     return make_msgid("test", domain=domain)
 
 
+_PHRASE_SAFE = re.compile(r"^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~ ]+$")
+
+
+def phrase(field: str, text: str) -> str:
+    """A display phrase (RFC 5322): atoms as they are, other ASCII as a quoted string (a title
+    with <, > or " would otherwise break the header), anything else as encoded words."""
+    check_header_value(field, text)
+    if not text.isascii():
+        return encoded_words(text)
+    if _PHRASE_SAFE.match(text):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def list_id(list_name: str, title: str, domain: str) -> str:
     """`List-Id: Title <name.domain>` (RFC 2919); the id part reduced to safe characters."""
     ident = _ATOM_UNSAFE.sub("-", list_name.lower()).strip("-") or "list"
-    return f"{encode_text('List-Id', title)} <{ident}.{domain}>" if title else f"<{ident}.{domain}>"
+    return f"{phrase('List-Id', title)} <{ident}.{domain}>" if title else f"<{ident}.{domain}>"
 
 
 def list_unsubscribe(unsubscribe_url: str, mailto: str) -> str:

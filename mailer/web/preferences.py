@@ -88,7 +88,7 @@ def save(token: str):
             update_profile(
                 db,
                 owner.subscriber["id"],
-                name=request.form.get("name", "").strip()[:200],
+                name=request.form.get("name", "").strip(),
                 language=language if language in LANGUAGES else None,
                 lists=[n for n in request.form.getlist("lists") if n in known],
                 channel="web",

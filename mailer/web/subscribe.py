@@ -105,7 +105,7 @@ def submit(list_name: str | None = None):
     if not _limiter("RATE_LIMIT_IP").hit(request.remote_addr or "-"):
         abort(429)
     email = request.form.get("email", "").strip()[:320]
-    name = request.form.get("name", "").strip()[:200]
+    name = request.form.get("name", "").strip()
     language = request.form.get("language", g.lang)
     language = language if language in LANGUAGES else g.lang
     names = {info.name for info in offered}

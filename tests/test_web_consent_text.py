@@ -189,7 +189,7 @@ def test_newsletter_serve_exits_with_the_database_error(settings, db, tmp_path):
     )
     result = subprocess.run(
         [sys.executable, str(PROJECT_ROOT / "cli.py"), "serve", "--port", str(free_port())],
-        cwd=tmp_path,
+        cwd=tmp_path / "work",  # the test's project folder, with its .env
         env=env,
         capture_output=True,
         text=True,

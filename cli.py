@@ -23,7 +23,10 @@ from mailer.locale import LANGUAGES
 
 
 class MailerGroup(click.Group):
-    """A group that turns library errors into `Error: ...` and their exit code."""
+    """A group that turns library errors into `Error: ...` and their exit code, and lists its
+    commands with their whole first sentence (Click cuts it at about 45 characters)."""
+
+    group_class = type  # subgroups (`subscribers`) are MailerGroups too
 
     def invoke(self, ctx: click.Context):
         try:
@@ -31,6 +34,20 @@ class MailerGroup(click.Group):
         except MailerError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from click.utils import make_default_short_help
+
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is None or command.hidden:
+                continue
+            text = command.short_help or make_default_short_help(command.help or "", 10_000)
+            rows.append((name, text))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
 def get_settings(ctx: click.Context, **overrides) -> Settings:
@@ -277,6 +294,10 @@ def subscribers() -> None:
 
     The database is NEWSLETTER_DB (default: subscribers.db in the project folder) or --db
     before the command.
+
+    \b
+    Example:
+      newsletter subscribers stats
     """
 
 
@@ -304,6 +325,10 @@ def subscribers_add(ctx, email, name, list_name, language, source) -> None:
 
     Never re-subscribes someone who unsubscribed, and refuses erased addresses: those
     can only come back through the web form's double opt-in.
+
+    \b
+    Example:
+      newsletter subscribers add anna@example.se --name "Anna Berg" --source "fair 2026-10-03"
     """
     from mailer.audience.roster import add_subscriber
 
@@ -334,6 +359,11 @@ def subscribers_import(ctx, csv_file, list_name, source, dry_run) -> None:
     consent_date, source. Any invalid row rejects the whole file with row numbers;
     duplicates, erased and unsubscribed people are skipped and reported. Valid rows
     go in one transaction.
+
+    \b
+    Examples:
+      newsletter subscribers import members.csv --source "member register 2026" --dry-run
+      newsletter subscribers import members.csv --list nyhetsbrev --source "member register 2026"
     """
     from mailer.audience.importer import estimate_rows, import_csv
 
@@ -360,7 +390,12 @@ def subscribers_import(ctx, csv_file, list_name, source, dry_run) -> None:
 @click.option("--status", type=click.Choice(SUBSCRIPTION_STATUSES), help="Only this status.")
 @click.pass_context
 def subscribers_list(ctx, list_name, status) -> None:
-    """Print subscriptions, tab-separated: email, name, language, list, status."""
+    """Print subscriptions, tab-separated: email, name, language, list, status.
+
+    \b
+    Example:
+      newsletter subscribers list --list nyhetsbrev --status active
+    """
     from mailer.audience.roster import list_subscribers
 
     _settings, db = _subscriber_db(ctx)
@@ -379,7 +414,13 @@ def subscribers_list(ctx, list_name, status) -> None:
 )
 @click.pass_context
 def subscribers_show(ctx, email, as_json) -> None:
-    """Show everything held about EMAIL: profile, lists, consent history, issues sent."""
+    """Show everything held about EMAIL: profile, lists, consent history, issues sent.
+
+    \b
+    Examples:
+      newsletter subscribers show anna@example.se
+      newsletter subscribers show anna@example.se --json > anna.json
+    """
     import json
 
     from mailer.audience.consent import export_subject
@@ -405,7 +446,12 @@ def subscribers_show(ctx, email, as_json) -> None:
 )
 @click.pass_context
 def subscribers_export(ctx, fmt) -> None:
-    """Write every subscription (email, name, language, created, list, status) to stdout."""
+    """Write every subscription (email, name, language, created, list, status) to stdout.
+
+    \b
+    Example:
+      newsletter subscribers export --format csv > subscribers.csv
+    """
     from mailer.audience.roster import write_export
 
     _settings, db = _subscriber_db(ctx)
@@ -418,7 +464,12 @@ def subscribers_export(ctx, fmt) -> None:
 @click.option("--list", "list_name", help="Only this list (default: every list).")
 @click.pass_context
 def subscribers_unsubscribe(ctx, email, list_name) -> None:
-    """Unsubscribe EMAIL (logged with channel 'cli'); a repeat changes nothing."""
+    """Unsubscribe EMAIL (logged with channel 'cli'); a repeat changes nothing.
+
+    \b
+    Example:
+      newsletter subscribers unsubscribe anna@example.se --list nyhetsbrev
+    """
     from mailer.audience.roster import unsubscribe_address
 
     _settings, db = _subscriber_db(ctx)
@@ -468,7 +519,12 @@ def subscribers_erase(ctx, email, yes) -> None:
 )
 @click.pass_context
 def subscribers_purge(ctx, older_than) -> None:
-    """Delete sign-ups never confirmed within DAYS, and expired link tokens."""
+    """Delete sign-ups never confirmed within DAYS, and expired link tokens.
+
+    \b
+    Example:
+      newsletter subscribers purge --older-than 14
+    """
     from mailer.audience.consent import purge_pending
 
     settings, db = _subscriber_db(ctx)
@@ -515,7 +571,12 @@ def subscribers_lists(ctx, name: str | None, title: str | None, public: bool | N
 @subscribers.command("stats")
 @click.pass_context
 def subscribers_stats(ctx) -> None:
-    """Counts per list and status, people, suppressions and consent events."""
+    """Counts per list and status, people, suppressions and consent events.
+
+    \b
+    Example:
+      newsletter subscribers stats
+    """
     from mailer.audience.roster import stats
 
     settings, db = _subscriber_db(ctx)
@@ -658,7 +719,13 @@ def send_command(
         confirm=confirm,
         notify=lambda text: click.echo(text, err=True),
     )
-    resume = f"newsletter send {issue_dir}" + (f" --list {list_name}" if list_name else "")
+    kept = [("--list", list_name), ("--rate", rate), ("--connections", connections)]
+    resume = f"newsletter send {issue_dir}" + "".join(
+        f" {option} {value:g}" if isinstance(value, float) else f" {option} {value}"
+        for option, value in kept
+        if value is not None
+    )
+    resume += " --force" if force else ""
     click.echo(summary.line())
     if summary.stopped == "interrupted":
         click.echo(f"Stopped. Resume with: {resume}", err=True)
@@ -671,8 +738,15 @@ def send_command(
 @issue_dir_argument
 @click.pass_context
 def send_status_command(ctx, issue_dir):
-    """Show how far the send of ISSUE_DIR got: messages per state, and every message that
-    failed, was deferred, skipped or interrupted, with the server's last reply."""
+    """Show how far the send of ISSUE_DIR got: messages per state, and every problem.
+
+    Every message that failed, was deferred, skipped or interrupted is listed with the
+    server's last reply.
+
+    \b
+    Example:
+      newsletter send-status newsletters/2018-2
+    """
     from mailer.delivery import send as sending
 
     status = sending.send_status(get_settings(ctx), issue_dir)
@@ -746,6 +820,11 @@ def refresh_caniemail_command(version, tarball):
     Fetches the npm package caniemail (with `npm pack` when npm is installed, else from
     registry.npmjs.org) and replaces caniemail.json, its LICENSE and README.md only if the
     new data parses. Commit the result.
+
+    \b
+    Examples:
+      newsletter refresh-caniemail
+      newsletter refresh-caniemail --tarball caniemail-1.0.5.tgz
     """
     from mailer.check.caniemail import DATA_DIR, refresh_caniemail
 

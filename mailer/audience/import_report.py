@@ -22,6 +22,11 @@ class ImportRejected(SubscriberError):
         super().__init__(report.describe(rejected=True))
 
 
+def count(number: int, word: str, words: str | None = None) -> str:
+    """'1 row', '2 rows' ('1 new person', '3 new people' with `words`)."""
+    return f"{number} {word if number == 1 else words or word + 's'}"
+
+
 @dataclass
 class ImportReport:
     """What an import did (or, for a dry run or a rejected file, would have done)."""
@@ -52,22 +57,26 @@ class ImportReport:
         verb = "would import" if self.dry_run else "imported"
         if self.invalid:
             return (
-                f"{self.path.name}: rejected: {self.rows} rows read ({self.encoding}, "
-                f"'{self.delimiter}'), {self.invalid} invalid, {self.duplicates} duplicates"
+                f"{self.path.name}: rejected: {count(self.rows, 'row')} read ({self.encoding}, "
+                f"'{self.delimiter}'), {self.invalid} invalid, "
+                f"{count(self.duplicates, 'duplicate')}"
             )
         return (
-            f"{self.path.name}: {verb} {self.rows} rows ({self.encoding}, '{self.delimiter}'): "
-            f"{self.added} new people, {self.subscribed} new subscriptions, {self.already} already "
+            f"{self.path.name}: {verb} {count(self.rows, 'row')} ({self.encoding}, "
+            f"'{self.delimiter}'): {count(self.added, 'new person', 'new people')}, "
+            f"{count(self.subscribed, 'new subscription')}, {self.already} already "
             f"subscribed, {self.not_reactivated} not reactivated, {self.suppressed} erased, "
-            f"{self.duplicates} duplicates, {self.invalid} invalid"
+            f"{count(self.duplicates, 'duplicate')}, {self.invalid} invalid"
         )
 
     def describe(self, rejected: bool = False) -> str:
         lines = list(self.problems)
         if self.problem_count > len(self.problems):
-            lines.append(f"... and {self.problem_count - len(self.problems)} more problems")
+            more = self.problem_count - len(self.problems)
+            lines.append(f"... and {count(more, 'more problem')}")
         if rejected:
             lines.append(
-                f"{self.invalid} invalid rows: nothing was imported; fix them and run again"
+                f"{count(self.invalid, 'invalid row')}: nothing was imported; fix "
+                f"{'it' if self.invalid == 1 else 'them'} and run again"
             )
         return "\n".join([*lines, self.summary()])

@@ -89,10 +89,12 @@ class SendSummary:
 
     def line(self) -> str:
         if self.dry_run:
-            return f"Wrote {self.dry_run} messages of {self.issue} (dry run, nothing sent)."
+            what = "message" if self.dry_run == 1 else "messages"
+            return f"Wrote {self.dry_run} {what} of {self.issue} (dry run, nothing sent)."
         if not (self.sent or self.failed or self.deferred or self.skipped or self.remaining):
             return (
-                f"Nothing to send: {self.issue} was sent to {self.already_sent} recipients "
+                f"Nothing to send: {self.issue} was sent to {self.already_sent} "
+                f"recipient{'' if self.already_sent == 1 else 's'} "
                 f"on {self.list_name} already, and nobody new is waiting."
             )
         rate = self.sent / self.seconds if self.seconds > 0 else 0.0

@@ -64,10 +64,10 @@ def test_expired_or_unknown_confirm_links_do_nothing(db, settings, signup):
 def _states(db, settings, signup):
     """One address in each state the web form may meet."""
     signup("pending@example.se")
-    add_subscriber(db, settings, "active@example.se")
-    add_subscriber(db, settings, "left@example.se")
+    add_subscriber(db, settings, "active@example.se", list_name="newsletter")
+    add_subscriber(db, settings, "left@example.se", list_name="newsletter")
     unsubscribe_address(db, "left@example.se")
-    add_subscriber(db, settings, "erased@example.se")
+    add_subscriber(db, settings, "erased@example.se", list_name="newsletter")
     erase_subscriber(db, settings, "erased@example.se")
 
 
@@ -115,7 +115,7 @@ def test_start_subscription_answers_the_same_whatever_the_address_state(
 def test_a_request_for_someone_who_unsubscribed_changes_nothing_until_confirmed(
     db, settings, signup
 ):
-    add_subscriber(db, settings, "left@example.se")
+    add_subscriber(db, settings, "left@example.se", list_name="newsletter")
     unsubscribe_address(db, "left@example.se")
     token = signup("left@example.se")
     assert get_subscriber(db, "left@example.se")["subscriptions"] == {"newsletter": "unsubscribed"}

@@ -122,3 +122,17 @@ def test_project_root_markers_and_the_newsletters_folder_is_not_a_root(tmp_path)
         assert find_project_root(nowhere) == nowhere.resolve()
     assert os.path.isabs(find_project_root())
     assert isinstance(find_project_root(), Path)
+
+
+def test_an_smtp_server_from_the_defaults_is_named_as_such_when_it_cannot_be_reached():
+    from mailer.delivery.smtp import SmtpTransport
+    from mailer.errors import MailerError
+    from tests.fixtures_send import free_port
+
+    port = str(free_port())  # nothing listens there
+    settings = load_settings(env_file=None, environ={"SMTP_PORT": port, "SMTP_SECURITY": "none"})
+    with pytest.raises(MailerError) as caught:
+        SmtpTransport(settings).connect()
+    message = str(caught.value)
+    assert f"cannot connect to SMTP server localhost:{port}" in message
+    assert "SMTP_HOST not set: that is the default; set it in .env" in message

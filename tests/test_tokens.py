@@ -14,7 +14,9 @@ from mailer.store.db import open_db
 
 @pytest.fixture
 def person(db, settings):
-    add_subscriber(db, settings, "token.owner@example.se", name="Token Owner")
+    add_subscriber(
+        db, settings, "token.owner@example.se", name="Token Owner", list_name="newsletter"
+    )
     return db.execute("SELECT id FROM subscribers").fetchone()[0]
 
 

@@ -142,7 +142,21 @@ class SmtpTransport:
                 "or use SMTP_SECURITY=starttls/ssl"
             ) from None
         except (OSError, smtplib.SMTPException) as exc:
-            raise ConnectionLost(f"cannot connect to SMTP server {self.address}: {exc}") from None
+            unset = [
+                name
+                for name, field in (("SMTP_HOST", "smtp_host"), ("SMTP_PORT", "smtp_port"))
+                if self.settings.sources.get(field, "default") == "default"
+                and getattr(self.settings, field) == getattr(Settings, field)
+            ]
+            hint = (
+                f" ({' and '.join(unset)} not set: that is the default; set "
+                f"{'them' if len(unset) > 1 else 'it'} in .env)"
+                if unset
+                else ""
+            )
+            raise ConnectionLost(
+                f"cannot connect to SMTP server {self.address}: {exc}{hint}"
+            ) from None
         self._conn = conn
         self._needs_reset = False
 

@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from mailer.check import CHECKS  # noqa: E402
 from mailer.check.context import load_context  # noqa: E402
+from mailer.check.gate import check_gate  # noqa: E402
 from mailer.check.report import Report  # noqa: E402
 from mailer.compose.build import build_issue  # noqa: E402
 from mailer.config import load_settings  # noqa: E402
@@ -39,12 +40,16 @@ def median_ms(action) -> float:
 
 
 def main() -> None:
-    settings = load_settings(
-        {"base_url": "https://news.example.se", "from_address": "News <news@example.se>"},
-        env_file=None,
-        environ={},
-    )
     with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(
+            {
+                "base_url": "https://news.example.se",
+                "from_address": "News <news@example.se>",
+                "db_path": Path(tmp) / "subscribers.db",  # none: the gate's list check is short
+            },
+            env_file=None,
+            environ={},
+        )
         copy = Path(tmp) / "newsletters"
         shutil.copytree(EXAMPLES, copy, ignore=shutil.ignore_patterns("build"))
         for issue_dir in sorted(p for p in copy.iterdir() if (p / "issue.md").is_file()):
@@ -54,7 +59,11 @@ def main() -> None:
             load_ms = median_ms(lambda d=issue_dir: load_context(d, settings))
             print(f"  {'load':<14} {load_ms:8.1f} ms")
             context = load_context(issue_dir, settings)
-            total = load_ms
+            gate_ms = median_ms(
+                lambda d=issue_dir, c=context: check_gate(d, settings, c.meta, Report("b"), None)
+            )
+            print(f"  {'send gate':<14} {gate_ms:8.1f} ms")
+            total = load_ms + gate_ms
             for name, check in CHECKS.items():
                 elapsed = median_ms(lambda c=check, x=context: c(x, Report(issue="bench")))
                 total += elapsed

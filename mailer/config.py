@@ -228,7 +228,8 @@ def load_settings(
     if env_file is not None:
         path = Path(env_file)
         path = path if path.is_absolute() else root / path
-        if path.is_file():
+        named = require_env_file and path.exists() and not path.is_dir()  # /dev/null too
+        if path.is_file() or named:
             used_file = path
             for key, value in dotenv_values(path).items():
                 if value is not None:

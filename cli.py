@@ -584,8 +584,9 @@ def subscribers_stats(ctx) -> None:
     for name, counts in figures["lists"].items():
         click.echo(f"{name}: " + ", ".join(f"{n} {status}" for status, n in counts.items()))
     click.echo(
-        f"{figures['subscribers']} people, {figures['suppressions']} suppressed (erased), "
-        f"{figures['consent_events']} consent events"
+        f"{figures['subscribers']} {'person' if figures['subscribers'] == 1 else 'people'}, "
+        f"{figures['suppressions']} suppressed (erased), {figures['consent_events']} consent "
+        f"event{'' if figures['consent_events'] == 1 else 's'}"
     )
 
 

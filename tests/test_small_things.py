@@ -89,6 +89,9 @@ def test_one_is_singular(db, settings, mail_sink, built_example, csv_file, tmp_p
     imported = CliRunner().invoke(cli, [*base, "subscribers", "import", str(sheet)], env=env)
     assert "imported 1 row (" in imported.output
     assert "1 new person, 1 new subscription" in imported.output
+    stats = CliRunner().invoke(cli, [*base, "subscribers", "stats"], env=env)
+    assert "2 people," in stats.output  # one from add_subscribers, one imported
+    assert "1 person," not in stats.output
 
 
 def code_blocks(text: str) -> list[str]:

@@ -101,7 +101,8 @@ def _check_sample_text(issue_dir: Path, report: Report) -> None:
         except (OSError, UnicodeDecodeError):
             continue  # unreadable files are the build's to report
         for number, line in enumerate(lines, 1):
-            found = next((p for p in phrases if p in line), None)
+            hits = [(line.find(p), p) for p in phrases if p in line]  # longest first
+            found = min(hits, key=lambda hit: hit[0])[1] if hits else None
             if found:
                 _add(
                     report,

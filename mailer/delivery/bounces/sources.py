@@ -40,8 +40,17 @@ class Incoming:
 
 
 def count_files(paths: list[Path]) -> int:
-    """How many messages `read_files` will yield (for the progress bar)."""
-    return sum(len(_keys(path)) if _kind(path) != "eml" else 1 for path in paths)
+    """How many messages `read_files` will yield (for the progress bar); also checks that
+    every path can be read before anything is recorded."""
+    total = 0
+    for path in paths:
+        kind = _kind(path)
+        if kind == "eml":
+            total += 1
+            continue
+        with _opened(path, kind) as box:
+            total += len(_keys(box, path, kind))
+    return total
 
 
 def read_files(paths: list[Path]) -> Iterator[Incoming]:
@@ -51,13 +60,13 @@ def read_files(paths: list[Path]) -> Iterator[Incoming]:
         if kind == "eml":
             yield Incoming(str(path), _read(path))
             continue
-        box = _open(path, kind)
-        for number, key in enumerate(_keys(path), start=1):
-            try:
-                raw = box.get_bytes(key)
-            except (OSError, KeyError) as exc:
-                raise BounceError(f"{path}: message {number} cannot be read ({exc})") from None
-            yield Incoming(f"{path} #{number}", raw)
+        with _opened(path, kind) as box:
+            for number, key in enumerate(_keys(box, path, kind), start=1):
+                try:
+                    raw = box.get_bytes(key)
+                except (OSError, KeyError) as exc:
+                    raise BounceError(f"{path}: message {number} cannot be read ({exc})") from None
+                yield Incoming(f"{path} #{number}", raw)
 
 
 def _kind(path: Path) -> str:
@@ -74,17 +83,23 @@ def _kind(path: Path) -> str:
     return "mbox" if head.startswith(b"From ") else "eml"
 
 
-def _open(path: Path, kind: str):
-    if kind == "maildir":
-        return mailbox.Maildir(path, factory=None, create=False)
-    return mailbox.mbox(path, factory=None, create=False)
+@contextlib.contextmanager
+def _opened(path: Path, kind: str) -> Iterator[mailbox.Mailbox]:
+    """The mailbox, closed afterwards; it is only read (no lock taken, nothing flushed)."""
+    try:
+        if kind == "maildir":
+            box = mailbox.Maildir(path, factory=None, create=False)
+        else:
+            box = mailbox.mbox(path, factory=None, create=False)
+    except (OSError, mailbox.Error) as exc:
+        raise BounceError(f"{path}: cannot open it as {kind} ({exc})") from None
+    try:
+        yield box
+    finally:
+        box.close()
 
 
-def _keys(path: Path) -> list[str]:
-    kind = _kind(path)
-    if kind == "eml":
-        return [str(path)]
-    box = _open(path, kind)
+def _keys(box: mailbox.Mailbox, path: Path, kind: str) -> list[str]:
     try:
         keys = list(box.iterkeys())
     except (OSError, mailbox.Error) as exc:

@@ -97,16 +97,16 @@ class ImapServer:
     folder: str = "INBOX"
 
     def settings(self, base: Settings, **overrides) -> Settings:
-        return with_settings(
-            base,
-            bounce_imap_host=self.host,
-            bounce_imap_port=self.port,
-            bounce_imap_username=self.user,
-            bounce_imap_password=self.password,
-            bounce_imap_folder=self.folder,
-            bounce_imap_security="none",
+        values = {
+            "bounce_imap_host": self.host,
+            "bounce_imap_port": self.port,
+            "bounce_imap_username": self.user,
+            "bounce_imap_password": self.password,
+            "bounce_imap_folder": self.folder,
+            "bounce_imap_security": "none",
             **overrides,
-        )
+        }
+        return with_settings(base, **values)
 
     def connect(self) -> imaplib.IMAP4:
         conn = imaplib.IMAP4(self.host, self.port, timeout=10)
@@ -209,8 +209,9 @@ def dovecot_imap():
     (root / "passwd").write_text(f"{server.user}:{{PLAIN}}{server.password}::::::\n")
     config = root / "dovecot.conf"
     config.write_text(_dovecot_config(root, mail_root, server.port, uid, gid))
+    output = (root / "dovecot.out").open("wb")
     process = subprocess.Popen(
-        [DOVECOT, "-F", "-c", str(config)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        [DOVECOT, "-F", "-c", str(config)], stdout=output, stderr=subprocess.STDOUT
     )
     try:
         deadline = time.monotonic() + 15
@@ -220,10 +221,9 @@ def dovecot_imap():
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    log_file = root / "dovecot.log"
-                    log = log_file.read_text() if log_file.exists() else ""
-                    output = process.stdout.read().decode() if process.poll() is not None else ""
-                    pytest.fail(f"dovecot did not start on port {server.port}: {output}{log}")
+                    logs = [root / "dovecot.out", root / "dovecot.log"]
+                    text = "".join(p.read_text() for p in logs if p.exists())
+                    pytest.fail(f"dovecot did not start on port {server.port}: {text}")
                 time.sleep(0.1)
         yield server
     finally:
@@ -233,4 +233,5 @@ def dovecot_imap():
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+        output.close()
         shutil.rmtree(root, ignore_errors=True)

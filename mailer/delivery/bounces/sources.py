@@ -139,7 +139,11 @@ class ImapFolder:
         self.uidvalidity = 0
 
     def __enter__(self) -> ImapFolder:
-        self.connect()
+        try:
+            self.connect()
+        except BaseException:
+            self.close()
+            raise
         return self
 
     def __exit__(self, *exc_info) -> None:

@@ -235,3 +235,136 @@ def dovecot_imap():
             process.wait(timeout=5)
         output.close()
         shutil.rmtree(root, ignore_errors=True)
+
+
+# --- Postfix ---------------------------------------------------------------------------------
+
+POSTFIX = shutil.which("postfix") or "/usr/sbin/postfix"
+POSTFIX_DOMAIN = "postfix.example.org"  # Postfix delivers this domain locally: unknown users bounce
+
+POSTFIX_MAIN = """\
+compatibility_level = 3.6
+queue_directory = {root}/queue
+data_directory = {root}/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mx.{domain}
+mydomain = {domain}
+myorigin = $myhostname
+mydestination = {domain}
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+relayhost = [127.0.0.1]:{relay_port}
+smtp_tls_security_level = none
+smtpd_tls_security_level = none
+smtpd_reject_unlisted_recipient = no
+local_recipient_maps =
+alias_maps =
+alias_database =
+maillog_file_prefixes = {root}
+maillog_file = {root}/postfix.log
+biff = no
+smtputf8_enable = no
+disable_dns_lookups = yes
+smtp_dns_support_level = disabled
+"""
+
+# only the services a loopback relay needs; smtpd on the test's port
+POSTFIX_MASTER = """\
+127.0.0.1:{port} inet n - n - - smtpd
+pickup unix n - n 60 1 pickup
+cleanup unix n - n - 0 cleanup
+qmgr unix n - n 300 1 qmgr
+rewrite unix - - n - - trivial-rewrite
+bounce unix - - n - 0 bounce
+defer unix - - n - 0 bounce
+trace unix - - n - 0 bounce
+verify unix - - n - 1 verify
+flush unix n - n 1000? 0 flush
+proxymap unix - - n - - proxymap
+smtp unix - - n - - smtp
+relay unix - - n - - smtp
+showq unix n - n - - showq
+error unix - - n - - error
+retry unix - - n - - error
+discard unix - - n - - discard
+local unix - n n - - local
+anvil unix - - n - 1 anvil
+scache unix - - n - 1 scache
+postlog unix-dgram n - n - 1 postlogd
+"""
+
+
+@dataclass
+class PostfixServer:
+    port: int
+    root: Path
+
+    def log(self) -> str:
+        path = self.root / "postfix.log"
+        return path.read_text() if path.exists() else ""
+
+
+def _postfix(root: Path, command: str) -> subprocess.CompletedProcess:
+    # Postfix reports to syslog unless stderr is a terminal; its own log file holds the rest
+    return subprocess.run(
+        [POSTFIX, "-c", str(root / "conf"), command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def postfix_relay(mail_sink):
+    """A real Postfix on 127.0.0.1 with a throwaway configuration and queue: it accepts mail
+    for anyone, delivers POSTFIX_DOMAIN locally (so an unknown user bounces with a real DSN)
+    and relays everything else, those DSNs included, to `mail_sink`."""
+    if not os.path.exists(POSTFIX):
+        pytest.skip(f"postfix not found at {POSTFIX}; .ci/run installs it (postfix)")
+    if os.geteuid() != 0:
+        pytest.skip("Postfix's master process must be started as root; run the tests as root")
+    root = Path(tempfile.mkdtemp(prefix="newsletter-postfix-"))
+    root.chmod(0o755)  # the postfix user must reach its queue
+    (root / "conf").mkdir()
+    (root / "queue").mkdir()
+    (root / "data").mkdir()
+    owner = pwd.getpwnam("postfix")
+    os.chown(root / "data", owner.pw_uid, owner.pw_gid)
+    server = PostfixServer(free_port(), root)
+    (root / "conf" / "main.cf").write_text(
+        POSTFIX_MAIN.format(root=root, domain=POSTFIX_DOMAIN, relay_port=mail_sink.port)
+    )
+    (root / "conf" / "master.cf").write_text(POSTFIX_MASTER.format(port=server.port))
+    try:
+        started = _postfix(root, "start")
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                import socket
+
+                socket.create_connection(("127.0.0.1", server.port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"postfix did not start: {started.stderr}{server.log()}")
+                time.sleep(0.2)
+        yield server
+    finally:
+        pid_file = root / "queue" / "pid" / "master.pid"
+        master = int(pid_file.read_text().split()[0]) if pid_file.exists() else None
+        _postfix(root, "stop")
+        deadline = time.monotonic() + 15
+        while master and _alive(master) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -2,7 +2,7 @@
 (RFC 5965 ARF), an auto-reply, or something else. Pure: bytes in, a `Report` out, no I/O.
 
 Standard reports are read here; the non-standard bounce formats of the big servers (Exchange,
-Exim, qmail, Yahoo, old Postfix...) are left to flufl.bounce, GNU Mailman's library. A report
+Exim, qmail, Yahoo, old Postfix...) go to `freetext`, which uses flufl.bounce. A report
 that cannot be read (a truncated DSN, a detector that crashes) is `unreadable`, never a guess.
 """
 
@@ -13,48 +13,16 @@ import email
 import email.policy
 import hashlib
 import re
-from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import HeaderParser
 from email.utils import getaddresses, parsedate_to_datetime
 
-import flufl.bounce
-
 from ...store.db import utc_now
+from .findings import Failure, Report, clean, original_headers, status_of
+from .freetext import non_standard
 
-ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
-BASIC = re.compile(r"\b([245])\d\d\b")
-MESSAGE_ID = re.compile(r"^message-id:[ \t]*(<[^>\s]+>)", re.IGNORECASE | re.MULTILINE)
 COMPLAINT_TYPES = ("abuse", "fraud", "other", "virus")
 DAEMONS = ("mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon")
-MAX_DIAGNOSTIC = 500
-
-
-@dataclass
-class Failure:
-    """One recipient a report is about: `kind` is hard, soft or complaint."""
-
-    recipient: str
-    kind: str
-    status: str  # x.y.z for bounces, the Feedback-Type for complaints
-    diagnostic: str
-
-
-@dataclass
-class Report:
-    """What one message turned out to be."""
-
-    verdict: str  # dsn | arf | bounce | auto-reply | ignored | not-bounce | unreadable
-    reason: str = ""
-    failures: list[Failure] = field(default_factory=list)
-    message_ids: list[str] = field(default_factory=list)  # of the original message
-    reported_at: str = ""
-    digest: str = ""
-    text: str = ""  # the message as text, searched for VERP tokens
-
-    @property
-    def actionable(self) -> bool:
-        return bool(self.failures)
 
 
 def digest_of(raw: bytes) -> str:
@@ -92,7 +60,7 @@ def _classify(msg: Message) -> Report:
         return _dsn(msg, parts)
     if _is_auto_reply(msg):
         return Report("auto-reply", "an automatic reply (out of office or similar): ignored")
-    return _non_standard(msg, parts)
+    return non_standard(msg, parts)
 
 
 # --- RFC 3464 delivery status notifications ---------------------------------------------------
@@ -113,8 +81,8 @@ def _dsn(msg: Message, parts: list[Message]) -> Report:
     for block in recipients:
         recipient = _address_field(block.get("final-recipient") or block.get("original-recipient"))
         action = (block.get("action") or "").strip().lower()
-        diagnostic = _clean(block.get("diagnostic-code") or "")
-        status = _status(block.get("status") or "") or _status(diagnostic)
+        diagnostic = clean(block.get("diagnostic-code") or "")
+        status = status_of(block.get("status") or "") or status_of(diagnostic)
         if not recipient or not (action or status):
             return Report("unreadable", "a delivery report whose recipient fields are cut short")
         if action in ("delivered", "relayed", "expanded") or status.startswith("2."):
@@ -160,15 +128,6 @@ def _field_blocks(part: Message) -> list[dict[str, str]]:
     return blocks
 
 
-def _status(text: str) -> str:
-    """The x.y.z status in a Status field or a diagnostic; a bare 5xx/4xx code gives x.0.0."""
-    match = ENHANCED.search(text)
-    if match:
-        return ".".join(match.groups())
-    match = BASIC.search(text)
-    return f"{match.group(1)}.0.0" if match and match.group(1) in "45" else ""
-
-
 def _address_field(value: str | None) -> str:
     """`rfc822; user@example.org` -> `user@example.org`."""
     if not value:
@@ -196,11 +155,11 @@ def _arf(msg: Message, parts: list[Message]) -> Report:
         return Report("ignored", f"a feedback report of type {kind!r}", message_ids=message_ids)
     recipient = _address_field(fields.get("original-rcpt-to") or fields.get("removal-recipient"))
     if not recipient:
-        original = _original_headers(parts)
+        original = original_headers(parts)
         if original is not None:
             addresses = getaddresses(original.get_all("to", []))
             recipient = next((a for _n, a in addresses if "@" in a), "")
-    agent = _clean(fields.get("user-agent") or fields.get("reporting-mta") or "")
+    agent = clean(fields.get("user-agent") or fields.get("reporting-mta") or "")
     diagnostic = f"complaint (Feedback-Type: {kind})" + (f" from {agent}" if agent else "")
     return Report(
         "arf", failures=[Failure(recipient, "complaint", kind, diagnostic)], message_ids=message_ids
@@ -210,23 +169,8 @@ def _arf(msg: Message, parts: list[Message]) -> Report:
 # --- the original message inside a report -----------------------------------------------------
 
 
-def _original_headers(parts: list[Message]) -> Message | None:
-    for part in parts:
-        ctype = part.get_content_type()
-        if ctype in ("message/rfc822", "message/global"):
-            payload = part.get_payload()
-            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
-                return payload[0]
-        if ctype in ("text/rfc822-headers", "text/global-headers"):
-            body = part.get_payload(decode=True) or b""
-            return HeaderParser(policy=email.policy.compat32).parsestr(
-                body.decode("utf-8", "replace")
-            )
-    return None
-
-
 def _original_message_ids(msg: Message, parts: list[Message]) -> list[str]:
-    original = _original_headers(parts)
+    original = original_headers(parts)
     ids = []
     if original is not None and original.get("message-id"):
         ids.append(str(original.get("message-id")).strip())
@@ -251,62 +195,6 @@ def _is_auto_reply(msg: Message) -> bool:
         or precedence == "auto_reply"
         or any(msg.get(h) for h in ("x-autoreply", "x-autorespond", "x-autoresponder"))
     )
-
-
-def _non_standard(msg: Message, parts: list[Message]) -> Report:
-    temporary, permanent = flufl.bounce.all_failures(msg)
-    if not temporary and not permanent:
-        return Report("not-bounce", "not a bounce or a complaint")
-    body = _body_text(parts)
-    failures = []
-    for kind, addresses in (("hard", permanent), ("soft", temporary - permanent)):
-        for raw in sorted(addresses):
-            address = raw.decode("ascii", "replace")
-            status, diagnostic = _near(body, address, "5" if kind == "hard" else "4")
-            failures.append(Failure(address, kind, status, diagnostic))
-    own = str(msg.get("message-id", "")).strip()
-    ids = [i for i in MESSAGE_ID.findall(body) if i != own]
-    original = _original_headers(parts)
-    if original is not None and original.get("message-id"):
-        ids.insert(0, str(original.get("message-id")).strip())
-    return Report("bounce", failures=failures, message_ids=list(dict.fromkeys(ids)))
-
-
-def _body_text(parts: list[Message]) -> str:
-    texts = []
-    for part in parts:
-        if part.get_content_maintype() == "text":
-            payload = part.get_payload(decode=True) or b""
-            texts.append(payload.decode(part.get_content_charset() or "utf-8", "replace"))
-    return "\n".join(texts)
-
-
-def _near(body: str, address: str, klass: str) -> tuple[str, str]:
-    """The status and the server's words about `address` in a free-text bounce: the lines
-    from one naming the address to the next blank line (the first such passage with a status
-    code of the right class, else the last one: a quoted To: line comes before the reason)."""
-    lines = body.splitlines()
-    passages = []
-    for index, line in enumerate(lines):
-        if address.lower() in line.lower():
-            window: list[str] = []
-            for following in lines[index : index + 6]:
-                if window and not following.strip():
-                    break
-                window.append(following.strip())
-            passages.append(_clean(" ".join(window)))
-    for words in passages:
-        status = _status(words)
-        if status and status[0] == klass:
-            return status, words
-    if passages:
-        return f"{klass}.0.0", passages[-1]
-    return f"{klass}.0.0", "a non-standard bounce (read by flufl.bounce)"
-
-
-def _clean(text: str) -> str:
-    """One line, no control characters, at most MAX_DIAGNOSTIC characters."""
-    return " ".join(str(text).split())[:MAX_DIAGNOSTIC]
 
 
 def _report_date(msg: Message) -> str:

@@ -20,7 +20,7 @@ from sqlite_utils import Database
 from ...audience import subscribers
 from ...config import Settings
 from ...store.db import transaction, utc_now
-from .classify import Failure, Report
+from .findings import Failure, Report
 from .verp import find_tokens, verify_token
 
 SEVERITY = {"complaint": 0, "hard": 1, "soft": 2}

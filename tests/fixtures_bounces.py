@@ -8,6 +8,7 @@ the test. It skips only when the dovecot binary is missing (`.ci/run` installs d
 
 from __future__ import annotations
 
+import grp
 import imaplib
 import os
 import pwd
@@ -141,11 +142,16 @@ class ImapServer:
 
 def _dovecot_config(root: Path, mail_root: Path, port: int, uid: int, gid: int) -> str:
     user = pwd.getpwuid(os.getuid()).pw_name
-    unprivileged = (
-        ""
-        if os.geteuid() == 0
-        else (f"default_login_user = {user}\ndefault_internal_user = {user}\n")
-    )
+    group = grp.getgrgid(os.getgid()).gr_name
+    unprivileged = ""  # as root Dovecot drops to its own users; as anyone else, run as them
+    if os.geteuid() != 0:
+        unprivileged = (
+            f"default_login_user = {user}\ndefault_internal_user = {user}\n"
+            f"default_internal_group = {group}\n"
+            "service anvil {\n  chroot =\n}\n"
+            f"service auth-worker {{\n  user = {user}\n}}\n"
+            "service imap-login {\n  chroot =\n}\n"
+        )
     return f"""
 base_dir = {root}/run
 state_dir = {root}/state

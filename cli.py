@@ -492,6 +492,8 @@ def _print_bounces(summary) -> None:
         if summary.dry_run or outcome in shown:
             click.echo(f"{label}: {outcome}: {text}")
     click.echo(summary.line())
+    for warning in summary.warnings:
+        click.echo(f"Warning: {warning}", err=True)
 
 
 def _bounce_progress(label: str):

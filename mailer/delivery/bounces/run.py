@@ -38,6 +38,7 @@ class BounceSummary:
     unreadable: int = 0
     unmatched: int = 0
     details: list[tuple[str, str, str]] = field(default_factory=list)  # (label, outcome, text)
+    warnings: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         would = "would record" if self.dry_run else "recorded"
@@ -115,6 +116,12 @@ def fetch_bounces(
     """Read the new messages of BOUNCE_IMAP_FOLDER (each once; nothing in it is changed)."""
     settings.require_secret_key()
     summary = BounceSummary(dry_run=dry_run)
+    loopback = settings.bounce_imap_host in ("127.0.0.1", "::1", "localhost")
+    if settings.bounce_imap_security == "none" and not loopback:
+        summary.warnings.append(
+            f"BOUNCE_IMAP_SECURITY=none: the IMAP password went to {settings.bounce_imap_host} "
+            "unencrypted; use ssl or starttls"
+        )
     db = open_db(settings.db_path)
     try:
         with ImapFolder(settings, ssl_context=ssl_context) as folder:

@@ -99,3 +99,35 @@ def test_broken_input_is_unreadable_or_nothing_never_an_exception(raw):
 def test_the_same_report_over_imap_or_from_a_file_has_one_hash():
     raw = sample("dsn-hard.eml", **VALUES)
     assert classify(raw).digest == classify(raw.replace(b"\n", b"\r\n")).digest
+
+
+@pytest.mark.parametrize(
+    "from_line",
+    [
+        b"From: MAILER-DAEMON@qmail.example.net\n",
+        "From: Mail Delivery Återsändning <MAILER-DAEMON@qmail.example.net>\n".encode(),  # 8-bit
+        b"",  # no From at all: one flufl.bounce detector crashed on that
+    ],
+)
+def test_a_free_text_bounce_is_read_whatever_its_from_header(from_line, capsys):
+    raw = sample("qmail.eml", **VALUES).replace(
+        b"From: MAILER-DAEMON@qmail.example.net\n", from_line
+    )
+    report = classify(raw)
+    assert report.verdict == "bounce" and report.failures[0].recipient == "anna@example.org"
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_random_damage_never_raises_and_never_prints(capsys):
+    import random
+
+    rng = random.Random(7)
+    raw = sample("exim.eml", **VALUES)
+    for _ in range(200):  # bounded: a fixed number of damaged copies
+        damaged = bytearray(raw)
+        for _ in range(rng.randint(1, 20)):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        report = classify(bytes(damaged))
+        assert report.verdict in ("bounce", "not-bounce", "unreadable", "auto-reply", "dsn")
+        assert "cannot read the report" not in report.reason
+    assert capsys.readouterr().err == ""

@@ -42,7 +42,7 @@ def classify(raw: bytes) -> Report:
     if not msg.keys():
         return Report("not-bounce", "no mail headers", **base)
     try:
-        report = _classify(msg)
+        report = _classify(msg, text)
     except Exception as exc:  # a library or a malformed part: no traceback, no guess
         report = Report("unreadable", f"cannot read the report ({type(exc).__name__}: {exc})")
     for key, value in base.items():
@@ -50,7 +50,7 @@ def classify(raw: bytes) -> Report:
     return report
 
 
-def _classify(msg: Message) -> Report:
+def _classify(msg: Message, text: str) -> Report:
     report_type = (msg.get_param("report-type", header="content-type") or "").lower()
     parts = list(msg.walk())
     types = [part.get_content_type() for part in parts]
@@ -60,7 +60,7 @@ def _classify(msg: Message) -> Report:
         return _dsn(msg, parts)
     if _is_auto_reply(msg):
         return Report("auto-reply", "an automatic reply (out of office or similar): ignored")
-    return non_standard(msg, parts)
+    return non_standard(msg, parts, text)
 
 
 # --- RFC 3464 delivery status notifications ---------------------------------------------------

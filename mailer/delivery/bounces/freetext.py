@@ -4,15 +4,32 @@ words about each address when the text has them, and the original Message-ID."""
 
 from __future__ import annotations
 
+import email
+import email.policy
+import logging
 from email.message import Message
+from email.utils import getaddresses
 
 import flufl.bounce
 
 from .findings import MESSAGE_ID, Failure, Report, clean, original_headers, status_of
 
+# flufl.bounce logs a detector's crash with its traceback before re-raising it; classify turns
+# the crash into "unreadable", and the person at the terminal should not see a traceback
+_log = logging.getLogger("flufl.bounce")
+_log.addHandler(logging.NullHandler())
+_log.propagate = False
 
-def non_standard(msg: Message, parts: list[Message]) -> Report:
-    temporary, permanent = flufl.bounce.all_failures(msg)
+
+def non_standard(msg: Message, parts: list[Message], text: str) -> Report:
+    """Ask flufl.bounce which addresses failed. It is given the message parsed from text:
+    parsed from bytes, a header with 8-bit characters is a `Header` object, on which some of
+    its detectors crash (they call str methods on every From)."""
+    readable = email.message_from_string(text, policy=email.policy.compat32)
+    if not getaddresses([str(readable.get("from", ""))]):
+        del readable["from"]  # missing or garbled: a detector takes the first address blindly
+        readable["From"] = "<>"
+    temporary, permanent = flufl.bounce.all_failures(readable)
     if not temporary and not permanent:
         return Report("not-bounce", "not a bounce or a complaint")
     body = _body_text(parts)
@@ -35,7 +52,10 @@ def _body_text(parts: list[Message]) -> str:
     for part in parts:
         if part.get_content_maintype() == "text":
             payload = part.get_payload(decode=True) or b""
-            texts.append(payload.decode(part.get_content_charset() or "utf-8", "replace"))
+            try:
+                texts.append(payload.decode(part.get_content_charset() or "utf-8", "replace"))
+            except LookupError:  # a charset Python does not know
+                texts.append(payload.decode("utf-8", "replace"))
     return "\n".join(texts)
 
 

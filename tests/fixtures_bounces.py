@@ -92,9 +92,11 @@ def mailed(db, settings, mail_sink, built_example) -> Mailed:
 @dataclass
 class ImapServer:
     host: str
-    port: int
+    port: int  # plain IMAP, STARTTLS offered
+    ssl_port: int  # IMAP over TLS
     user: str
     password: str
+    certificate: tuple[Path, Path] | None = None
     folder: str = "INBOX"
 
     def settings(self, base: Settings, **overrides) -> Settings:
@@ -140,7 +142,9 @@ class ImapServer:
             conn.logout()
 
 
-def _dovecot_config(root: Path, mail_root: Path, port: int, uid: int, gid: int) -> str:
+def _dovecot_config(
+    root: Path, mail_root: Path, server: ImapServer, uid: int, gid: int, certificate
+) -> str:
     user = pwd.getpwuid(os.getuid()).pw_name
     group = grp.getgrgid(os.getgid()).gr_name
     unprivileged = ""  # as root Dovecot drops to its own users; as anyone else, run as them
@@ -158,7 +162,9 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 {unprivileged}protocols = imap
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <{certificate[0]}
+ssl_key = <{certificate[1]}
 disable_plaintext_auth = no
 auth_mechanisms = plain
 first_valid_uid = 1
@@ -175,10 +181,12 @@ userdb {{
 service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1
-    port = {port}
+    port = {server.port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {server.ssl_port}
+    ssl = yes
   }}
 }}
 service pop3-login {{
@@ -195,8 +203,9 @@ service submission-login {{
 
 
 @pytest.fixture
-def dovecot_imap():
-    """A real Dovecot IMAP server on 127.0.0.1 with one user and an empty INBOX."""
+def dovecot_imap(certificate):
+    """A real Dovecot IMAP server on 127.0.0.1 with one user and an empty INBOX: plain IMAP
+    with STARTTLS on `port`, IMAP over TLS on `ssl_port` (the test certificate)."""
     if not os.path.exists(DOVECOT):
         pytest.skip(f"dovecot not found at {DOVECOT}; .ci/run installs it (dovecot-imapd)")
     # not under pytest's tmp_path: its folders are private to us, and as root Dovecot
@@ -211,10 +220,12 @@ def dovecot_imap():
         os.chown(mail_root, uid, gid)
     else:
         uid, gid = os.getuid(), os.getgid()
-    server = ImapServer("127.0.0.1", free_port(), "bounces", "imap-test-password")
+    server = ImapServer(
+        "127.0.0.1", free_port(), free_port(), "bounces", "imap-test-password", certificate
+    )
     (root / "passwd").write_text(f"{server.user}:{{PLAIN}}{server.password}::::::\n")
     config = root / "dovecot.conf"
-    config.write_text(_dovecot_config(root, mail_root, server.port, uid, gid))
+    config.write_text(_dovecot_config(root, mail_root, server, uid, gid, certificate))
     output = (root / "dovecot.out").open("wb")
     process = subprocess.Popen(
         [DOVECOT, "-F", "-c", str(config)], stdout=output, stderr=subprocess.STDOUT

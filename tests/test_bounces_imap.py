@@ -118,3 +118,27 @@ def test_no_imap_server_listening_is_a_clear_error(mailed):
     )
     with pytest.raises(BounceError, match=f"cannot connect to the IMAP server 127.0.0.1:{port}"):
         fetch_bounces(settings)
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_fetch_over_tls_checks_the_servers_certificate(db, mailed, dovecot_imap, security):
+    from tests.fixtures_send import client_context
+
+    dovecot_imap.append(mailed.report("dsn-hard.eml", mailed.addresses[0]))
+    port = dovecot_imap.ssl_port if security == "ssl" else dovecot_imap.port
+    settings = dovecot_imap.settings(
+        mailed.settings, bounce_imap_security=security, bounce_imap_port=port
+    )
+    with pytest.raises(BounceError, match="CERTIFICATE_VERIFY_FAILED"):
+        fetch_bounces(settings)  # the system's CAs do not know the test certificate
+    summary = fetch_bounces(settings, ssl_context=client_context(dovecot_imap.certificate))
+    assert summary.hard == 1 and bounce_rows(db) == 1
+
+
+def test_fetch_without_an_imap_host_says_what_to_set(mailed):
+    env = {"NEWSLETTER_SECRET_KEY": mailed.settings.secret_key}
+    result = CliRunner().invoke(
+        cli, ["--db", str(mailed.settings.db_path), "bounces", "fetch"], env=env
+    )
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "BOUNCE_IMAP_HOST is not set" in result.output

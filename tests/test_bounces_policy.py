@@ -318,3 +318,14 @@ def test_erasure_removes_the_persons_bounce_reports(db, mailed, tmp_path):
     assert len(remaining) == 1 and target not in remaining[0]["diagnostic"]
     assert consent.is_suppressed(db, mailed.settings, target)
     assert target.encode() not in mailed.settings.db_path.read_bytes()
+
+
+def test_soft_bounces_before_a_reactivation_do_not_count_again(db, mailed, tmp_path):
+    target = mailed.addresses[0]
+    paths = [write(tmp_path, f"s{n}.eml", soft(mailed, target, n, day=n)) for n in (1, 2, 3, 4)]
+    import_bounces(mailed.settings, paths[:3])
+    assert status_of(db, target) == "bounced"
+    roster.reactivate_address(db, target)
+    assert status_of(db, target) == "active"
+    summary = import_bounces(mailed.settings, paths[3:])
+    assert (summary.soft, summary.changed) == (1, 0) and status_of(db, target) == "active"

@@ -72,3 +72,19 @@ def test_the_soft_limit_reads_count_days_and_issues():
     settings = load_settings(env_file=None, environ={"BOUNCE_SOFT_LIMIT": "5/60"})
     assert settings.soft_limit == (5, 60, 5)
     assert load_settings(env_file=None, environ={}).soft_limit == (3, 30, 3)
+
+
+def test_the_send_plan_names_the_return_path_and_warns_when_it_cannot_align(db, settings):
+    from mailer.delivery.report import make_plan
+    from tests.fixtures_bounces import LIST, with_settings
+    from tests.fixtures_send import add_subscribers
+
+    add_subscribers(db, settings, 1, LIST)
+    meta = {"title": "Nyhetsbrev", "subject": "Nyhetsbrev"}
+    aligned = with_settings(settings, bounce_address="bounces@news.example.se")
+    plan = make_plan(db, aligned, meta, "2018-2", LIST, None, 1, 0.0)
+    assert "Bounces:    to bounces+TOKEN@news.example.se" in plan.describe()
+    assert not any("NEWSLETTER_BOUNCE_ADDRESS" in w for w in plan.warnings)
+    elsewhere = with_settings(settings, bounce_address="bounces@mailhost.example.net")
+    plan = make_plan(db, elsewhere, meta, "2018-2", LIST, None, 1, 0.0)
+    assert any("SPF will not align" in w for w in plan.warnings)

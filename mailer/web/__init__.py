@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.resources
 from pathlib import Path
 
 from flask import Flask
 from jinja2 import StrictUndefined
 
+from ..compose.render import template_dirs, template_loader
 from ..config import Settings, load_settings
 from ..store.db import check_version, connect
 from . import (
@@ -26,9 +28,7 @@ from .outbox import Outbox, smtp_sender
 
 __all__ = ["create_app"]
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
-TEMPLATES_DIR = PROJECT_ROOT / "templates"
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_DIR = Path(str(importlib.resources.files(__name__) / "static"))
 
 DEFAULT_CONFIG = {
     # (requests, seconds) allowed per client IP / per e-mail address on the subscribe form
@@ -56,12 +56,10 @@ def create_app(
     if preview_issue is None:
         settings.require_secret_key()
     refuse_newer_database(settings, create=preview_issue is None)
-    app = Flask(
-        __name__,
-        template_folder=str(TEMPLATES_DIR),
-        static_folder=str(STATIC_DIR),
-        static_url_path="/static",
-    )
+    app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
+    # the site's templates/ over the bundled ones, file by file (as for the build)
+    app.config["TEMPLATE_DIRS"] = template_dirs(settings)
+    app.jinja_loader = template_loader(app.config["TEMPLATE_DIRS"])
     app.config.update(DEFAULT_CONFIG)
     app.config.update(test_config or {})
     app.config["SETTINGS"] = settings

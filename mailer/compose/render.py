@@ -52,11 +52,15 @@ def site_templates_dir(settings: Settings | None = None) -> Path:
 
 
 def template_dirs(settings: Settings | None = None) -> tuple[Path, ...]:
-    """Folders Jinja searches, first match wins: the site's templates/ (if any), the bundled."""
-    site = site_templates_dir(settings)
-    if site.is_dir() and site.resolve() != TEMPLATES_DIR.resolve():
-        return (site.resolve(), TEMPLATES_DIR)
-    return (TEMPLATES_DIR,)
+    """Folders Jinja searches, first match wins: the site's templates/, then the bundled ones.
+
+    The site folder is listed even before it exists, so that one made later still counts. In
+    a checkout run from its top, the site's templates/ is the bundled folder itself.
+    """
+    site = site_templates_dir(settings).absolute()
+    if site.resolve() == TEMPLATES_DIR.resolve():
+        return (TEMPLATES_DIR,)
+    return (site, TEMPLATES_DIR)
 
 
 def template_loader(templates_dirs: Path | tuple[Path, ...]) -> jinja2.BaseLoader:

@@ -121,10 +121,10 @@ def new(slug: str, newsletters_dir: Path, language: str, title: str | None) -> N
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--language",
-    type=click.Choice(["sv", "da", "en"]),
+    type=click.Choice(LANGUAGES),
     default="sv",
     show_default=True,
-    help="Language of the sample issue.",
+    help="Language of the sample issue and newsletter.yml.",
 )
 def init_command(directory: Path, language: str) -> None:
     """Create a site folder DIRECTORY for an organisation's newsletters.

@@ -90,6 +90,9 @@ def test_init_in_english_writes_an_english_sample(tmp_path):
     init_site(tmp_path / "s", language="en", today=TODAY)
     issue_md = (tmp_path / "s" / "newsletters" / SLUG / "issue.md").read_text()
     assert "language: en" in issue_md and "title: Newsletter" in issue_md
+    site_yml = (tmp_path / "s" / "newsletters" / "newsletter.yml").read_text()
+    assert "organisation: Name of the organisation" in site_yml
+    assert "newsletter new 2026-2" in (tmp_path / "s" / "README.md").read_text()
 
 
 @pytest.mark.parametrize("existing", [".env", "README.md", "newsletters/notes.txt"])

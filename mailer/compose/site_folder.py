@@ -20,7 +20,7 @@ from ..config import Settings, bundled_path
 from ..errors import MailerError
 from ..locale import LANGUAGES
 from .render import BUNDLED_PREFIX, TEMPLATES_DIR, site_templates_dir
-from .scaffold import scaffold_issue
+from .scaffold import SITE_TEMPLATE, scaffold_issue
 
 SECRET_LINE = re.compile(r"^NEWSLETTER_SECRET_KEY=.*$", re.M)
 
@@ -44,7 +44,7 @@ newsletter build newsletters/{slug}     # newsletters/{slug}/build/: email.html,
 newsletter preview newsletters/{slug}   # http://127.0.0.1:8001, rebuilds as you edit
 newsletter check newsletters/{slug}     # what would break before anyone is mailed
 newsletter send newsletters/{slug} --to you@example.org   # one [TEST] copy
-newsletter new 2026-2                    # the next issue
+newsletter new {next_slug}                    # the next issue
 ```
 
 - `newsletters/newsletter.yml`: organisation, address, logo and footer of every issue.
@@ -56,6 +56,38 @@ newsletter new 2026-2                    # the next issue
   the bundled file to change one block.
 - `subscribers.db`: the subscriber list, created on first use. Never commit it; back it up.
 """
+
+
+# newsletters/newsletter.yml of a new site, in the sample issue's language (sv: scaffold's own)
+SITE_YML = {
+    "sv": SITE_TEMPLATE,
+    "da": """\
+# Sidehoved og sidefod i alle numre i denne mappe (issue.md kan overskrive en nøgle).
+organisation: Organisationens navn
+address: Postboks 0, 0000 Byen
+web: https://www.example.dk/
+email: info@example.dk
+phone: 00 00 00 00
+# logo: assets/logo.png
+# logo_alt: Organisationens navn
+# funding_logo: assets/eu-logo.png
+# funding_logo_alt: Medfinansieret af Den Europæiske Union
+# funding_text: Projektet er medfinansieret af Den Europæiske Fond for Regionaludvikling.
+""",
+    "en": """\
+# Header and footer of every issue in this folder (issue.md may override a key).
+organisation: Name of the organisation
+address: PO Box 0, Town, AB1 2CD
+web: https://www.example.org/
+email: info@example.org
+phone: 0000 000 000
+# logo: assets/logo.png
+# logo_alt: Name of the organisation
+# funding_logo: assets/eu-logo.png
+# funding_logo_alt: Co-funded by the European Union
+# funding_text: The project is co-funded by the European Regional Development Fund.
+""",
+}
 
 
 class SiteError(MailerError):
@@ -96,12 +128,15 @@ def init_site(
     try:
         newsletters = work / "newsletters"
         (newsletters / "assets").mkdir(parents=True)
+        (newsletters / "newsletter.yml").write_text(
+            SITE_YML.get(language, SITE_YML["en"]), encoding="utf-8"
+        )
         scaffold_issue(newsletters, slug, language=language, today=today)
         env_file = work / ".env"
         env_file.touch(mode=0o600)  # the secret key and, later, the SMTP password
         env_file.write_text(env_text, encoding="utf-8")
         (work / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
-        readme = README.format(slug=slug, prefix=BUNDLED_PREFIX)
+        readme = README.format(slug=slug, next_slug=f"{today.year}-2", prefix=BUNDLED_PREFIX)
         (work / "README.md").write_text(readme, encoding="utf-8")
         for name in names:
             os.rename(work / name, target / name)

@@ -225,9 +225,13 @@ def test_the_wheel_in_a_fresh_venv_runs_a_site_without_the_checkout(tmp_path):
     assert "Built " in built.stdout
     html = (site / issue / "build" / "email.html").read_text(encoding="utf-8")
     assert 'class="toplinks"' in html and "<table" in html
-    checked = run([newsletter, "check", issue, "--json", "--no-spam"], cwd=site, env=env)
+    checked = run(
+        [newsletter, "check", issue, "--json", "--no-spam"], cwd=site, env=env, check=False
+    )
+    assert checked.returncode in (0, 1), checked.stderr
     report = json.loads(checked.stdout)
-    assert report["ok"] and report["errors"] == []
+    # only the send gate may object to a sample (its text, a loopback base URL), not the content
+    assert {error["check"] for error in report["errors"]} <= {"send"}, report["errors"]
     # the bundled caniemail data was read: the templates' deliberate fallbacks are notes
     assert any(note["check"] == "support" for note in report["notes"])
 

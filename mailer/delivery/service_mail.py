@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import os
 import socket
+from collections.abc import Collection
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -95,19 +96,23 @@ def queue_signup(db: Database, email: str, request: dict) -> int:
         ).lastrowid
 
 
-def claim_next(db: Database, holder: str | None = None) -> ServiceRow | None:
-    """Take the next due row (oldest first) for this worker, or None when nothing is due.
+def claim_next(
+    db: Database, holder: str | None = None, skip: Collection[int] = ()
+) -> ServiceRow | None:
+    """Take the next due row (oldest first, none of `skip`: rows this pass has already tried)
+    for this worker, or None when nothing is due.
 
     Claiming moves the row's due time `CLAIM_SECONDS` ahead and counts the attempt, so no other
     worker (another process on the same file) takes it meanwhile, and a worker that dies
     mid-send leaves it due again later rather than lost."""
     now = utc_now()
     with transaction(db):
+        skipped = f" AND id NOT IN ({', '.join('?' * len(skip))})" if skip else ""
         row = db.execute(
-            "SELECT id, kind, subscriber_id, list_id, recipient, message, request, attempts "
-            "FROM service_mail WHERE state = 'waiting' AND due_at <= ? ORDER BY due_at, id "
-            "LIMIT 1",
-            [now],
+            "SELECT id, kind, subscriber_id, list_id, recipient, message, request, attempts "  # noqa: S608 - only placeholders are formatted in
+            f"FROM service_mail WHERE state = 'waiting' AND due_at <= ?{skipped} "
+            "ORDER BY due_at, id LIMIT 1",
+            [now, *skip],
         ).fetchone()
         if row is None:
             return None

@@ -68,19 +68,19 @@ class ServiceMailWorker:
     def run_due(self, limit: int | None = None) -> int:
         """Handle every due row (at most `limit`); returns how many were handled. One pass at a
         time per worker; the connection is closed when nothing is left."""
-        handled = 0
+        tried: list[int] = []  # a row retried soon is left for the next pass
         with self._running:
             try:
-                while limit is None or handled < limit:
+                while limit is None or len(tried) < limit:
                     with self.lock():
-                        row = service_mail.claim_next(self.db, self.holder)
+                        row = service_mail.claim_next(self.db, self.holder, tried)
                     if row is None:
                         break
+                    tried.append(row.id)
                     self._handle(row)
-                    handled += 1
             finally:
                 self.transport.close()
-        return handled
+        return len(tried)
 
     def close(self) -> None:
         self.transport.close()

@@ -7,12 +7,12 @@ from flask import Blueprint, abort, current_app, g, request
 from ..audience.subscribers import clean_name, normalise_email
 from ..delivery.service_mail import queue_signup
 from ..errors import SubscriberError
+from ..locale import LANGUAGES, join_names, translate
 from .context import render_page, site_name
 from .csrf import check_csrf
 from .database import get_db, write_transaction
 from .lookup import ListInfo, list_by_name, public_lists
 from .ratelimit import RateLimiter
-from .strings import LANGUAGES, join_names, translate
 
 bp = Blueprint("subscribe", __name__)
 

@@ -139,6 +139,12 @@ def test_a_5xx_fails_the_mail_keeps_the_reply_and_shows_in_stats_until_erasure(
     out = run_cli("subscribers", "stats").output
     assert "Service mail: nothing waiting, 1 failed (1 confirmation)" in out
     assert "failed: confirmation to nobody@example.se at " in out and refused in out
+    from mailer.audience.consent import export_subject
+
+    document = export_subject(db, get_subscriber(db, "nobody@example.se")["id"])
+    assert [(m["kind"], m["state"], m["last_reply"]) for m in document["service_mail"]] == [
+        ("confirmation", "failed", refused)
+    ]
     erase_subscriber(db, settings, "nobody@example.se")
     assert outbox_rows(db) == []
     assert "Service mail: nothing waiting, nothing failed" in run_cli("subscribers", "stats").output
@@ -255,3 +261,23 @@ def test_a_welcome_whose_build_went_missing_is_failed_and_shown(
     assert get_subscriber(db, "ny@example.se")["subscriptions"] == {"nyhetsbrev": "active"}
     out = run_cli("subscribers", "stats").output
     assert "1 failed (1 welcome)" in out and "not built" in out
+
+
+def test_no_welcome_for_someone_who_left_before_it_went_out(
+    settings, db, lists, mail_sink, newsletters_dir, run_cli, welcome_issue
+):
+    from mailer.audience.roster import unsubscribe_address
+
+    run_cli("subscribers", "lists", "nyhetsbrev", "--welcome", str(welcome_issue))
+    app = make_app(mail_sink.settings(settings), newsletters_dir, MAIL_IN_BACKGROUND=False)
+    client = app.test_client()
+    sign_up(client, email="ny@example.se")
+    (confirmation,) = mail_sink.handler.for_rcpt("ny@example.se")
+    outbox = app.extensions["outbox"]
+    outbox.wake = lambda: None  # the welcome waits, as it would for a slow relay
+    assert confirm_over_web(client, confirm_token(confirmation)).status_code == 200
+    assert [row[:2] for row in outbox_rows(db)] == [("welcome", "waiting")]
+    unsubscribe_address(db, "ny@example.se", "nyhetsbrev")
+    assert outbox.worker.run_due() == 1
+    assert len(mail_sink.handler.for_rcpt("ny@example.se")) == 1  # the confirmation only
+    assert outbox_rows(db) == []

@@ -170,7 +170,8 @@ def test_confirmation_mail_can_be_sent_from_the_background_thread(
 
     app = create_app(web_settings, newsletters_dir=newsletters_dir)
     assert sign_up(app.test_client()).status_code == 200
-    app.extensions["outbox"].join()
+    assert app.extensions["outbox"].join()
+    app.extensions["outbox"].stop()
     assert len(smtp_sink.messages) == 1
 
 

@@ -462,6 +462,33 @@ def subscribers_stats(ctx) -> None:
         click.echo(line)
 
 
+# --- service mail --------------------------------------------------------------------------
+
+
+@cli.group()
+def outbox() -> None:
+    """Service mail (confirmation and data links, welcomes) waiting in the durable outbox.
+
+    `newsletter serve` sends it by itself; `subscribers stats` shows what waits or failed.
+    """
+
+
+@outbox.command("run")
+@click.pass_context
+def outbox_run(ctx) -> None:
+    """Send every waiting service mail now, without waiting for its next retry.
+
+    Example: newsletter outbox run   (after fixing the SMTP settings or the relay)
+    """
+    from mailer.delivery.service_worker import flush
+
+    result = flush(get_settings(ctx))
+    click.echo(
+        f"Tried {result['tried']} service mails: {result['waiting']} still waiting, "
+        f"{result['failed']} failed (details: newsletter subscribers stats)."
+    )
+
+
 # --- send ----------------------------------------------------------------------------------
 
 

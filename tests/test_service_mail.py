@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -87,6 +88,27 @@ def test_a_451_leaves_the_mail_waiting_with_its_reply_until_it_is_due_again(
     assert worker.run_due() == 0  # due in an hour, not now
     assert worker.resume() == 1  # what a restart does: every waiting mail is due at once
     assert worker.run_due() == 1
+    assert mail_sink.handler.copies() == {"later@example.se": 1}
+    assert outbox_rows(db) == []
+
+
+def test_outbox_run_sends_what_waits_without_waiting_for_the_back_off(
+    settings, db, lists, mail_sink, newsletters_dir, run_cli
+):
+    mail_sink.handler.temporary["later@example.se"] = [TRY_LATER]
+    app = make_app(
+        mail_sink.settings(settings),
+        newsletters_dir,
+        MAIL_IN_BACKGROUND=False,
+        SERVICE_MAIL_RETRY=(3600,),
+    )
+    sign_up(app.test_client(), email="later@example.se")
+    assert [row[1] for row in outbox_rows(db)] == ["waiting"]
+    env_settings = f"SMTP_HOST=127.0.0.1\nSMTP_PORT={mail_sink.port}\nSMTP_SECURITY=none\n"
+    Path(".env").write_text(env_settings, encoding="utf-8")  # the test's own work folder
+    result = run_cli("outbox", "run")
+    assert result.exit_code == 0, result.output
+    assert "Tried 1 service mails: 0 still waiting, 0 failed" in result.output
     assert mail_sink.handler.copies() == {"later@example.se": 1}
     assert outbox_rows(db) == []
 

@@ -19,7 +19,7 @@ from sqlite_utils import Database
 from ..audience.optin import start_subscription
 from ..config import Settings
 from ..errors import MailerError, SubscriberError
-from ..store.db import connect, transaction
+from ..store.db import connect, open_db, transaction
 from . import service_mail
 from .dkim import signer_for
 from .smtp import ConnectionLost, PermanentFailure, SmtpTransport, TemporaryFailure
@@ -153,3 +153,16 @@ class ServiceMailWorker:
             return
         with self.lock():
             service_mail.mark_sent(self.db, row.id, reply)
+
+
+def flush(settings: Settings) -> dict[str, int]:
+    """Send every waiting service mail now, back-off or not (`newsletter outbox run`, after the
+    relay is fixed); returns how many were tried and how many now wait or failed."""
+    open_db(settings.db_path).close()  # migrated, so a fresh database has the table
+    worker = ServiceMailWorker(settings)
+    try:
+        worker.resume()
+        tried = worker.run_due()
+        return {"tried": tried, **service_mail.counts(worker.db)}
+    finally:
+        worker.close()

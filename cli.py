@@ -422,7 +422,8 @@ def subscribers_lists(
       newsletter subscribers lists nyhetsbrev --welcome newsletters/valkommen
       newsletter subscribers lists test --private
     """
-    from mailer.audience.lists import configure_list, list_settings
+    from mailer.audience.lists import list_settings
+    from mailer.delivery.welcome import configure_list
 
     if name is None and (title is not None or public is not None or welcome is not None):
         raise click.UsageError("give the NAME of the list to change")
@@ -434,13 +435,7 @@ def subscribers_lists(
         if not entries:
             click.echo("No lists yet: `newsletter subscribers lists NAME` creates one.")
         return
-    entry = configure_list(db, name, title=title, public=public)
-    if welcome is not None:
-        from mailer.delivery.welcome import set_welcome
-
-        set_welcome(db, name, welcome)
-        entry = next(e for e in list_settings(db) if e.name == entry.name)
-    click.echo(entry.describe())
+    click.echo(configure_list(db, name, title=title, public=public, welcome=welcome).describe())
 
 
 @subscribers.command("stats")

@@ -259,6 +259,9 @@ def test_no_welcome_without_one_set_and_a_welcome_needs_a_built_issue(
     unbuilt.mkdir()
     result = run_cli("subscribers", "lists", "nyhetsbrev", "--welcome", str(unbuilt))
     assert result.exit_code != 0 and "newsletter build" in result.output
+    result = run_cli("subscribers", "lists", "ny-lista", "--title", "Ny", "--welcome", str(unbuilt))
+    assert result.exit_code != 0
+    assert "ny-lista" not in run_cli("subscribers", "lists").output  # nothing half-written
     app = make_app(mail_sink.settings(settings), newsletters_dir, MAIL_IN_BACKGROUND=False)
     client = app.test_client()
     sign_up(client, email="ny@example.se")

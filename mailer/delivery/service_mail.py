@@ -96,6 +96,16 @@ def queue_signup(db: Database, email: str, request: dict) -> int:
         ).lastrowid
 
 
+def any_due(db: Database, skip: Collection[int] = ()) -> bool:
+    """Whether a row is due (a plain read, no lock), leaving out `skip`."""
+    skipped = f" AND id NOT IN ({', '.join('?' * len(skip))})" if skip else ""
+    found = db.execute(
+        f"SELECT 1 FROM service_mail WHERE state = 'waiting' AND due_at <= ?{skipped} LIMIT 1",  # noqa: S608 - only placeholders are formatted in
+        [utc_now(), *skip],
+    ).fetchone()
+    return found is not None
+
+
 def claim_next(
     db: Database, holder: str | None = None, skip: Collection[int] = ()
 ) -> ServiceRow | None:

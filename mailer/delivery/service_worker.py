@@ -72,6 +72,8 @@ class ServiceMailWorker:
         with self._running:
             try:
                 while limit is None or len(tried) < limit:
+                    if not service_mail.any_due(self.db, tried):
+                        break  # a read: no write lock taken while there is nothing to do
                     with self.lock():
                         row = service_mail.claim_next(self.db, self.holder, tried)
                     if row is None:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from ..audience import tokens
+from ..audience import lists, tokens
+from ..audience.lists import ListSettings
 from ..audience.subscribers import clean_list_name, list_id
 from ..compose.personalize import load_built
 from ..config import Settings
@@ -35,9 +36,7 @@ def set_welcome(db: Database, list_name: str, issue_dir: str | Path | None) -> s
             db.execute("DELETE FROM list_welcome WHERE list_id = ?", [list_pk])
         return None
     path = Path(issue_dir)
-    if not path.is_dir():
-        raise SubscriberError(f"--welcome {issue_dir}: no such issue folder")
-    load_built(path)  # IssueError naming the missing file and `newsletter build` when not built
+    _check_built(path)
     stored = str(path)
     with transaction(db):
         db.execute(
@@ -47,6 +46,31 @@ def set_welcome(db: Database, list_name: str, issue_dir: str | Path | None) -> s
             [list_pk, stored, utc_now()],
         )
     return stored
+
+
+def configure_list(
+    db: Database,
+    name: str,
+    *,
+    title: str | None = None,
+    public: bool | None = None,
+    welcome: str | Path | None = None,
+) -> ListSettings:
+    """`audience.lists.configure_list` and the welcome issue (None: leave as is; "": remove)
+    together: a welcome that is not built changes nothing, not even the title."""
+    if welcome:
+        _check_built(Path(welcome))
+    with transaction(db):
+        lists.configure_list(db, name, title=title, public=public)
+        if welcome is not None:
+            set_welcome(db, name, welcome)
+    return next(entry for entry in lists.list_settings(db) if entry.name == clean_list_name(name))
+
+
+def _check_built(path: Path) -> None:
+    if not path.is_dir():
+        raise SubscriberError(f"--welcome {path}: no such issue folder")
+    load_built(path)  # IssueError naming the missing file and `newsletter build` when not built
 
 
 def welcome_of(db: Database, list_pk: int) -> str | None:

@@ -308,3 +308,37 @@ def test_no_welcome_for_someone_who_left_before_it_went_out(
     assert outbox.worker.run_due() == 1
     assert len(mail_sink.handler.for_rcpt("ny@example.se")) == 1  # the confirmation only
     assert outbox_rows(db) == []
+
+
+def test_a_mail_whose_link_expired_while_waiting_is_failed_not_sent(
+    settings, db, lists, mail_sink, newsletters_dir, run_cli
+):
+    from tests.fixtures_web import make_person
+    from tests.test_web_subscribe import csrf_from
+
+    anna = make_person(db, settings, "anna@example.se")
+    mail_sink.handler.temporary["anna@example.se"] = [TRY_LATER]
+    app = make_app(
+        mail_sink.settings(settings),
+        newsletters_dir,
+        MAIL_IN_BACKGROUND=False,
+        SERVICE_MAIL_RETRY=(3600,),
+    )
+    client = app.test_client()
+    page = client.get(f"/preferences/{anna.preferences}/erase").get_data(as_text=True)
+    client.post(f"/preferences/{anna.preferences}/erase", data={"csrf_token": csrf_from(page)})
+    (expires,) = db.execute("SELECT expires FROM service_mail").fetchone()
+    token_expiry = db.execute(
+        "SELECT expires FROM tokens WHERE purpose = 'preferences' AND scope = 'erase'"
+    ).fetchone()[0]
+    assert expires[:16] == token_expiry[:16]  # the mail lives as long as its link
+    db.execute("UPDATE service_mail SET expires = '2000-01-01T00:00:00.000000Z'")
+    db.conn.commit()
+    worker = app.extensions["outbox"].worker
+    worker.resume()
+    assert worker.run_due() == 1
+    assert mail_sink.handler.count() == 0
+    ((kind, state, _, _, reply),) = outbox_rows(db)
+    assert (kind, state) == ("erasure_link", "failed")
+    assert reply == f"not sent: its link expired at 2000-01-01T00:00Z; last reply: {TRY_LATER}"
+    assert "1 failed (1 erasure link)" in run_cli("subscribers", "stats").output

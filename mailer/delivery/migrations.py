@@ -67,7 +67,8 @@ def m003_service_outbox(db: sqlite_utils.Database) -> None:
     A `signup` row is a sign-up request written before the page answers; the outbox worker turns
     it into the subscription and its `confirmation` row. A mail row holds the message as it will
     be sent (unsigned; DKIM signs at sending). Sent rows lose recipient and message; a row with
-    `once_key` stays so that mail goes out at most once. No foreign key (as `deliveries`):
+    `once_key` stays so that mail goes out at most once; a mail whose link has `expires` is not
+    sent after that time (it fails, saying so). No foreign key (as `deliveries`):
     erasure deletes a person's rows itself.
     """
     kinds = ", ".join(f"'{kind}'" for kind in SERVICE_MAIL_KINDS)
@@ -83,6 +84,7 @@ def m003_service_outbox(db: sqlite_utils.Database) -> None:
             message BLOB,
             request TEXT,
             once_key TEXT UNIQUE,
+            expires TEXT,
             attempts INTEGER NOT NULL DEFAULT 0,
             last_reply TEXT,
             claimed_by TEXT,

@@ -42,6 +42,8 @@ class ServiceRow:
     message: bytes | None
     request: dict | None
     attempts: int
+    expires: str | None = None
+    last_reply: str | None = None
 
 
 def owner() -> str:
@@ -63,23 +65,27 @@ def queue_mail(
     subscriber_id: int | None,
     list_id: int | None = None,
     once_key: str | None = None,
+    expires_in: float | None = None,
     state: str = "waiting",
     reply: str | None = None,
 ) -> int | None:
     """Queue one mail; due at once. With `once_key`, a mail already queued (or sent) under the
-    same key is not queued again: returns None. Runs in the caller's transaction if any."""
+    same key is not queued again: returns None. `expires_in`: seconds until the link in it stops
+    working, after which it is not sent. Runs in the caller's transaction if any."""
     if kind not in MAIL_KINDS:
         raise ValueError(f"unknown service mail kind {kind!r}")
     data = message if isinstance(message, bytes) else message_bytes(message)
     if state != "waiting":
         data = None  # nothing will send it
     now = utc_now()
+    expires = None if expires_in is None else utc_now(expires_in)
+    values = [kind, state, subscriber_id, list_id, recipient, data, once_key, expires, reply]
     with transaction(db):
         cursor = db.execute(
             "INSERT OR IGNORE INTO service_mail (kind, state, subscriber_id, list_id, recipient, "
-            "message, once_key, last_reply, created, due_at, updated) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [kind, state, subscriber_id, list_id, recipient, data, once_key, reply, now, now, now],
+            "message, once_key, expires, last_reply, created, due_at, updated) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [*values, now, now, now],
         )
     return cursor.lastrowid if cursor.rowcount else None
 
@@ -119,7 +125,8 @@ def claim_next(
     with transaction(db):
         skipped = f" AND id NOT IN ({', '.join('?' * len(skip))})" if skip else ""
         row = db.execute(
-            "SELECT id, kind, subscriber_id, list_id, recipient, message, request, attempts "  # noqa: S608 - only placeholders are formatted in
+            "SELECT id, kind, subscriber_id, list_id, recipient, message, request, attempts, "  # noqa: S608 - only placeholders are formatted in
+            "expires, last_reply "
             f"FROM service_mail WHERE state = 'waiting' AND due_at <= ?{skipped} "
             "ORDER BY due_at, id LIMIT 1",
             [now, *skip],
@@ -132,7 +139,7 @@ def claim_next(
             [utc_now(CLAIM_SECONDS), holder or owner(), now, row[0]],
         )
     request = json.loads(row[6]) if row[6] else None
-    return ServiceRow(*row[:6], request, row[7] + 1)
+    return ServiceRow(*row[:6], request, row[7] + 1, row[8], row[9])
 
 
 def mark_sent(db: Database, row_id: int, reply: str) -> None:

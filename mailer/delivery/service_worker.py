@@ -19,7 +19,7 @@ from sqlite_utils import Database
 from ..audience.optin import start_subscription
 from ..config import Settings
 from ..errors import MailerError, SubscriberError
-from ..store.db import connect, open_db, transaction
+from ..store.db import connect, open_db, transaction, utc_now
 from . import service_mail
 from .dkim import signer_for
 from .smtp import ConnectionLost, PermanentFailure, SmtpTransport, TemporaryFailure
@@ -120,7 +120,12 @@ class ServiceMailWorker:
                     "SELECT id FROM subscribers WHERE email = ?", [address]
                 ).fetchone()
                 service_mail.queue_mail(
-                    db, "confirmation", address, message, subscriber_id=subscriber[0]
+                    db,
+                    "confirmation",
+                    address,
+                    message,
+                    subscriber_id=subscriber[0],
+                    expires_in=self.settings.confirm_ttl_hours * 3600,
                 )
             service_mail.drop(db, row.id)
 
@@ -133,6 +138,13 @@ class ServiceMailWorker:
         return found is not None
 
     def _send(self, row: service_mail.ServiceRow) -> None:
+        if row.expires is not None and row.expires <= utc_now():
+            last = f"; last reply: {row.last_reply}" if row.last_reply else ""
+            with self.lock():
+                service_mail.mark_failed(
+                    self.db, row.id, f"not sent: its link expired at {row.expires[:16]}Z{last}"
+                )
+            return
         data = self.signer.sign(row.message) if self.signer else row.message
         try:
             reply = self.transport.send(self.sender, row.recipient, data)

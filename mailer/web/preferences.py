@@ -225,7 +225,14 @@ def _mail_link(owner: TokenOwner, token: str, scope: str, endpoint: str):
                 current_app.config["SETTINGS"], subscriber, scope, link(endpoint, token=new_token)
             )
             kind = "export_link" if scope == EXPORT_SCOPE else "erasure_link"
-            queue_mail(db, kind, subscriber["email"], message, subscriber_id=subscriber["id"])
+            queue_mail(
+                db,
+                kind,
+                subscriber["email"],
+                message,
+                subscriber_id=subscriber["id"],
+                expires_in=LINK_TTL_SECONDS,
+            )
     if not recent:
         current_app.extensions["outbox"].wake()  # the confirmation mail's path: DKIM, SMTP
     set_language(subscriber["language"])

@@ -97,12 +97,12 @@ class Welcomer:
         person = db.execute(
             "SELECT email, name FROM subscribers WHERE id = ?", [subscriber_id]
         ).fetchone()
+        if person is None:
+            return None
         list_name, title = db.execute(
             "SELECT name, title FROM lists WHERE id = ?", [list_pk]
         ).fetchone()
         once = f"welcome:{list_pk}:{subscriber_id}"
-        if person is None:
-            return None
         try:
             data = self._render(
                 db, Path(issue_dir), subscriber_id, list_pk, person, list_name, title
@@ -117,7 +117,7 @@ class Welcomer:
                 list_id=list_pk,
                 once_key=once,
                 state="failed",
-                reply=f"not built: {exc}",
+                reply=f"not sent: {exc}",
             )
         return service_mail.queue_mail(
             db,

@@ -187,7 +187,7 @@ def test_stats_show_waiting_service_mail_with_the_last_reply(
     sign_up(app.test_client(), email="slow@example.se")
     out = run_cli("subscribers", "stats").output
     assert "Service mail: 1 waiting (1 confirmation), nothing failed" in out
-    assert f"1 attempts, last reply: {TRY_LATER}" in out
+    assert f"1 attempt, last reply: {TRY_LATER}" in out
 
 
 def test_erasure_removes_waiting_link_mails(settings, db, lists, mail_sink, newsletters_dir):

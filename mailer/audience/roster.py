@@ -224,7 +224,7 @@ def format_service_mail(summary: dict) -> list[str]:
         lines.append(
             f"  oldest waiting: {SERVICE_MAIL_LABELS.get(oldest['kind'], oldest['kind'])} "
             f"since {oldest['created'][:16].replace('T', ' ')} UTC, "
-            f"{oldest['attempts']} attempts{reply}"
+            f"{oldest['attempts']} attempt{'' if oldest['attempts'] == 1 else 's'}{reply}"
         )
     for row in summary["failures"]:
         lines.append(

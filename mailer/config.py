@@ -9,7 +9,9 @@ project's `.env` and database.
 from __future__ import annotations
 
 import dataclasses
+import importlib.resources
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parseaddr
@@ -21,12 +23,21 @@ from dotenv import dotenv_values
 from .errors import ConfigError
 
 SMTP_SECURITY_MODES = ("starttls", "ssl", "none")
-SECRET_FIELDS = ("secret_key", "smtp_password", "dkim_private_key")
 ENV_FILE_NAME = ".env"
 # The default subscriber list of `subscribers add/import` and of `newsletter new`.
 DEFAULT_LIST = "nyhetsbrev"
 # Stands in while NEWSLETTER_FROM is unset (builds and previews work); sending refuses it.
 PLACEHOLDER_FROM = "Newsletter <newsletter@example.org>"
+IMAP_SECURITY_MODES = ("ssl", "starttls", "none")
+DEFAULT_SOFT_LIMIT = "3/30/3"  # 3 soft bounces in 30 days, or soft bounces on 3 issues in a row
+
+# Files the tool ships: their place inside the installed package -> their place in a checkout.
+# setup.py copies each checkout path into the package when it builds a wheel or sdist.
+BUNDLED = {
+    "templates": "templates",
+    "data/caniemail": "data/caniemail",
+    "data/env.example": ".env.example",
+}
 
 # environment variable -> (field name, converter)
 ENV_NAMES: dict[str, str] = {
@@ -50,6 +61,14 @@ ENV_NAMES: dict[str, str] = {
     "DKIM_DOMAIN": "dkim_domain",
     "DKIM_SELECTOR": "dkim_selector",
     "DKIM_PRIVATE_KEY": "dkim_private_key",
+    "NEWSLETTER_BOUNCE_ADDRESS": "bounce_address",
+    "BOUNCE_IMAP_HOST": "bounce_imap_host",
+    "BOUNCE_IMAP_PORT": "bounce_imap_port",
+    "BOUNCE_IMAP_USERNAME": "bounce_imap_username",
+    "BOUNCE_IMAP_PASSWORD": "bounce_imap_password",
+    "BOUNCE_IMAP_FOLDER": "bounce_imap_folder",
+    "BOUNCE_IMAP_SECURITY": "bounce_imap_security",
+    "BOUNCE_SOFT_LIMIT": "bounce_soft_limit",
 }
 
 
@@ -100,6 +119,14 @@ class Settings:
     dkim_domain: str = ""
     dkim_selector: str = ""
     dkim_private_key: str = dataclasses.field(default="", repr=False)  # PEM text or a file path
+    bounce_address: str = ""  # envelope sender base: bounces+TOKEN@domain per message (VERP)
+    bounce_imap_host: str = ""
+    bounce_imap_port: int = 993
+    bounce_imap_username: str = ""
+    bounce_imap_password: str = dataclasses.field(default="", repr=False)
+    bounce_imap_folder: str = "INBOX"
+    bounce_imap_security: str = "ssl"
+    bounce_soft_limit: str = DEFAULT_SOFT_LIMIT  # COUNT/DAYS/ISSUES
     project_root: Path = dataclasses.field(default_factory=Path.cwd, compare=False)
     env_file: Path | None = dataclasses.field(default=None, compare=False)
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False, repr=False)
@@ -127,6 +154,11 @@ class Settings:
     def dkim_enabled(self) -> bool:
         return bool(self.dkim_domain and self.dkim_selector and self.dkim_private_key)
 
+    @property
+    def soft_limit(self) -> tuple[int, int, int]:
+        """BOUNCE_SOFT_LIMIT as (soft bounces, within days, issues in a row)."""
+        return parse_soft_limit(self.bounce_soft_limit)
+
     def require_secret_key(self) -> str:
         """The secret key, or a clear error for commands that cannot work without one."""
         if len(self.secret_key) < 16:
@@ -148,6 +180,56 @@ class Settings:
                 "DKIM_PRIVATE_KEY is neither a PEM key (-----BEGIN ...) nor the path of a "
                 "readable file; give the key file's path or the whole PEM text"
             ) from None
+
+
+def parse_soft_limit(value: str) -> tuple[int, int, int]:
+    """`COUNT/DAYS/ISSUES` (e.g. 3/30/3: three soft bounces within 30 days, or soft bounces on
+    three issues in a row, end a subscription); `COUNT/DAYS` alone takes ISSUES = COUNT."""
+    parts = [p.strip() for p in str(value).split("/")]
+    try:
+        numbers = [int(p) for p in parts]
+    except ValueError:
+        numbers = []
+    if len(numbers) == 2:
+        numbers.append(numbers[0])
+    if len(numbers) != 3 or min(numbers) < 1:
+        raise ConfigError(
+            f"BOUNCE_SOFT_LIMIT={value!r}: give COUNT/DAYS/ISSUES with whole numbers >= 1, "
+            f"e.g. {DEFAULT_SOFT_LIMIT} (3 soft bounces within 30 days, or on 3 issues in a row)"
+        )
+    return numbers[0], numbers[1], numbers[2]
+
+
+def _validate_bounces(settings: Settings) -> None:
+    parse_soft_limit(settings.bounce_soft_limit)
+    if settings.bounce_imap_security not in IMAP_SECURITY_MODES:
+        raise ConfigError(
+            f"BOUNCE_IMAP_SECURITY={settings.bounce_imap_security!r}: use one of "
+            f"{', '.join(IMAP_SECURITY_MODES)}"
+        )
+    if not 0 < settings.bounce_imap_port < 65536:
+        raise ConfigError(f"BOUNCE_IMAP_PORT={settings.bounce_imap_port} is not a port number")
+    for name, value in (
+        ("NEWSLETTER_BOUNCE_ADDRESS", settings.bounce_address),
+        ("BOUNCE_IMAP_HOST", settings.bounce_imap_host),
+        ("BOUNCE_IMAP_USERNAME", settings.bounce_imap_username),
+        ("BOUNCE_IMAP_FOLDER", settings.bounce_imap_folder),
+    ):
+        if any(ch in value for ch in "\r\n\x00"):
+            raise ConfigError(f"{name} must not contain line breaks")
+    address = settings.bounce_address
+    if address:
+        local, _, domain = address.rpartition("@")
+        if not local or "." not in domain or any(c in address for c in ' <>"(),;:'):
+            raise ConfigError(
+                f"NEWSLETTER_BOUNCE_ADDRESS={address!r}: give a bare address such as "
+                "bounces@example.se (no name, no angle brackets)"
+            )
+        if "+" in local:
+            raise ConfigError(
+                f"NEWSLETTER_BOUNCE_ADDRESS={address!r}: leave out the '+'; each message gets "
+                "its own bounces+TOKEN@ address from it"
+            )
 
 
 def _convert(field: dataclasses.Field, name: str, raw: object) -> object:
@@ -258,15 +340,17 @@ def load_settings(
             sources[field_name] = "option"
     settings = Settings(**values, project_root=root, env_file=used_file, sources=sources)
     _validate(settings)
+    _validate_bounces(settings)
     return settings
 
 
 def describe_settings(settings: Settings) -> list[tuple[str, str, str]]:
     """(variable, value, source) for every setting, secrets masked: `newsletter config`."""
+    secret = {f.name for f in dataclasses.fields(Settings) if not f.repr}  # passwords, keys
     rows = []
     for env_name, field_name in ENV_NAMES.items():
         value = getattr(settings, field_name)
-        if field_name in SECRET_FIELDS:
+        if field_name in secret:
             shown = f"******** ({len(str(value))} characters)" if value else "(not set)"
         elif field_name == "from_address" and settings.sender_missing:
             shown = f"{value} (placeholder: sending refuses it)"
@@ -274,3 +358,33 @@ def describe_settings(settings: Settings) -> list[tuple[str, str, str]]:
             shown = str(value) if value != "" else "(not set)"
         rows.append((env_name, shown, settings.sources.get(field_name, "default")))
     return rows
+
+
+def bundled_path(name: str) -> Path:
+    """A folder or file the tool ships (a key of `BUNDLED`), found through importlib.resources.
+
+    Installed from a wheel it lies inside the package; in a checkout (editable install, or
+    PYTHONPATH pointing at it) the package has no copy and the checkout's top level is used.
+    """
+    packaged = importlib.resources.files("mailer").joinpath(name)
+    if packaged.is_dir() or packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / BUNDLED[name]
+
+
+def user_data_dir(environ: Mapping[str, str] | None = None, platform: str = sys.platform) -> Path:
+    """The person's own data folder for the tool (refreshed caniemail data), never the package.
+
+    Linux and BSD: $XDG_DATA_HOME/newsletter (default ~/.local/share/newsletter); macOS:
+    ~/Library/Application Support/newsletter; Windows: %LOCALAPPDATA%\\newsletter.
+    """
+    environ = os.environ if environ is None else environ
+    home = Path(environ.get("HOME") or Path.home())
+    if platform.startswith("win"):
+        base = Path(environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
+    elif platform == "darwin":
+        base = home / "Library" / "Application Support"
+    else:
+        xdg = environ.get("XDG_DATA_HOME", "")
+        base = Path(xdg) if os.path.isabs(xdg) else home / ".local" / "share"
+    return base / "newsletter"

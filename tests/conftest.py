@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.fixtures_send",
     "tests.fixtures_web",
     "tests.fixtures_check",
+    "tests.fixtures_bounces",
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +36,8 @@ def isolated_env(monkeypatch, tmp_path):
     """
     for name in ENV_NAMES:
         monkeypatch.delenv(name, raising=False)
+    # the person's data folder (refreshed caniemail data) is the test's own
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     work = tmp_path / "work"
     work.mkdir()
     (work / ".env").write_text("# settings of this test come from the test\n")

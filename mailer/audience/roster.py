@@ -144,8 +144,90 @@ def unsubscribe_address(db: Database, email: str, list_name: str | None = None) 
     return unsubscribe(db, subscriber["id"], list_name, channel="cli")
 
 
+REACTIVATE_CHANNEL = "cli"
+RATE_DAYS = 30  # the window of `subscribers stats`' bounce and complaint rates
+BOUNCE_RATE_WARNING = 0.02  # above this share of messages bouncing, providers start to block
+COMPLAINT_RATE_WARNING = 0.001  # Gmail and Yahoo: keep complaints under 0.3 %, aim < 0.1 %
+
+
+def reactivate_address(db: Database, email: str, list_name: str | None = None) -> list[str]:
+    """Undo a bounce or a complaint (a report that was wrong, a mailbox that works again):
+    bounced subscriptions, and those a complaint unsubscribed, become active again with a
+    'reactivate' consent event. Returns the lists changed. People who unsubscribed themselves
+    are left alone: only they can undo that."""
+    subscriber = require_subscriber(db, email)
+    list_pk = None if list_name is None else list_id(db, list_name)
+    changed = []
+    with transaction(db):
+        rows = db.execute(
+            "SELECT sub.list_id, lists.name, sub.status, (SELECT log.channel FROM consent_log log "
+            "WHERE log.subscriber_id = sub.subscriber_id AND log.list_id = sub.list_id "
+            "ORDER BY log.id DESC LIMIT 1) FROM subscriptions sub "
+            "JOIN lists ON lists.id = sub.list_id "
+            "WHERE sub.subscriber_id = ? AND (? IS NULL OR sub.list_id = ?) ORDER BY lists.name",
+            [subscriber["id"], list_pk, list_pk],
+        ).fetchall()
+        for pk, name, status, channel in rows:
+            if status == "bounced" or (status == "unsubscribed" and channel == "complaint"):
+                activate(
+                    db,
+                    subscriber["id"],
+                    pk,
+                    action="reactivate",
+                    channel=REACTIVATE_CHANNEL,
+                    detail=f"was {status}"
+                    + (" after a complaint" if channel == "complaint" else ""),
+                )
+                changed.append(name)
+    return changed
+
+
+def delivery_rates(db: Database, days: int = RATE_DAYS) -> dict[str, dict]:
+    """Per list, over the last `days`: messages handed over, how many bounced (refused in our
+    SMTP session, or reported back hard or soft) and how many drew a complaint, as shares,
+    with a warning above the thresholds the big providers watch. The send wing's tables are
+    read here with plain SQL (an audience module imports no delivery code)."""
+    if not (db["deliveries"].exists() and db["bounce_events"].exists()):
+        return {}
+    rows = db.execute(
+        "SELECT lists.name, count(*), "
+        "sum(d.state = 'failed' OR EXISTS (SELECT 1 FROM bounce_events b WHERE "
+        "b.delivery_id = d.id AND b.kind IN ('hard', 'soft'))), "
+        "sum(EXISTS (SELECT 1 FROM bounce_events b WHERE b.delivery_id = d.id "
+        "AND b.kind = 'complaint')) "
+        "FROM deliveries d JOIN lists ON lists.id = d.list_id "
+        "WHERE d.state IN ('sent', 'failed') AND coalesce(d.sent_at, d.updated_at) >= ? "
+        "GROUP BY lists.name ORDER BY lists.name",
+        [utc_now(-days * 86400)],
+    ).fetchall()
+    rates = {}
+    for name, messages, bounces, complaints in rows:
+        bounce_rate, complaint_rate = bounces / messages, complaints / messages
+        warnings = []
+        if bounce_rate > BOUNCE_RATE_WARNING:
+            warnings.append(
+                f"{name}: {bounce_rate:.1%} of messages bounced (over 2 %): mail providers "
+                "start refusing senders whose lists have dead addresses"
+            )
+        if complaint_rate > COMPLAINT_RATE_WARNING:
+            warnings.append(
+                f"{name}: {complaint_rate:.2%} of messages were reported as spam (over 0.1 %; "
+                "Gmail and Yahoo block above 0.3 %)"
+            )
+        rates[name] = {
+            "messages": messages,
+            "bounces": bounces,
+            "complaints": complaints,
+            "bounce_rate": bounce_rate,
+            "complaint_rate": complaint_rate,
+            "warnings": warnings,
+        }
+    return rates
+
+
 def stats(db: Database, settings: Settings) -> dict:
-    """Counts per list and status, people, suppressions, and pending sign-ups due for purge."""
+    """Counts per list and status, people, suppressions, pending sign-ups due for purge, and
+    service mail waiting or failed; bounce and complaint rates of the last RATE_DAYS days."""
     per_list: dict[str, dict[str, int]] = {}
     for name, status, count in db.execute(
         "SELECT lists.name, sub.status, count(*) FROM lists "
@@ -161,7 +243,79 @@ def stats(db: Database, settings: Settings) -> dict:
         "suppressions": db.execute("SELECT count(*) FROM suppressions").fetchone()[0],
         "consent_events": db.execute("SELECT count(*) FROM consent_log").fetchone()[0],
         "pending_retention_days": settings.pending_retention_days,
+        "rates": delivery_rates(db),
+        "rate_days": RATE_DAYS,
+        "service_mail": service_mail_stats(db),
     }
+
+
+def service_mail_stats(db: Database, shown: int = 10) -> dict:
+    """Service mail (confirmations, links, welcomes) waiting in the outbox or failed for good,
+    read from the delivery wing's `service_mail` table as plain rows: per kind, the oldest
+    waiting row and its last reply, and the latest `shown` failures with their replies."""
+    result: dict = {"waiting": {}, "failed": {}, "oldest_waiting": None, "failures": []}
+    if not db["service_mail"].exists():
+        return result
+    for state, kind, count in db.execute(
+        "SELECT state, kind, count(*) FROM service_mail WHERE state IN ('waiting', 'failed') "
+        "GROUP BY state, kind ORDER BY state, kind"
+    ):
+        result[state][kind] = count
+    oldest = db.execute(
+        "SELECT kind, created, attempts, last_reply FROM service_mail WHERE state = 'waiting' "
+        "ORDER BY created, id LIMIT 1"
+    ).fetchone()
+    if oldest:
+        result["oldest_waiting"] = dict(
+            zip(("kind", "created", "attempts", "last_reply"), oldest, strict=True)
+        )
+    result["failures"] = [
+        dict(zip(("kind", "recipient", "updated", "last_reply"), row, strict=True))
+        for row in db.execute(
+            "SELECT kind, recipient, updated, last_reply FROM service_mail "
+            "WHERE state = 'failed' ORDER BY updated DESC, id DESC LIMIT ?",
+            [shown],
+        )
+    ]
+    return result
+
+
+SERVICE_MAIL_LABELS = {
+    "signup": "sign-up",
+    "confirmation": "confirmation",
+    "export_link": "data-download link",
+    "erasure_link": "erasure link",
+    "welcome": "welcome",
+}
+
+
+def format_service_mail(summary: dict) -> list[str]:
+    """`service_mail_stats` as the lines `subscribers stats` prints."""
+
+    def part(state: str) -> str:
+        kinds = summary[state]
+        total = sum(kinds.values())
+        if not total:
+            return f"nothing {state}"
+        each = ", ".join(f"{n} {SERVICE_MAIL_LABELS.get(k, k)}" for k, n in kinds.items())
+        return f"{total} {state} ({each})"
+
+    lines = [f"Service mail: {part('waiting')}, {part('failed')}"]
+    oldest = summary["oldest_waiting"]
+    if oldest:
+        reply = f", last reply: {oldest['last_reply']}" if oldest["last_reply"] else ""
+        lines.append(
+            f"  oldest waiting: {SERVICE_MAIL_LABELS.get(oldest['kind'], oldest['kind'])} "
+            f"since {oldest['created'][:16].replace('T', ' ')} UTC, "
+            f"{oldest['attempts']} attempt{'' if oldest['attempts'] == 1 else 's'}{reply}"
+        )
+    for row in summary["failures"]:
+        lines.append(
+            f"  failed: {SERVICE_MAIL_LABELS.get(row['kind'], row['kind'])} to "
+            f"{row['recipient']} at {row['updated'][:16].replace('T', ' ')} UTC: "
+            f"{row['last_reply']}"
+        )
+    return lines
 
 
 def format_subject(document: dict) -> str:
@@ -179,6 +333,13 @@ def format_subject(document: dict) -> str:
         where = event["channel"] + (f" ({event['source']})" if event["source"] else "")
         out.write(f"    {event['at'][:19]}  {event['action']:<11} {event['list'] or '-':<14}")
         out.write(f" {where}\n")
+    for event in document.get("bounces", []):
+        out.write(
+            f"    {event['reported_at'][:10]}  {event['kind']:<9} {event['status']:<6} "
+            f"{event['issue']} on {event['list'] or '-'}: {event['decision']}"
+            + (f" - {event['diagnostic']}" if event["diagnostic"] else "")
+            + "\n"
+        )
     out.write(f"  {len(document['issues_sent'])} issues sent\n")
     for row in document.get("deliveries", []):
         if row["state"] != "sent":  # what went wrong is held too, and asked about

@@ -57,12 +57,18 @@ def serve(
     under one rate limit; `trusted_proxy` makes waitress take the client address from the
     X-Forwarded-For header that proxy (and only that one) sends.
     """
-    from . import create_app
+    from . import create_app, database
 
     app = create_app(settings, newsletters_dir=newsletters_dir)
     server = _listen(app, host, port, threads, trusted_proxy, request_deadline)
+    outbox = app.extensions["outbox"]
+    database.migrate(app)  # the outbox reads its table before the first request
+    outbox.start()  # service mail left waiting by an earlier run goes out now
     announce(f"Serving {settings.base_url} on http://{host}:{port} (Ctrl+C to stop)")
-    _run(server)
+    try:
+        _run(server)
+    finally:
+        outbox.stop()
 
 
 def serve_preview(settings: Settings, issue_dir: Path, *, port: int = 8001, announce=print) -> None:

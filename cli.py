@@ -237,7 +237,12 @@ def init_command(directory: Path, language: str) -> None:
 
 @cli.group("templates")
 def templates_group() -> None:
-    """The site's own templates: templates/ here overrides the bundled ones file by file."""
+    """The site's own templates: templates/ here overrides the bundled ones file by file.
+
+    \b
+    Example:
+      newsletter templates copy email/footer.html
+    """
 
 
 @templates_group.command("copy")
@@ -685,6 +690,10 @@ def subscribers_reactivate(ctx, email, list_name) -> None:
 
     Applies to subscriptions marked bounced, and to those a complaint (spam report)
     unsubscribed. Someone who unsubscribed themselves is not reactivated: they sign up again.
+
+    \b
+    Example:
+      newsletter subscribers reactivate anna@example.se --list nyhetsbrev
     """
     from mailer.audience.roster import reactivate_address
 
@@ -705,6 +714,11 @@ def bounces() -> None:
 
     Set NEWSLETTER_BOUNCE_ADDRESS so that each message carries its own return path, and the
     BOUNCE_IMAP_* settings for `fetch`. See README.md, "Bounces and complaints".
+
+    \b
+    Examples:
+      newsletter bounces fetch --dry-run
+      newsletter bounces import ~/Downloads/*.eml
     """
 
 
@@ -733,9 +747,11 @@ def bounces_fetch(ctx, dry_run) -> None:
     """Read the new messages in the bounce mailbox (BOUNCE_IMAP_*), each one once.
 
     Nothing in the mailbox is changed or deleted (the folder is opened read-only); the
-    database remembers which messages were read. Run it after each send, or from cron:
+    database remembers which messages were read. Run it after each send, or from cron.
 
     \b
+    Examples:
+      newsletter bounces fetch --dry-run
       17 * * * *  cd /srv/newsletter && newsletter bounces fetch
     """
     from mailer.delivery.bounces.run import fetch_bounces
@@ -780,6 +796,10 @@ def outbox() -> None:
     """Service mail (confirmation and data links, welcomes) waiting in the durable outbox.
 
     `newsletter serve` sends it by itself; `subscribers stats` shows what waits or failed.
+
+    \b
+    Example:
+      newsletter outbox run
     """
 
 

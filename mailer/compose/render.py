@@ -14,7 +14,7 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
-from ..config import Settings, bundled_path
+from ..config import Settings, bundled_path, find_project_root
 from ..locale import format_date, month_abbreviation, translate
 from .issue import SITE_KEYS, Image, Issue, Section
 from .markup import to_html
@@ -39,11 +39,9 @@ def _placeholder(name: str, fallback: str | None = None) -> Markup:
 
 
 def site_root(settings: Settings | None = None) -> Path:
-    """The site folder (newsletters/, .env, templates/): for now the working directory.
-
-    One place to change when Settings learns the project root.
-    """
-    return Path.cwd()
+    """The site folder (newsletters/, .env, templates/): the project root the settings found
+    (like git: the nearest folder up from here holding newsletters/, .env or newsletter.yml)."""
+    return settings.project_root if settings is not None else find_project_root()
 
 
 def site_templates_dir(settings: Settings | None = None) -> Path:

@@ -18,7 +18,6 @@ import pytest
 
 from tests.fixtures_web import PROJECT_ROOT, free_port
 from tests.test_serve_limits import start, stop
-from tests.test_smtp import certificate  # noqa: F401 - the self-signed 127.0.0.1 certificate
 
 CONF = PROJECT_ROOT / "docs" / "nginx.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -80,7 +79,7 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def test_the_shipped_nginx_conf_runs_in_front_of_serve(tmp_path, certificate):  # noqa: F811
+def test_the_shipped_nginx_conf_runs_in_front_of_serve(tmp_path, certificate):
     if not os.path.exists(NGINX):
         pytest.fail("nginx not found; .ci/run installs it (apt-get install nginx)")
     cert, key = certificate

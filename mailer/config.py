@@ -303,7 +303,11 @@ def load_settings(
     (the user named it); otherwise a missing `.env` is simply not read.
     """
     environ = os.environ if environ is None else environ
-    root = find_project_root() if project_root is None else Path(project_root).resolve()
+    overrides = dict(overrides or {})
+    for derived in ("env_file", "sources"):  # a copy of another Settings' fields may carry them
+        overrides.pop(derived, None)
+    given_root = overrides.pop("project_root", None) if project_root is None else project_root
+    root = find_project_root() if given_root is None else Path(given_root).resolve()
     layered: dict[str, object] = {}
     origin: dict[str, str] = {}
     used_file: Path | None = None
@@ -333,7 +337,7 @@ def load_settings(
     db_path = Path(values.get("db_path", Settings.db_path))
     values["db_path"] = db_path if db_path.is_absolute() else root / db_path
     for field_name, value in (overrides or {}).items():
-        if field_name not in fields or field_name in ("project_root", "env_file", "sources"):
+        if field_name not in fields:
             raise ConfigError(f"unknown setting {field_name!r}")
         if value is not None:
             values[field_name] = _convert(fields[field_name], field_name, value)

@@ -7,6 +7,7 @@ tests call it directly. Library errors (`MailerError`) become a message and a no
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -476,7 +477,13 @@ def subscribers_stats(ctx) -> None:
     metavar="PER_SECOND",
     type=click.FloatRange(min=0),
     help="At most this many messages per second, 0 = no limit [default: SEND_RATE]. "
-    "SEND_RATE_PER_HOUR caps each hour too.",
+    "SEND_RATE_PER_HOUR and SEND_RATE_PER_DAY cap each rolling hour and day too.",
+)
+@click.option(
+    "--stop-at-quota",
+    is_flag=True,
+    help="Stop when SEND_RATE_PER_HOUR or SEND_RATE_PER_DAY is reached, and say when to "
+    "resume, instead of waiting for the quota to free up.",
 )
 @click.option("--yes", "-y", is_flag=True, help="Send without asking for confirmation.")
 @click.option(
@@ -503,6 +510,7 @@ def send_command(
     yes,
     force,
     retry_failed,
+    stop_at_quota,
 ):
     """Mail ISSUE_DIR to its list, or resume a send that stopped.
 
@@ -571,12 +579,22 @@ def send_command(
         retry_failed=retry_failed,
         confirm=confirm,
         notify=lambda text: click.echo(text, err=True),
+        stop_at_quota=stop_at_quota,
     )
     resume = f"newsletter send {issue_dir}" + (f" --list {list_name}" if list_name else "")
     click.echo(summary.line())
     if summary.stopped == "interrupted":
         click.echo(f"Stopped. Resume with: {resume}", err=True)
         ctx.exit(130)
+    if summary.stopped == "quota":
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(summary.resume_at))
+        click.echo(
+            f"Stopped: {summary.reason}. The quota frees the next message at {when}; "
+            f"resume then with: {resume} (add --stop-at-quota to stop again at the next "
+            "quota, or leave it out to wait).",
+            err=True,
+        )
+        ctx.exit(75)
     if summary.remaining and not summary.dry_run:
         click.echo(f"Run '{resume}' again to send the rest.", err=True)
 

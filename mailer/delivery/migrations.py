@@ -52,3 +52,25 @@ def m002_send_state(db: sqlite_utils.Database) -> None:
             started_at TEXT NOT NULL, heartbeat REAL NOT NULL
         )"""
     )
+
+
+@MIGRATIONS()
+def m004_send_locks_per_list_with_fence(db: sqlite_utils.Database) -> None:
+    """One lock row per issue and list, kept after release so its fencing number only grows:
+    a run checks the number before every claim and stops when another run has taken over.
+    `proc_start` tells a live owner from a new process that got the same pid."""
+    db.execute("DROP TABLE send_locks")
+    db.execute(
+        """CREATE TABLE send_locks (
+            issue TEXT NOT NULL, list_id INTEGER NOT NULL, fence INTEGER NOT NULL,
+            pid INTEGER, host TEXT, proc_start TEXT, started_at TEXT, heartbeat REAL,
+            PRIMARY KEY (issue, list_id)
+        )"""
+    )
+
+
+@MIGRATIONS()
+def m005_deliveries_claimed_by(db: sqlite_utils.Database) -> None:
+    """The fencing number of the run that marked a row `sending`: another run takes such a
+    row only once that run's lock is provably gone (its number is older than its own)."""
+    db.execute("ALTER TABLE deliveries ADD COLUMN claimed_by INTEGER")

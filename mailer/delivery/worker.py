@@ -1,13 +1,18 @@
 """SMTP worker threads of a send: each owns one connection, sends the jobs it is given and
-reports every reply. Workers never touch the database."""
+reports every reply. A worker's database work is its Recorder's: the last check before each
+message's final "." and the commit of each 250 before the next message starts."""
 
 from __future__ import annotations
 
 import queue
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .message import RecipientValues
-from .smtp import ConnectionLost, PermanentFailure, SmtpTransport, TemporaryFailure
+from .smtp import ConnectionLost, PermanentFailure, SmtpTransport, TemporaryFailure, Withdrawn
+
+if TYPE_CHECKING:
+    from .recorder import Recorder
 
 
 @dataclass
@@ -24,20 +29,34 @@ class Job:
 @dataclass
 class Outcome:
     job: Job
-    kind: str  # "sent" | "retry" | "held" | "failed" | "skipped"
+    kind: str  # "sent" | "retry" | "held" | "failed" | "skipped" | "lost"
     reply: str
     hard_bounce: bool = False
     stage: str = ""  # SMTP command a refusal answered: "mail", "rcpt", "data"
     smtp: bool = True  # False: refused before any SMTP (header problem, not active)
+    recorded: bool = False  # a "sent" row already committed by the worker
 
 
-def smtp_worker(transport: SmtpTransport, sender: str, jobs: queue.Queue, out: queue.Queue):
+def smtp_worker(
+    transport: SmtpTransport,
+    sender: str,
+    jobs: queue.Queue,
+    out: queue.Queue,
+    recorder: Recorder | None = None,
+):
     """Send each job on this worker's connection and report every reply, whatever happens."""
+    from .recorder import LOST_LOCK
+
     try:
         while (job := jobs.get()) is not None:
             try:
-                reply = transport.send(sender, job.address, job.data)
-                out.put(Outcome(job, "sent", reply))
+                check = (lambda job=job: recorder.check(job)) if recorder else None
+                reply = transport.send(sender, job.address, job.data, before_end=check)
+                recorded = recorder.sent(job, reply) if recorder else False
+                out.put(Outcome(job, "sent", reply, recorded=recorded))
+            except Withdrawn as exc:
+                kind = "lost" if exc.reason == LOST_LOCK else "skipped"
+                out.put(Outcome(job, kind, f"not sent: {exc.reason}"))
             except PermanentFailure as exc:
                 # only a refused address ends a recipient; a 5xx to MAIL FROM or DATA is about
                 # the sender or the message, and the next run should try the person again
@@ -51,3 +70,5 @@ def smtp_worker(transport: SmtpTransport, sender: str, jobs: queue.Queue, out: q
                 out.put(Outcome(job, "retry", f"unexpected error: {exc!r}"))
     finally:
         transport.close()
+        if recorder is not None:
+            recorder.close()

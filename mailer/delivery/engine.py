@@ -28,16 +28,16 @@ from . import ledger, runlock
 from .dkim import DkimSigner
 from .message import HeaderError, MessageFactory, RecipientValues, delivery_message_id
 from .pacing import Pacer
-from .recorder import LEFT, Recorder
+from .recorder import Recorder
 from .report import SendSummary
 from .smtp import SmtpTransport
-from .worker import Job, Outcome, smtp_worker
+from .worker import LEFT, Job, Outcome, smtp_worker
 
 RETRY_DELAYS = (5.0, 30.0, 120.0)  # seconds before the 2nd, 3rd, 4th attempt in one run
 PAUSE_AFTER_FAILURES = 10
 MAX_ATTEMPTS = 12  # over all runs (crashes included): then `failed`, like a bounce after days
 FETCH_BATCH = 200
-QUEUE_DEPTH = 8  # messages claimed ahead per connection, so workers never wait for a claim
+QUEUE_DEPTH = 16  # messages claimed ahead per connection, so workers never wait for a claim
 LONG_WAIT = 5.0  # seconds of enforced pause worth telling the user about
 
 
@@ -125,6 +125,9 @@ class SendEngine:
         ]
         for worker in workers:
             worker.start()
+        # the run's commits are written (they survive a kill) without each waiting for the
+        # disk; the heartbeat's commit (synchronous=FULL, every 5 s) syncs them all: see recorder
+        self.db.execute("PRAGMA synchronous = NORMAL")
         try:
             self._loop()
             self.summary.deferred += len(self.retries)  # stopped before their retry was due
@@ -141,6 +144,7 @@ class SendEngine:
             # replies that arrived while stopping (the 250s are committed already)
             with contextlib.suppress(Exception):
                 self._record_all(self._drain())
+            self.db.execute("PRAGMA synchronous = FULL")
             self.summary.seconds = time.monotonic() - started
         return self.summary
 
@@ -291,50 +295,55 @@ class SendEngine:
                 if self.summary.stopped is None:
                     self._lost()
                 rows = []
-            for row_id in rows:
-                job = self._claim(row_id, now_text)
-                if job is not None:
-                    claims.append(job)
+            claims = self._claim_rows(rows, now_text)
             if self.pacer.limited:
                 ledger.save_pacing(self.db, self.pacer.next_slot, self.pacer.unsaved())
         return claims
 
-    def _claim(self, row_id: int, now_text: str) -> Job | None:
-        row = self.db.execute(
-            "SELECT d.subscriber_id, d.list_id, d.state, d.message_id, d.attempts, "
-            "d.claimed_by, s.email, s.name, s.created "
-            "FROM deliveries d LEFT JOIN subscribers s ON s.id = d.subscriber_id WHERE d.id = ?",
-            [row_id],
-        ).fetchone()
-        if row is None:
-            return None
-        subscriber_id, list_id, state, message_id, attempts, claimed_by = row[:6]
-        address, name, created = row[6:]
-        if list_id != self.list_id or state not in ledger.PENDING_STATES:
-            return None  # moved to another list's run, or finished meanwhile
-        if state == "sending" and claimed_by is not None and claimed_by >= self.fence:
-            return None  # in flight in this run (or a newer one): never taken twice
-        event = None
-        if subscriber_id is not None and address is not None:
-            event = subscribers.active_consent_event(self.db, subscriber_id, self.list_name)
-        if event is None:
-            reason = "not sent: the subscription was no longer active when its turn came"
-            ledger.mark(self.db, row_id, "skipped", reply=reason, now=now_text)
-            self.retried.pop(row_id, None)
-            self.summary.skipped += 1
-            self.on_progress(1)
-            return None
-        message_id = message_id or delivery_message_id(
-            self.secret_key, self.issue, subscriber_id, self.factory.domain
-        )
-        ledger.mark_sending(
-            self.db,
-            row_id,
-            message_id=message_id,
-            consent_event_id=event,
-            now=now_text,
-            fence=self.fence,
-        )
+    def _claim_rows(self, rows: list[int], now_text: str) -> list[Job]:
+        """Mark the rows that are still to send `sending` (with this run's fencing number),
+        skip those whose subscription ended; one read and one write for the whole batch."""
+        if not rows:
+            return []
+        found = {
+            row[0]: row
+            for row in self.db.execute(
+                "SELECT d.id, d.subscriber_id, d.list_id, d.state, d.message_id, d.attempts, "  # noqa: S608 - placeholders only
+                "d.claimed_by, s.email, s.name, s.created, sub.status, sub.consent_event_id "
+                "FROM deliveries d LEFT JOIN subscribers s ON s.id = d.subscriber_id "
+                "LEFT JOIN subscriptions sub ON sub.subscriber_id = d.subscriber_id "
+                f"AND sub.list_id = d.list_id WHERE d.id IN ({', '.join('?' * len(rows))})",
+                rows,
+            )
+        }
+        claims, marks = [], []
+        for row_id in rows:
+            row = found.get(row_id)
+            if row is None:
+                continue
+            _, subscriber_id, list_id, state, message_id, attempts, claimed_by = row[:7]
+            address, name, created, status, event = row[7:]
+            if list_id != self.list_id or state not in ledger.PENDING_STATES:
+                continue  # moved to another list's run, or finished meanwhile
+            if state == "sending" and claimed_by is not None and claimed_by >= self.fence:
+                continue  # in flight in this run (or a newer one): never taken twice
+            if address is None or status != "active":
+                reason = "not sent: the subscription was no longer active when its turn came"
+                ledger.mark(self.db, row_id, "skipped", reply=reason, now=now_text)
+                self.retried.pop(row_id, None)
+                self.summary.skipped += 1
+                self.on_progress(1)
+                continue
+            message_id = message_id or delivery_message_id(
+                self.secret_key, self.issue, subscriber_id, self.factory.domain
+            )
+            marks.append((message_id, event, now_text, self.fence, row_id))
+            claims.append(self._job(row_id, subscriber_id, list_id, address, name, created))
+            claims[-1].message_id, claims[-1].attempts = message_id, attempts + 1
+        ledger.mark_sending_many(self.db, marks)
+        return claims
+
+    def _job(self, row_id, subscriber_id, list_id, address, name, created) -> Job:
         key = self.secret_key
         unsubscribe = tokens.signed_token(key, "unsubscribe", subscriber_id, list_id, created)
         preferences = tokens.signed_token(key, "preferences", subscriber_id, list_id, created)
@@ -344,7 +353,7 @@ class SendEngine:
             unsubscribe_url=f"{self.base_url}/unsubscribe/{unsubscribe}",
             preferences_url=f"{self.base_url}/preferences/{preferences}",
         )
-        return Job(row_id, subscriber_id, address, message_id, attempts + 1, values)
+        return Job(row_id, subscriber_id, address, "", 1, values)
 
     def _dispatch(self, claims: list[Job]) -> None:
         """Build and sign each claimed message outside the transaction, then queue it."""

@@ -203,6 +203,17 @@ def mark_sending(
     )
 
 
+def mark_sending_many(
+    db: sqlite_utils.Database, marks: Iterable[tuple[str, int, str, int | None, int]]
+) -> None:
+    """`mark_sending` for a batch of (message_id, consent_event_id, now, fence, row_id)."""
+    db.conn.executemany(
+        "UPDATE deliveries SET state = 'sending', attempts = attempts + 1, message_id = ?, "
+        "consent_event_id = ?, updated_at = ?, claimed_by = ? WHERE id = ?",
+        marks,
+    )
+
+
 # An erasure may land while a message is in flight; its reply (which often quotes the address)
 # must not be written back onto the anonymised row.
 _REPLY = "CASE WHEN subscriber_id IS NULL THEN NULL ELSE ? END"

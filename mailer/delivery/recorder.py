@@ -16,15 +16,13 @@ import threading
 from ..errors import DatabaseError
 from ..store.db import connect, transaction, utc_now
 from . import ledger
-from .worker import Job
+from .worker import LEFT, LOST_LOCK, Job
 
 # one query: does the run still hold its lock, and is the subscription still active?
 _CHECK = (
     "SELECT (SELECT fence FROM send_locks WHERE issue = ? AND list_id = ?), "
     "(SELECT status FROM subscriptions WHERE subscriber_id = ? AND list_id = ?)"
 )
-LOST_LOCK = "another run took over this send's lock"
-LEFT = "the subscription ended just before the message went out"
 
 
 class Recorder:

@@ -126,7 +126,10 @@ class SmtpTransport:
         """Open, secure and log in. Raises SendError naming host:port (never the password)."""
         self.close()
         settings = self.settings
-        context = self.ssl_context or ssl.create_default_context()
+        context = self.ssl_context
+        if context is None and settings.smtp_security != "none":
+            # made once per transport: loading the system's CA list costs ~0.4 s
+            context = self.ssl_context = ssl.create_default_context()
         timeout = settings.smtp_timeout
         try:
             if settings.smtp_security == "ssl":

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import queue
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from .message import RecipientValues
 from .smtp import ConnectionLost, PermanentFailure, SmtpTransport, TemporaryFailure, Withdrawn
 
-if TYPE_CHECKING:
-    from .recorder import Recorder
+LOST_LOCK = "another run took over this send's lock"
+LEFT = "the subscription ended just before the message went out"
 
 
 @dataclass
@@ -37,6 +37,14 @@ class Outcome:
     recorded: bool = False  # a "sent" row already committed by the worker
 
 
+class Recorder(Protocol):
+    """What a worker needs from the ledger (recorder.Recorder)."""
+
+    def check(self, job: Job) -> str | None: ...
+    def sent(self, job: Job, reply: str) -> bool: ...
+    def close(self) -> None: ...
+
+
 def smtp_worker(
     transport: SmtpTransport,
     sender: str,
@@ -45,8 +53,6 @@ def smtp_worker(
     recorder: Recorder | None = None,
 ):
     """Send each job on this worker's connection and report every reply, whatever happens."""
-    from .recorder import LOST_LOCK
-
     try:
         while (job := jobs.get()) is not None:
             try:

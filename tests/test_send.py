@@ -477,3 +477,18 @@ def test_a_name_with_a_line_break_in_the_database_fails_its_row_and_injects_noth
     row = rows(db)[subscriber_id(db, addresses[1])]
     assert row["state"] == "failed" and "line break" in row["last_reply"]
     assert subscribers.get_subscriber(db, addresses[1])["subscriptions"] == {LIST: "active"}
+
+
+def test_queueing_a_list_takes_short_transactions_of_a_fixed_size(db, send_settings):
+    add_subscribers(db, send_settings, 10, LIST)
+    list_pk = subscribers.list_id(db, LIST)
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    try:
+        added = ledger.queue_list(db, "2018-2", list_pk, batch=3, pause=0)
+    finally:
+        db.conn.set_trace_callback(None)
+    assert added == 10
+    assert statements.count("BEGIN IMMEDIATE") == statements.count("COMMIT") == 4
+    assert ledger.queue_list(db, "2018-2", list_pk, batch=3, pause=0) == 0  # nobody twice
+    assert ledger.new_recipients(db, "2018-2", list_pk) == 0

@@ -210,6 +210,12 @@ class SendEngine:
         return self.summary.stopped in ("interrupted", "paused", "quota", "lost")
 
     def _lost(self) -> None:
+        """Another run holds the lock now: hand no more messages to SMTP (the rows stay
+        `sending` under our older fencing number, for the run that holds the lock)."""
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self.jobs.get_nowait()
+                self.in_flight -= 1
         self.summary.stopped = "lost"
         self.summary.reason = (
             f"another run has taken over the lock of {self.issue} to list {self.list_name}; "

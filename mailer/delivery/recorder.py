@@ -11,6 +11,7 @@ the replies since then: a few messages, which go out again with the same Message
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 from ..errors import DatabaseError
@@ -56,13 +57,14 @@ class Recorder:
         return None
 
     def sent(self, job: Job, reply: str) -> bool:
-        """Commit the row as `sent`; False when the database stayed busy (the engine then
-        records it in its own next transaction)."""
+        """Commit the row as `sent`; False when that failed (busy for 30 s, a full disk): the
+        engine then records it in its own next transaction. Never raises, since the message
+        has gone out and must not be reported as failed."""
         db = self._conn()
         try:
             with self.write_lock, transaction(db):
                 ledger.mark_sent(db, job.row_id, reply=reply, now=utc_now())
-        except DatabaseError:
+        except (DatabaseError, sqlite3.Error):
             return False
         return True
 

@@ -1,8 +1,9 @@
 """What an SMTP worker reads and writes: the last check before a message's final "." and
-its 250, committed before the worker takes its next message.
+its 250, committed before the worker's next message can be complete.
 
-Each worker has its own connection. Committing every 250 at once (not in groups) is what
-bounds the duplicates of a `kill -9` to the messages in flight, one per connection. These
+Each worker has its own connection. Committing every 250 on its own (not in groups), while
+the server answers the next MAIL FROM, is what bounds the duplicates of a `kill -9` to the
+messages in flight, one per connection. These
 commits run with `synchronous=NORMAL`: in WAL mode a commit is in the file once written, so
 it survives the process being killed; it reaches the disk at the engine's next claim
 transaction (`synchronous=FULL` syncs the whole WAL), so a power cut can lose the record of

@@ -177,24 +177,28 @@ class SmtpTransport:
         data: bytes,
         *,
         before_end: Callable[[], str | None] | None = None,
+        after_mail: Callable[[], None] | None = None,
     ) -> str:
         """Deliver `data` (CRLF bytes) to one recipient; returns the final reply ("250 ...").
 
         Raises TemporaryFailure (4xx), PermanentFailure (5xx) or ConnectionLost. A reused
         connection that turns out closed before MAIL (servers drop idle sessions) is reopened
         once without counting as a failure. `before_end()` runs after the body is sent and
-        before the final "."; a reason returned aborts the message (Withdrawn).
+        before the final "."; a reason returned aborts the message (Withdrawn). `after_mail()`
+        runs while the server answers MAIL FROM (work that may overlap the round trip).
         """
         if self._conn is not None:
             try:
-                return self._transaction(sender, recipient, data, before_end)
+                return self._transaction(sender, recipient, data, before_end, after_mail)
             except ConnectionLost as exc:
                 if exc.after_data or exc.stage != "mail":
                     raise
         self.connect()
-        return self._transaction(sender, recipient, data, before_end)
+        return self._transaction(sender, recipient, data, before_end, after_mail)
 
-    def _transaction(self, sender: str, recipient: str, data: bytes, before_end=None) -> str:
+    def _transaction(
+        self, sender: str, recipient: str, data: bytes, before_end=None, after_mail=None
+    ) -> str:
         conn = self._conn
         stage = "mail"
         try:
@@ -203,8 +207,11 @@ class SmtpTransport:
                 if code != 250:
                     raise smtplib.SMTPServerDisconnected(f"RSET answered {code}")
                 self._needs_reset = False
-            options = [f"SIZE={len(data)}"] if conn.has_extn("size") else []
-            self._check(stage, *conn.mail(sender, options))
+            options = f" SIZE={len(data)}" if conn.has_extn("size") else ""
+            conn.putcmd("mail", f"FROM:{smtplib.quoteaddr(sender)}{options}")
+            if after_mail is not None:
+                after_mail()
+            self._check(stage, *conn.getreply())
             stage = "rcpt"
             self._check(stage, *conn.rcpt(recipient))
             stage = "data"

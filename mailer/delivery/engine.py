@@ -5,9 +5,10 @@ number), re-checks each subscription and commits `sending` (one IMMEDIATE transa
 builds and signs the messages and hands them to the workers. A worker talks SMTP; just
 before each message's final "." it checks the lock and the subscription once more (someone
 who unsubscribed a moment ago is not mailed), and it commits each 250 while the server
-answers the next message's MAIL FROM (or at once when none is waiting). So a row is `sending` in the database before its message leaves, and a
-`kill -9` can duplicate at most the messages whose 250 had arrived but was not yet
-committed: one per connection. Replies other than 250 are recorded by the main thread.
+answers the next message's MAIL FROM (or at once when none is waiting), always before that
+next message can be complete. So a row is `sending` in the database before its message
+leaves, and a `kill -9` can duplicate at most the messages whose 250 had arrived but was not
+yet committed: one per connection. Replies other than 250 are recorded by the main thread.
 No SMTP exchange ever waits inside a transaction.
 """
 

@@ -31,6 +31,8 @@ from .pacing import Pacer
 from .report import SendPlan, SendSummary, make_plan
 from .smtp import SmtpTransport
 
+QUEUE_NOTICE = 20_000  # new recipients worth saying that queueing them takes a while
+
 __all__ = ["SendPlan", "SendSummary", "run_send", "send_status", "send_test"]
 
 
@@ -238,6 +240,8 @@ def _run_locked(
             again = ledger.requeue_failed(db, slug, list_pk)
             if again:
                 notify(f"{again} failed message(s) of {slug} queued again (--retry-failed).")
+        if plan.new >= QUEUE_NOTICE:
+            notify(f"Queueing {plan.new:,} new recipients of {slug} in short batches ...")
         ledger.queue_list(db, slug, list_pk)
         if plan.interrupted:
             notify(

@@ -39,6 +39,15 @@ STRINGS: dict[str, str] = {
     "months_long": "januar februar marts april maj juni juli august september oktober "
     "november december",
     "date": "{day}. {month} {year}",
+    # Invitations and calendar files (issue.md `invitation:`, the events layout)
+    "invitation": "Invitation",
+    "organiser": "Arrangør",
+    "add_to_calendar": "Tilføj til kalender",
+    "weekdays": "mandag tirsdag onsdag torsdag fredag lørdag søndag",
+    "weekday_date": "{weekday} {date}",
+    "clock_time": "{hour}.{minute}",
+    "clock_span": "kl. {start}–{end}",
+    "clock_at": "kl. {time}",
     # Web pages (templates/web) and the mailed-link mails sent from them
     "language_name": "Dansk",
     "skip": "Spring til indholdet",

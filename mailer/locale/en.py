@@ -39,6 +39,15 @@ STRINGS: dict[str, str] = {
     "months_long": "January February March April May June July August September October "
     "November December",
     "date": "{day} {month} {year}",
+    # Invitations and calendar files (issue.md `invitation:`, the events layout)
+    "invitation": "Invitation",
+    "organiser": "Organiser",
+    "add_to_calendar": "Add to calendar",
+    "weekdays": "Monday Tuesday Wednesday Thursday Friday Saturday Sunday",
+    "weekday_date": "{weekday} {date}",
+    "clock_time": "{hour}:{minute}",
+    "clock_span": "{start}–{end}",
+    "clock_at": "{time}",
     # Web pages (templates/web) and the mailed-link mails sent from them
     "language_name": "English",
     "skip": "Skip to content",

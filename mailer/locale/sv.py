@@ -39,6 +39,15 @@ STRINGS: dict[str, str] = {
     "months_long": "januari februari mars april maj juni juli augusti september oktober "
     "november december",
     "date": "{day} {month} {year}",
+    # Invitations and calendar files (issue.md `invitation:`, the events layout)
+    "invitation": "Inbjudan",
+    "organiser": "Arrangör",
+    "add_to_calendar": "Lägg till i kalendern",
+    "weekdays": "måndag tisdag onsdag torsdag fredag lördag söndag",
+    "weekday_date": "{weekday} {date}",
+    "clock_time": "{hour}.{minute}",
+    "clock_span": "kl. {start}–{end}",
+    "clock_at": "kl. {time}",
     # Web pages (templates/web) and the mailed-link mails sent from them
     "language_name": "Svenska",
     "skip": "Hoppa till innehållet",

@@ -210,6 +210,8 @@ STRINGS: dict[str, str] = {
     "archive_intro": "Numre, vi har sendt ud.",
     "archive_empty": "Der er ikke sendt nogen numre ud endnu.",
     "archive_issue": "Nummer {number}",
+    "feed_all": "Hele arkivet som feed (Atom)",
+    "feed_list": "{list} som feed (Atom)",
     # The confirmation mail of double opt-in (part of the consent record's context:
     # change it deliberately, and look at tests/test_optin.py)
     "confirm_mail_subject": "Bekræft dit abonnement",

@@ -207,6 +207,8 @@ STRINGS: dict[str, str] = {
     "archive_intro": "Issues we have sent.",
     "archive_empty": "No issues have been sent yet.",
     "archive_issue": "Issue {number}",
+    "feed_all": "The whole archive as a feed (Atom)",
+    "feed_list": "{list} as a feed (Atom)",
     # The confirmation mail of double opt-in (part of the consent record's context:
     # change it deliberately, and look at tests/test_optin.py)
     "confirm_mail_subject": "Please confirm your subscription",

@@ -210,6 +210,8 @@ STRINGS: dict[str, str] = {
     "archive_intro": "Nummer som vi har skickat ut.",
     "archive_empty": "Inga nummer har skickats ut än.",
     "archive_issue": "Nummer {number}",
+    "feed_all": "Hela arkivet som flöde (Atom)",
+    "feed_list": "{list} som flöde (Atom)",
     # The confirmation mail of double opt-in (part of the consent record's context:
     # change it deliberately, and look at tests/test_optin.py)
     "confirm_mail_subject": "Bekräfta din prenumeration",

@@ -1,0 +1,327 @@
+"""Scheduled sends: `send ISSUE --at "2026-12-03 08:00"` records one, `scheduled run` sends what
+is due (from cron or a systemd timer), `scheduled list` and `scheduled cancel` look and undo.
+
+The time is local to the issue's `timezone:` (Europe/Stockholm unless issue.md says otherwise)
+and stored as UTC. Scheduling builds the issue, runs the same checks `send` runs (the `gate`
+the CLI passes) and counts the recipients, so a mistake shows now rather than at 08:00. At the
+due time `run_due` checks again and calls `run_send`, which resumes like `send`: a schedule
+whose run stopped (deferred messages, a pause, a crash) stays `sending` and the next
+`scheduled run` continues it; nobody is mailed twice, because the ledger decides who is left.
+Every function takes `now` (an aware datetime), so tests control the clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..audience import subscribers
+from ..compose.localtime import LocalTimeError, check_exists, parse_local, zone
+from ..config import Settings
+from ..errors import IssueError, MailerError, SendError, SubscriberError
+from ..store.db import open_db, transaction, utc_now
+from .report import SendPlan, make_plan
+from .send import prepare_issue, run_send
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # the database's one time format (store.db.utc_now)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One row of `scheduled_sends`."""
+
+    id: int
+    issue: str
+    issue_dir: str
+    list_name: str
+    due_at: str
+    local_time: str
+    timezone: str
+    connections: int | None
+    rate: float | None
+    force: bool
+    state: str
+    runs: int
+    last_result: str
+
+    @property
+    def due(self) -> dt.datetime:
+        return dt.datetime.strptime(self.due_at, TIME_FORMAT).replace(tzinfo=dt.UTC)
+
+    def when(self) -> str:
+        """`2026-12-03 08:00 CET (Europe/Stockholm)`."""
+        local = self.due.astimezone(zone(self.timezone))
+        return f"{local:%Y-%m-%d %H:%M %Z} ({self.timezone})"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What `scheduled run` did with one due schedule."""
+
+    schedule: Schedule
+    state: str  # the schedule's state afterwards
+    message: str
+
+
+class GateError(SendError):
+    """The checks found errors at the due time; the schedule needs a person."""
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    moment = now or dt.datetime.now(dt.UTC)
+    if moment.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    return moment.astimezone(dt.UTC)
+
+
+def due_time(text: str, tz_name: str, now: dt.datetime | None = None) -> dt.datetime:
+    """`2026-12-03 08:00` in zone `tz_name` as an aware local time; SendError when it cannot be
+    read, does not exist (the hour skipped in spring) or is not in the future."""
+    tz = zone(tz_name)
+    try:
+        local = parse_local(text)
+        aware = check_exists(local, tz)  # type: ignore[arg-type]
+    except LocalTimeError as exc:
+        raise SendError(f"--at {text!r}: {exc}") from None
+    current = _now(now).astimezone(tz)
+    if aware <= current:
+        raise SendError(
+            f"--at {aware:%Y-%m-%d %H:%M %Z} ({tz_name}) is in the past (it is now "
+            f"{current:%Y-%m-%d %H:%M %Z}); give a later time, or send now without --at"
+        )
+    return aware
+
+
+def _row(row: tuple, columns: list[str]) -> Schedule:
+    data: dict[str, Any] = dict(zip(columns, row, strict=True))
+    data["force"] = bool(data["force"])
+    data["last_result"] = data["last_result"] or ""
+    for key in ("created_at", "updated_at"):
+        data.pop(key)
+    return Schedule(**data)
+
+
+def _select(db, where: str, params: list) -> list[Schedule]:
+    cursor = db.execute(f"SELECT * FROM scheduled_sends WHERE {where} ORDER BY due_at, id", params)  # noqa: S608 - fixed clauses
+    columns = [c[0] for c in cursor.description]
+    return [_row(row, columns) for row in cursor.fetchall()]
+
+
+def _refuse_second(db, slug: str, list_name: str) -> None:
+    taken = _select(
+        db, "issue = ? AND list_name = ? AND state IN ('waiting', 'sending')", [slug, list_name]
+    )
+    if taken:
+        raise SendError(
+            f"{slug} is already scheduled for list {list_name} at {taken[0].when()}; "
+            f"cancel that first: newsletter scheduled cancel {slug}"
+        )
+
+
+def schedule_send(
+    settings: Settings,
+    issue_dir: Path,
+    at: str,
+    *,
+    list_name: str | None = None,
+    connections: int | None = None,
+    rate: float | None = None,
+    force: bool = False,
+    gate: Callable[[Path], None] | None = None,
+    confirm: Callable[[SendPlan, Schedule], bool] | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[Schedule, SendPlan]:
+    """Check the issue now and record that it goes out at `at`; returns the schedule and the
+    plan as counted now. `gate(issue_dir)` raises to stop (the CLI runs `newsletter check`);
+    `confirm(plan, schedule)` returning False records nothing."""
+    settings.require_secret_key()
+    issue_dir = Path(issue_dir).resolve()
+    built = prepare_issue(issue_dir, settings)
+    meta = built.meta
+    slug = str(meta.get("slug") or issue_dir.name)
+    tz_name = str(meta.get("timezone") or "Europe/Stockholm")
+    due = due_time(at, tz_name, now)
+    list_name = list_name or str(meta.get("list") or subscribers.DEFAULT_LIST)
+    if gate is not None:
+        gate(issue_dir)
+    db = open_db(settings.db_path)
+    try:
+        try:
+            plan = make_plan(
+                db,
+                settings,
+                meta,
+                slug,
+                list_name,
+                None,
+                connections or settings.send_connections,
+                settings.send_rate if rate is None else rate,
+            )
+        except SubscriberError as exc:
+            raise SendError(
+                f"{exc}; add people to it with `newsletter subscribers import FILE.csv "
+                f"--list {list_name}`, or correct the list"
+            ) from None
+        stamp = utc_now()
+        schedule = Schedule(
+            id=0,
+            issue=slug,
+            issue_dir=str(issue_dir),
+            list_name=list_name,
+            due_at=due.astimezone(dt.UTC).strftime(TIME_FORMAT),
+            local_time=f"{due:%Y-%m-%d %H:%M}",
+            timezone=tz_name,
+            connections=connections,
+            rate=rate,
+            force=force,
+            state="waiting",
+            runs=0,
+            last_result="",
+        )
+        _refuse_second(db, slug, list_name)
+        if confirm is not None and not confirm(plan, schedule):
+            raise SendError("cancelled; nothing was scheduled")
+        with transaction(db):
+            _refuse_second(db, slug, list_name)  # again: another process may have been quicker
+            cursor = db.execute(
+                "INSERT INTO scheduled_sends (issue, issue_dir, list_name, due_at, local_time, "
+                "timezone, connections, rate, force, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    slug,
+                    schedule.issue_dir,
+                    list_name,
+                    schedule.due_at,
+                    schedule.local_time,
+                    tz_name,
+                    connections,
+                    rate,
+                    int(force),
+                    stamp,
+                    stamp,
+                ],
+            )
+        return _select(db, "id = ?", [cursor.lastrowid])[0], plan
+    finally:
+        db.close()
+
+
+def list_schedules(settings: Settings, *, everything: bool = False) -> list[Schedule]:
+    """Waiting and running schedules (with `everything`, done, failed and cancelled ones too)."""
+    db = open_db(settings.db_path)
+    try:
+        if everything:
+            return _select(db, "1 = 1", [])
+        return _select(db, "state IN ('waiting', 'sending')", [])
+    finally:
+        db.close()
+
+
+def cancel_schedule(
+    settings: Settings, issue: str, *, list_name: str | None = None
+) -> list[Schedule]:
+    """Cancel the schedules of `issue` (a slug or an issue folder) that have not finished.
+
+    A waiting one never sends. One whose send has begun (state `sending`: stopped with messages
+    left, or running now) is not continued by `scheduled run` any more; a run in progress ends
+    its current pass, and `newsletter send ISSUE` can still send the rest by hand.
+    """
+    slug = Path(issue).name or str(issue)
+    where, params = "issue = ? AND state IN ('waiting', 'sending')", [slug]
+    if list_name:
+        where, params = where + " AND list_name = ?", [slug, list_name]
+    db = open_db(settings.db_path)
+    try:
+        with transaction(db):
+            found = _select(db, where, params)
+            if not found:
+                raise SendError(
+                    f"{slug}: nothing is scheduled; `newsletter scheduled list` shows what is"
+                )
+            db.execute(
+                f"UPDATE scheduled_sends SET state = 'cancelled', updated_at = ? WHERE {where}",  # noqa: S608 - fixed clauses
+                [utc_now(), *params],
+            )
+        return found
+    finally:
+        db.close()
+
+
+def _claim(db, schedule: Schedule) -> bool:
+    with transaction(db):
+        cursor = db.execute(
+            "UPDATE scheduled_sends SET state = 'sending', runs = runs + 1, updated_at = ? "
+            "WHERE id = ? AND state IN ('waiting', 'sending')",
+            [utc_now(), schedule.id],
+        )
+    return cursor.rowcount == 1
+
+
+def _finish(db, schedule: Schedule, state: str, message: str) -> None:
+    with transaction(db):
+        db.execute(
+            "UPDATE scheduled_sends SET state = ?, last_result = ?, updated_at = ? "
+            "WHERE id = ? AND state = 'sending'",  # a cancel during the run stays cancelled
+            [state, message, utc_now(), schedule.id],
+        )
+
+
+def run_due(
+    settings: Settings,
+    *,
+    gate: Callable[[Path, bool], None] | None = None,
+    now: dt.datetime | None = None,
+    notify: Callable[[str], None] = lambda text: None,
+    **send_options: Any,
+) -> list[Outcome]:
+    """Send every schedule that is due at `now` (or was begun and has messages left).
+
+    Non-interactive: no confirmation; `gate(issue_dir, force)` runs the checks again (the issue
+    may have changed since it was scheduled) and its errors mark the schedule `failed`, as does
+    an issue that no longer builds. Other errors (server unreachable, a pause, another run
+    holding the issue) leave it for the next run. `send_options` go to `run_send`.
+    """
+    cutoff = _now(now).strftime(TIME_FORMAT)
+    db = open_db(settings.db_path)
+    try:
+        due = _select(db, "state IN ('waiting', 'sending') AND due_at <= ?", [cutoff])
+        outcomes = []
+        for schedule in due:
+            if not _claim(db, schedule):
+                continue
+
+            def preflight(issue_dir: Path, force: bool = schedule.force) -> None:
+                if gate is None:
+                    return
+                try:
+                    gate(issue_dir, force)
+                except MailerError as exc:
+                    raise GateError(str(exc)) from None
+
+            try:
+                summary = run_send(
+                    settings,
+                    Path(schedule.issue_dir),
+                    list_name=schedule.list_name,
+                    connections=schedule.connections,
+                    rate=schedule.rate,
+                    preflight=preflight,
+                    notify=notify,
+                    **send_options,
+                )
+            except (GateError, IssueError) as exc:
+                state, message = "failed", f"not sent: {exc}"
+            except MailerError as exc:
+                state, message = "sending", f"stopped, the next run resumes: {exc}"
+            else:
+                done = not summary.remaining and summary.stopped is None
+                state = "done" if done else "sending"
+                message = summary.line() + ("" if done else "; the next run sends the rest")
+            _finish(db, schedule, state, message)
+            outcomes.append(Outcome(schedule, state, message))
+        return outcomes
+    finally:
+        db.close()

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from cli import cli
 from mailer.delivery.schedule import cancel_schedule, list_schedules, run_due, schedule_send
 from mailer.errors import SendError
+from mailer.store.db import transaction
 from tests.fixtures_send import (
     EXAMPLE_ISSUE,
     PROJECT_ROOT,
@@ -115,6 +116,31 @@ def test_a_run_that_leaves_messages_deferred_is_resumed_by_the_next_run(db, sett
         assert handler.copies() == dict.fromkeys(addresses, 1)
     finally:
         controller.stop()
+
+
+def test_an_overlapping_run_leaves_a_schedule_another_live_run_is_sending(
+    db, send_settings, mail_sink, built_example
+):
+    import socket
+    import subprocess
+    import sys
+
+    add_subscribers(db, send_settings, 2, LIST)
+    schedule_send(send_settings, built_example, "2026-12-03 08:00", now=SCHEDULED_AT)
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        with transaction(db):  # as the earlier cron run left it, still working
+            db.execute(
+                "UPDATE scheduled_sends SET state = 'sending', runner_pid = ?, runner_host = ?",
+                [other.pid, socket.gethostname()],
+            )
+        assert run_due(send_settings, now=utc(minutes=5), **FAST) == []
+        assert mail_sink.handler.count() == 0
+    finally:
+        other.kill()
+        other.wait(timeout=10)
+    [outcome] = run_due(send_settings, now=utc(minutes=10), **FAST)  # that run died: take over
+    assert outcome.state == "done" and mail_sink.handler.count() == 2
 
 
 def test_errors_found_at_the_due_time_fail_the_schedule_and_send_nothing(

@@ -61,7 +61,8 @@ SCHEDULE_STATES = ("waiting", "sending", "done", "failed", "cancelled")
 def m019_scheduled_sends(db: sqlite_utils.Database) -> None:
     """Sends planned for a later time (`send --at`), run by `scheduled run`. `due_at` is UTC in
     the database's one time format; the local time and zone are kept as the editor gave them.
-    At most one waiting or running schedule per issue and list."""
+    At most one waiting or running schedule per issue and list; `runner_pid`/`runner_host` name
+    the `scheduled run` process working on one, so an overlapping run leaves it alone."""
     states = ", ".join(f"'{state}'" for state in SCHEDULE_STATES)
     db.execute(
         f"""CREATE TABLE scheduled_sends (
@@ -77,6 +78,8 @@ def m019_scheduled_sends(db: sqlite_utils.Database) -> None:
             force INTEGER NOT NULL DEFAULT 0 CHECK (force IN (0, 1)),
             state TEXT NOT NULL DEFAULT 'waiting' CHECK (state IN ({states})),
             runs INTEGER NOT NULL DEFAULT 0,
+            runner_pid INTEGER,
+            runner_host TEXT,
             last_result TEXT,
             created_at TEXT NOT NULL,
             updated_at TEXT NOT NULL

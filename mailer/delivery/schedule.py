@@ -13,6 +13,8 @@ Every function takes `now` (an aware datetime), so tests control the clock.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,7 +101,7 @@ def _row(row: tuple, columns: list[str]) -> Schedule:
     data: dict[str, Any] = dict(zip(columns, row, strict=True))
     data["force"] = bool(data["force"])
     data["last_result"] = data["last_result"] or ""
-    for key in ("created_at", "updated_at"):
+    for key in ("created_at", "updated_at", "runner_pid", "runner_host"):
         data.pop(key)
     return Schedule(**data)
 
@@ -250,23 +252,46 @@ def cancel_schedule(
         db.close()
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _claim(db, schedule: Schedule) -> bool:
+    """Take the schedule for this process, unless another live `scheduled run` on this host is
+    still sending it (cron starting the next run during a long send): that one is left alone.
+    A runner on another host is left to `run_send`'s own per-issue lock."""
+    host = socket.gethostname()
     with transaction(db):
-        cursor = db.execute(
-            "UPDATE scheduled_sends SET state = 'sending', runs = runs + 1, updated_at = ? "
-            "WHERE id = ? AND state IN ('waiting', 'sending')",
-            [utc_now(), schedule.id],
+        row = db.execute(
+            "SELECT state, runner_pid, runner_host FROM scheduled_sends WHERE id = ?",
+            [schedule.id],
+        ).fetchone()
+        if row is None or row[0] not in ("waiting", "sending"):
+            return False
+        pid, runner_host = row[1], row[2]
+        if pid and pid != os.getpid() and runner_host == host and _alive(pid):
+            return False
+        db.execute(
+            "UPDATE scheduled_sends SET state = 'sending', runs = runs + 1, runner_pid = ?, "
+            "runner_host = ?, updated_at = ? WHERE id = ?",
+            [os.getpid(), host, utc_now(), schedule.id],
         )
-    return cursor.rowcount == 1
+    return True
 
 
 def _finish(db, schedule: Schedule, state: str, message: str) -> None:
     with transaction(db):
         db.execute(
-            "UPDATE scheduled_sends SET state = ?, last_result = ?, updated_at = ? "
-            "WHERE id = ? AND state = 'sending'",  # a cancel during the run stays cancelled
+            "UPDATE scheduled_sends SET state = ?, last_result = ?, runner_pid = NULL, "
+            "runner_host = NULL, updated_at = ? WHERE id = ? AND state = 'sending'",
             [state, message, utc_now(), schedule.id],
-        )
+        )  # a cancel during the run stays cancelled
 
 
 def run_due(

@@ -13,8 +13,6 @@ Every function takes `now` (an aware datetime), so tests control the clock.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,39 +22,13 @@ from ..audience import subscribers
 from ..compose.localtime import LocalTimeError, check_exists, parse_local, zone
 from ..config import Settings
 from ..errors import IssueError, MailerError, SendError, SubscriberError
-from ..store.db import open_db, transaction, utc_now
+from ..store.db import open_db
+from . import schedule_store as store
 from .report import SendPlan, make_plan
+from .schedule_store import TIME_FORMAT, Schedule, cancel_schedule, list_schedules
 from .send import prepare_issue, run_send
 
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # the database's one time format (store.db.utc_now)
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """One row of `scheduled_sends`."""
-
-    id: int
-    issue: str
-    issue_dir: str
-    list_name: str
-    due_at: str
-    local_time: str
-    timezone: str
-    connections: int | None
-    rate: float | None
-    force: bool
-    state: str
-    runs: int
-    last_result: str
-
-    @property
-    def due(self) -> dt.datetime:
-        return dt.datetime.strptime(self.due_at, TIME_FORMAT).replace(tzinfo=dt.UTC)
-
-    def when(self) -> str:
-        """`2026-12-03 08:00 CET (Europe/Stockholm)`."""
-        local = self.due.astimezone(zone(self.timezone))
-        return f"{local:%Y-%m-%d %H:%M %Z} ({self.timezone})"
+__all__ = ["Schedule", "cancel_schedule", "due_time", "list_schedules", "run_due", "schedule_send"]
 
 
 @dataclass(frozen=True)
@@ -95,32 +67,6 @@ def due_time(text: str, tz_name: str, now: dt.datetime | None = None) -> dt.date
             f"{current:%Y-%m-%d %H:%M %Z}); give a later time, or send now without --at"
         )
     return aware
-
-
-def _row(row: tuple, columns: list[str]) -> Schedule:
-    data: dict[str, Any] = dict(zip(columns, row, strict=True))
-    data["force"] = bool(data["force"])
-    data["last_result"] = data["last_result"] or ""
-    for key in ("created_at", "updated_at", "runner_pid", "runner_host"):
-        data.pop(key)
-    return Schedule(**data)
-
-
-def _select(db, where: str, params: list) -> list[Schedule]:
-    cursor = db.execute(f"SELECT * FROM scheduled_sends WHERE {where} ORDER BY due_at, id", params)  # noqa: S608 - fixed clauses
-    columns = [c[0] for c in cursor.description]
-    return [_row(row, columns) for row in cursor.fetchall()]
-
-
-def _refuse_second(db, slug: str, list_name: str) -> None:
-    taken = _select(
-        db, "issue = ? AND list_name = ? AND state IN ('waiting', 'sending')", [slug, list_name]
-    )
-    if taken:
-        raise SendError(
-            f"{slug} is already scheduled for list {list_name} at {taken[0].when()}; "
-            f"cancel that first: newsletter scheduled cancel {slug}"
-        )
 
 
 def schedule_send(
@@ -167,7 +113,6 @@ def schedule_send(
                 f"{exc}; add people to it with `newsletter subscribers import FILE.csv "
                 f"--list {list_name}`, or correct the list"
             ) from None
-        stamp = utc_now()
         schedule = Schedule(
             id=0,
             issue=slug,
@@ -183,115 +128,12 @@ def schedule_send(
             runs=0,
             last_result="",
         )
-        _refuse_second(db, slug, list_name)
+        store.refuse_second(db, slug, list_name)
         if confirm is not None and not confirm(plan, schedule):
             raise SendError("cancelled; nothing was scheduled")
-        with transaction(db):
-            _refuse_second(db, slug, list_name)  # again: another process may have been quicker
-            cursor = db.execute(
-                "INSERT INTO scheduled_sends (issue, issue_dir, list_name, due_at, local_time, "
-                "timezone, connections, rate, force, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    slug,
-                    schedule.issue_dir,
-                    list_name,
-                    schedule.due_at,
-                    schedule.local_time,
-                    tz_name,
-                    connections,
-                    rate,
-                    int(force),
-                    stamp,
-                    stamp,
-                ],
-            )
-        return _select(db, "id = ?", [cursor.lastrowid])[0], plan
+        return store.insert(db, schedule), plan
     finally:
         db.close()
-
-
-def list_schedules(settings: Settings, *, everything: bool = False) -> list[Schedule]:
-    """Waiting and running schedules (with `everything`, done, failed and cancelled ones too)."""
-    db = open_db(settings.db_path)
-    try:
-        if everything:
-            return _select(db, "1 = 1", [])
-        return _select(db, "state IN ('waiting', 'sending')", [])
-    finally:
-        db.close()
-
-
-def cancel_schedule(
-    settings: Settings, issue: str, *, list_name: str | None = None
-) -> list[Schedule]:
-    """Cancel the schedules of `issue` (a slug or an issue folder) that have not finished.
-
-    A waiting one never sends. One whose send has begun (state `sending`: stopped with messages
-    left, or running now) is not continued by `scheduled run` any more; a run in progress ends
-    its current pass, and `newsletter send ISSUE` can still send the rest by hand.
-    """
-    slug = Path(issue).name or str(issue)
-    where, params = "issue = ? AND state IN ('waiting', 'sending')", [slug]
-    if list_name:
-        where, params = where + " AND list_name = ?", [slug, list_name]
-    db = open_db(settings.db_path)
-    try:
-        with transaction(db):
-            found = _select(db, where, params)
-            if not found:
-                raise SendError(
-                    f"{slug}: nothing is scheduled; `newsletter scheduled list` shows what is"
-                )
-            db.execute(
-                f"UPDATE scheduled_sends SET state = 'cancelled', updated_at = ? WHERE {where}",  # noqa: S608 - fixed clauses
-                [utc_now(), *params],
-            )
-        return found
-    finally:
-        db.close()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _claim(db, schedule: Schedule) -> bool:
-    """Take the schedule for this process, unless another live `scheduled run` on this host is
-    still sending it (cron starting the next run during a long send): that one is left alone.
-    A runner on another host is left to `run_send`'s own per-issue lock."""
-    host = socket.gethostname()
-    with transaction(db):
-        row = db.execute(
-            "SELECT state, runner_pid, runner_host FROM scheduled_sends WHERE id = ?",
-            [schedule.id],
-        ).fetchone()
-        if row is None or row[0] not in ("waiting", "sending"):
-            return False
-        pid, runner_host = row[1], row[2]
-        if pid and pid != os.getpid() and runner_host == host and _alive(pid):
-            return False
-        db.execute(
-            "UPDATE scheduled_sends SET state = 'sending', runs = runs + 1, runner_pid = ?, "
-            "runner_host = ?, updated_at = ? WHERE id = ?",
-            [os.getpid(), host, utc_now(), schedule.id],
-        )
-    return True
-
-
-def _finish(db, schedule: Schedule, state: str, message: str) -> None:
-    with transaction(db):
-        db.execute(
-            "UPDATE scheduled_sends SET state = ?, last_result = ?, runner_pid = NULL, "
-            "runner_host = NULL, updated_at = ? WHERE id = ? AND state = 'sending'",
-            [state, message, utc_now(), schedule.id],
-        )  # a cancel during the run stays cancelled
 
 
 def run_due(
@@ -312,10 +154,10 @@ def run_due(
     cutoff = _now(now).strftime(TIME_FORMAT)
     db = open_db(settings.db_path)
     try:
-        due = _select(db, "state IN ('waiting', 'sending') AND due_at <= ?", [cutoff])
+        due = store.select(db, "state IN ('waiting', 'sending') AND due_at <= ?", [cutoff])
         outcomes = []
         for schedule in due:
-            if not _claim(db, schedule):
+            if not store.claim(db, schedule):
                 continue
 
             def preflight(issue_dir: Path, force: bool = schedule.force) -> None:
@@ -345,7 +187,7 @@ def run_due(
                 done = not summary.remaining and summary.stopped is None
                 state = "done" if done else "sending"
                 message = summary.line() + ("" if done else "; the next run sends the rest")
-            _finish(db, schedule, state, message)
+            store.finish(db, schedule, state, message)
             outcomes.append(Outcome(schedule, state, message))
         return outcomes
     finally:

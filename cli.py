@@ -260,8 +260,8 @@ def _subscriber_db(ctx: click.Context):
 
 @cli.group()
 def subscribers() -> None:
-    """The subscriber list: add, import, list, show, export, unsubscribe, erase, purge, stats,
-    lists.
+    """The subscriber list: add, import, list, show, export, unsubscribe, reactivate, erase,
+    purge, stats, lists.
 
     The database is NEWSLETTER_DB (default ./subscribers.db) or --db before the command.
     """
@@ -504,7 +504,9 @@ def subscribers_lists(
 @click.pass_context
 def subscribers_stats(ctx) -> None:
     """Counts per list and status, people, suppressions, consent events, and service mail
-    (confirmations, links, welcomes) waiting in the outbox or failed with the server's reply."""
+    (confirmations, links, welcomes) waiting in the outbox or failed with the server's reply;
+    per list the bounce and complaint rates of the last 30 days, with a warning above 2 %
+    bounces or 0.1 % complaints."""
     from mailer.audience.roster import format_service_mail, stats
 
     settings, db = _subscriber_db(ctx)
@@ -515,8 +517,112 @@ def subscribers_stats(ctx) -> None:
         f"{figures['subscribers']} people, {figures['suppressions']} suppressed (erased), "
         f"{figures['consent_events']} consent events"
     )
+    for name, rate in figures["rates"].items():
+        click.echo(
+            f"{name}, last {figures['rate_days']} days: {rate['messages']} messages, "
+            f"{rate['bounces']} bounced ({rate['bounce_rate']:.1%}), {rate['complaints']} "
+            f"complaints ({rate['complaint_rate']:.2%})"
+        )
+        for warning in rate["warnings"]:
+            click.echo(f"Warning: {warning}", err=True)
     for line in format_service_mail(figures["service_mail"]):
         click.echo(line)
+
+
+@subscribers.command("reactivate")
+@click.argument("email")
+@click.option("--list", "list_name", help="Only this list (default: every list it applies to).")
+@click.pass_context
+def subscribers_reactivate(ctx, email, list_name) -> None:
+    """Undo a bounce or a complaint: EMAIL is mailed again (logged as 'reactivate').
+
+    Applies to subscriptions marked bounced, and to those a complaint (spam report)
+    unsubscribed. Someone who unsubscribed themselves is not reactivated: they sign up again.
+    """
+    from mailer.audience.roster import reactivate_address
+
+    _settings, db = _subscriber_db(ctx)
+    changed = reactivate_address(db, email, list_name)
+    if changed:
+        click.echo(f"Reactivated on {', '.join(changed)}.")
+    else:
+        click.echo("Nothing to change: no bounced or complained subscription there.")
+
+
+# --- bounces -------------------------------------------------------------------------------
+
+
+@cli.group()
+def bounces() -> None:
+    """Read bounces and complaints mailed back, and stop mailing dead addresses.
+
+    Set NEWSLETTER_BOUNCE_ADDRESS so that each message carries its own return path, and the
+    BOUNCE_IMAP_* settings for `fetch`. See README.md, "Bounces and complaints".
+    """
+
+
+def _print_bounces(summary) -> None:
+    """Each report worth a look (everything in a dry run), then the one-line summary."""
+    shown = ("hard", "soft", "complaint", "unmatched", "unreadable")
+    for label, outcome, text in summary.details:
+        if summary.dry_run or outcome in shown:
+            click.echo(f"{label}: {outcome}: {text}")
+    click.echo(summary.line())
+    for warning in summary.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+
+
+def _bounce_progress(label: str):
+    def progress(total: int):
+        return click.progressbar(length=total, label=label, file=sys.stderr)
+
+    return progress
+
+
+@bounces.command("fetch")
+@click.option("--dry-run", is_flag=True, help="Print what would be recorded; change nothing.")
+@click.pass_context
+def bounces_fetch(ctx, dry_run) -> None:
+    """Read the new messages in the bounce mailbox (BOUNCE_IMAP_*), each one once.
+
+    Nothing in the mailbox is changed or deleted (the folder is opened read-only); the
+    database remembers which messages were read. Run it after each send, or from cron:
+
+    \b
+      17 * * * *  cd /srv/newsletter && newsletter bounces fetch
+    """
+    from mailer.delivery.bounces.run import fetch_bounces
+
+    summary = fetch_bounces(
+        get_settings(ctx), dry_run=dry_run, progress=_bounce_progress("Reading bounces")
+    )
+    _print_bounces(summary)
+
+
+@bounces.command("import")
+@click.argument(
+    "files",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    metavar="FILE...",
+)
+@click.option("--dry-run", is_flag=True, help="Print what would be recorded; change nothing.")
+@click.pass_context
+def bounces_import(ctx, files, dry_run) -> None:
+    """Read bounces saved as .eml files, mbox files or Maildir folders.
+
+    For bounces that land in an ordinary inbox: save or export them, then import them.
+    A report read before is recognised and not counted twice.
+
+    Example: newsletter bounces import ~/Downloads/*.eml
+    """
+    from mailer.delivery.bounces.run import import_bounces
+
+    summary = import_bounces(
+        get_settings(ctx), files, dry_run=dry_run, progress=_bounce_progress("Reading files")
+    )
+    _print_bounces(summary)
 
 
 # --- service mail --------------------------------------------------------------------------
@@ -599,6 +705,13 @@ def outbox_run(ctx) -> None:
     help="Try the messages recorded as failed once more (after fixing what made the server "
     "refuse them); bounced and unsubscribed people are still not mailed.",
 )
+@click.option(
+    "--at",
+    "at",
+    metavar='"YYYY-MM-DD HH:MM"',
+    help="Do not send now: check the issue now and schedule it for this local time (in the "
+    "issue's timezone:, default Europe/Stockholm); 'newsletter scheduled run' sends it.",
+)
 @click.pass_context
 def send_command(
     ctx,
@@ -613,6 +726,7 @@ def send_command(
     force,
     retry_failed,
     stop_at_quota,
+    at,
 ):
     """Mail ISSUE_DIR to its list, or resume a send that stopped.
 
@@ -628,31 +742,25 @@ def send_command(
       newsletter send newsletters/2018-2 --to me@example.se
       newsletter send newsletters/2018-2 --dry-run /tmp/eml --limit 5
       newsletter send newsletters/2018-2 --rate 10
+      newsletter send newsletters/2018-2 --at "2026-12-03 08:00"
     """
 
     from mailer.delivery import send as sending
 
     settings = get_settings(ctx)
+    if at:
+        if to_address or dry_run_dir or limit or retry_failed:
+            raise click.UsageError(
+                "--at schedules a whole send; leave out --to, --dry-run, --limit and --retry-failed"
+            )
+        _schedule(settings, issue_dir, at, list_name, connections, rate, force, yes)
+        return
     if to_address:
         reply = sending.send_test(settings, issue_dir, to_address)
         click.echo(f"Test copy of {issue_dir.name} sent to {to_address} ({reply}).")
         return
 
-    def preflight(issue_dir):
-        from mailer.check import check_issue
-        from mailer.errors import SendError
-
-        report = check_issue(issue_dir, settings, before_send=True)
-        if report.errors and not force:
-            raise SendError(
-                f"{report.format_text()}\nNothing was sent. Fix the errors and rebuild, "
-                "or send anyway with --force."
-            )
-        click.echo(report.summary())
-        if report.errors:
-            click.echo("--force: sending in spite of the errors.", err=True)
-        if report.warnings:
-            click.echo(f"Details: newsletter check {issue_dir}")
+    preflight = _check_gate(settings, force)
 
     def confirm(plan):
         click.echo(plan.describe())
@@ -706,7 +814,8 @@ def send_command(
 @click.pass_context
 def send_status_command(ctx, issue_dir):
     """Show how far the send of ISSUE_DIR got: messages per state, and every message that
-    failed, was deferred, skipped or interrupted, with the server's last reply."""
+    failed, was deferred, skipped or interrupted, with the server's last reply; then the
+    bounces and complaints reported back for it (`newsletter bounces fetch`)."""
     from mailer.delivery import send as sending
 
     status = sending.send_status(get_settings(ctx), issue_dir)
@@ -716,6 +825,136 @@ def send_status_command(ctx, issue_dir):
         who = row["email"] or f"subscriber {row['subscriber_id']} (erased)"
         reply = row["last_reply"] or "-"
         click.echo(f"  {row['state']:<8} {who}: {reply} ({row['attempts']} attempts)")
+    reports = status.get("bounces")
+    if reports and reports["events"]:
+        click.echo(
+            f"Reported back: {reports['bounced']} bounced, {reports['soft_bounced']} "
+            f"soft-bounced, {reports['complained']} complained"
+        )
+        for event in reports["events"]:
+            who = event["email"] or "(erased)"
+            click.echo(
+                f"  {event['kind']:<9} {who}: {event['status']} {event['diagnostic'] or ''} "
+                f"({event['reported_at'][:10]}; {event['decision']})"
+            )
+
+
+# --- scheduled sends ------------------------------------------------------------------------
+
+
+def _check_gate(settings: Settings, force: bool):
+    """The checks `send` runs before mailing anyone: `newsletter check` stops on errors unless
+    forced. Returns `gate(issue_dir)`."""
+
+    def gate(issue_dir: Path) -> None:
+        from mailer.check import check_issue
+        from mailer.errors import SendError
+
+        report = check_issue(issue_dir, settings, before_send=True)
+        if report.errors and not force:
+            raise SendError(
+                f"{report.format_text()}\nNothing was sent. Fix the errors and rebuild, "
+                "or send anyway with --force."
+            )
+        click.echo(report.summary())
+        if report.errors:
+            click.echo("--force: sending in spite of the errors.", err=True)
+        if report.warnings:
+            click.echo(f"Details: newsletter check {issue_dir}")
+
+    return gate
+
+
+def _schedule(settings, issue_dir, at, list_name, connections, rate, force, yes) -> None:
+    """`send ISSUE --at ...`: check now, show the plan with the time and zone, record it."""
+    from mailer.delivery.schedule import schedule_send
+
+    def confirm(plan, schedule):
+        click.echo(plan.describe().replace(" to send now", " on the list now", 1))
+        click.echo(f"Scheduled:  {schedule.when()}; the recipients are counted again then")
+        return yes or click.confirm("Schedule this send?", default=False)
+
+    schedule, _plan = schedule_send(
+        settings,
+        issue_dir,
+        at,
+        list_name=list_name,
+        connections=connections,
+        rate=rate,
+        force=force,
+        gate=_check_gate(settings, force),
+        confirm=confirm,
+    )
+    click.echo(
+        f"{schedule.issue} is scheduled for {schedule.when()} to list {schedule.list_name}. "
+        "'newsletter scheduled run' sends it when due (run it from cron or a systemd timer)."
+    )
+
+
+@cli.group()
+def scheduled() -> None:
+    """Sends scheduled with 'newsletter send ISSUE --at TIME': run, list, cancel."""
+
+
+@scheduled.command("run")
+@click.pass_context
+def scheduled_run(ctx) -> None:
+    """Send every scheduled issue that is due, and continue any that stopped.
+
+    Non-interactive, for cron or a systemd timer (every few minutes). The checks run again
+    first. Prints one line per issue it touched and nothing when nothing is due; exits 1
+    when a schedule failed or stopped.
+
+    \b
+    Example (crontab, every 5 minutes):
+      */5 * * * * cd /srv/newsletter && newsletter scheduled run
+    """
+    from mailer.delivery.schedule import run_due
+
+    settings = get_settings(ctx)
+
+    def gate(issue_dir: Path, force: bool) -> None:
+        _check_gate(settings, force)(issue_dir)
+
+    outcomes = run_due(settings, gate=gate, notify=lambda text: click.echo(text, err=True))
+    for outcome in outcomes:
+        click.echo(f"{outcome.schedule.issue} ({outcome.schedule.when()}): {outcome.message}")
+    if any(outcome.state != "done" for outcome in outcomes):
+        ctx.exit(1)
+
+
+@scheduled.command("list")
+@click.option("--all", "everything", is_flag=True, help="Also sends done, failed or cancelled.")
+@click.pass_context
+def scheduled_list(ctx, everything) -> None:
+    """Show the scheduled sends: issue, list, local time and zone, state, last result."""
+    from mailer.delivery.schedule import list_schedules
+
+    schedules = list_schedules(get_settings(ctx), everything=everything)
+    for item in schedules:
+        result = f"  {item.last_result}" if item.last_result else ""
+        click.echo(f"{item.issue}  {item.list_name}  {item.when()}  {item.state}{result}")
+    if not schedules:
+        click.echo('Nothing scheduled; `newsletter send ISSUE --at "YYYY-MM-DD HH:MM"` schedules.')
+
+
+@scheduled.command("cancel")
+@click.argument("issue")
+@click.option("--list", "list_name", metavar="NAME", help="Only the send to this list.")
+@click.pass_context
+def scheduled_cancel(ctx, issue, list_name) -> None:
+    """Cancel the scheduled send of ISSUE (its folder or slug): a waiting one never goes out; one
+    that has begun is not continued by 'scheduled run' (a run in progress finishes its pass)."""
+    from mailer.delivery.schedule import cancel_schedule
+
+    for item in cancel_schedule(get_settings(ctx), issue, list_name=list_name):
+        click.echo(f"Cancelled: {item.issue} to {item.list_name} at {item.when()}.")
+        if item.state == "sending":
+            click.echo(
+                f"Its send had begun ({item.last_result or 'running'}); nothing more is sent "
+                f"automatically. 'newsletter send {item.issue_dir}' sends the rest.",
+                err=True,
+            )
 
 
 # --- check ---------------------------------------------------------------------------------

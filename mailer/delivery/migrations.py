@@ -122,3 +122,92 @@ def m005_deliveries_claimed_by(db: sqlite_utils.Database) -> None:
     """The fencing number of the run that marked a row `sending`: another run takes such a
     row only once that run's lock is provably gone (its number is older than its own)."""
     db.execute("ALTER TABLE deliveries ADD COLUMN claimed_by INTEGER")
+
+
+BOUNCE_KINDS = ("hard", "soft", "complaint")
+
+
+@MIGRATIONS()
+def m010_bounce_events(db: sqlite_utils.Database) -> None:
+    """One row per bounce or complaint report matched to a ledger row, with the decision taken.
+
+    `report_hash` (SHA-256 of the report as read) makes a second reading of the same report a
+    no-op, whether it comes from IMAP or a file. `subscriber_id` is copied from the ledger row
+    so that erasure can delete the person's reports (the diagnostic often quotes the address)."""
+    kinds = ", ".join(f"'{kind}'" for kind in BOUNCE_KINDS)
+    db.execute(
+        f"""CREATE TABLE bounce_events (
+            id INTEGER PRIMARY KEY,
+            delivery_id INTEGER NOT NULL,
+            subscriber_id INTEGER,
+            list_id INTEGER,
+            issue TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ({kinds})),
+            status TEXT NOT NULL,
+            diagnostic TEXT,
+            reported_at TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            matched_by TEXT NOT NULL CHECK (matched_by IN ('token', 'message-id', 'address')),
+            decision TEXT NOT NULL,
+            source TEXT NOT NULL,
+            report_hash TEXT NOT NULL,
+            UNIQUE (report_hash, delivery_id)
+        )"""
+    )
+    db.execute("CREATE INDEX bounce_events_issue ON bounce_events (issue, kind)")
+    db.execute(
+        "CREATE INDEX bounce_events_subscriber ON bounce_events (subscriber_id, list_id, kind)"
+    )
+
+
+@MIGRATIONS()
+def m011_bounce_mailboxes(db: sqlite_utils.Database) -> None:
+    """Where `bounces fetch` got to in each IMAP folder: the folder's UIDVALIDITY and the
+    highest UID read. A new UIDVALIDITY means the server renumbered the folder: read it all
+    again (reports already recorded are recognised by their hash)."""
+    db.execute(
+        """CREATE TABLE bounce_mailboxes (
+            mailbox TEXT PRIMARY KEY,
+            uidvalidity INTEGER NOT NULL,
+            last_uid INTEGER NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+
+
+SCHEDULE_STATES = ("waiting", "sending", "done", "failed", "cancelled")
+
+
+@MIGRATIONS()
+def m019_scheduled_sends(db: sqlite_utils.Database) -> None:
+    """Sends planned for a later time (`send --at`), run by `scheduled run`. `due_at` is UTC in
+    the database's one time format; the local time and zone are kept as the editor gave them.
+    At most one waiting or running schedule per issue and list; `runner_pid`/`runner_host` name
+    the `scheduled run` process working on one, so an overlapping run leaves it alone."""
+    states = ", ".join(f"'{state}'" for state in SCHEDULE_STATES)
+    db.execute(
+        f"""CREATE TABLE scheduled_sends (
+            id INTEGER PRIMARY KEY,
+            issue TEXT NOT NULL,
+            issue_dir TEXT NOT NULL,
+            list_name TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            local_time TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            connections INTEGER,
+            rate REAL,
+            force INTEGER NOT NULL DEFAULT 0 CHECK (force IN (0, 1)),
+            state TEXT NOT NULL DEFAULT 'waiting' CHECK (state IN ({states})),
+            runs INTEGER NOT NULL DEFAULT 0,
+            runner_pid INTEGER,
+            runner_host TEXT,
+            last_result TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        "CREATE UNIQUE INDEX scheduled_sends_active ON scheduled_sends (issue, list_name) "
+        "WHERE state IN ('waiting', 'sending')"
+    )
+    db.execute("CREATE INDEX scheduled_sends_due ON scheduled_sends (state, due_at)")

@@ -24,6 +24,8 @@ from ..config import Settings
 from ..errors import SendError, SubscriberError
 from ..store.db import open_db
 from . import ledger, runlock
+from .bounces.report import issue_reports
+from .bounces.verp import return_path_for
 from .dkim import signer_for
 from .engine import PAUSE_AFTER_FAILURES, RETRY_DELAYS, SendEngine
 from .message import MessageFactory, RecipientValues, delivery_message_id, test_message_id
@@ -176,6 +178,7 @@ def run_send(
             stop=stop or threading.Event(),
             stop_at_quota=stop_at_quota,
             notify=notify,
+            return_path=return_path_for(settings),  # bounces: VERP envelope sender (issue 12)
         )
         return _run_locked(
             db,
@@ -315,6 +318,7 @@ def send_status(settings: Settings, issue_dir: Path) -> dict:
             "total": sum(counts.values()),
             "interrupted": counts["sending"],
             "problems": list(ledger.problems(db, slug)),
+            "bounces": issue_reports(db, slug),  # bounces: reported back (issue 12)
         }
     finally:
         db.close()

@@ -24,6 +24,7 @@ class Job:
     attempts: int = 1  # attempts so far, all runs, this one included
     values: RecipientValues | None = None
     data: bytes = b""
+    sender: str = ""  # bounces: this message's envelope sender (VERP); "" = the run's sender
 
 
 @dataclass
@@ -82,7 +83,11 @@ def smtp_worker(
                     return recorder.check(job) if recorder else None
 
                 reply = transport.send(
-                    sender, job.address, job.data, before_end=before_end, after_mail=flush
+                    job.sender or sender,
+                    job.address,
+                    job.data,
+                    before_end=before_end,
+                    after_mail=flush,
                 )
                 flush()
                 pending.append((job, reply))

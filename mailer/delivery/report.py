@@ -81,8 +81,9 @@ class SendSummary:
     remaining: int = 0
     dry_run: int = 0
     seconds: float = 0.0
-    stopped: str | None = None  # "interrupted" | "paused" | "limit" | None
+    stopped: str | None = None  # "interrupted" | "paused" | "quota" | "lost" | None
     reason: str = ""
+    resume_at: float = 0.0  # with "quota": when the quota frees the next message (epoch s)
     started: float = 0.0
     failures: list[str] = field(default_factory=list)
 
@@ -126,9 +127,7 @@ def make_plan(
     the password."""
     list_pk = subscribers.list_id(db, list_name)
     counts = ledger.counts(db, slug, list_pk)
-    known = ledger.subscriber_ids(db, slug)
-    active = subscribers.active_recipients(db, list_name)
-    new = sum(1 for r in active if r.subscriber_id not in known)
+    new = ledger.new_recipients(db, slug, list_pk)
     pending = counts["queued"] + counts["deferred"] + counts["sending"]
     pending += ledger.adoptable(db, slug, list_pk)  # on this list, queued for another
     if retry_failed:
@@ -170,7 +169,7 @@ def make_plan(
         smtp=f"{settings.smtp_host}:{settings.smtp_port} ({SECURITY_LABELS[settings.smtp_security]}"
         + (f", login {settings.smtp_username})" if settings.smtp_username else ")"),
         connections=connections,
-        rate=describe_rate(rate, settings.send_rate_per_hour),
+        rate=describe_rate(rate, settings.send_rate_per_hour, settings.send_rate_per_day),
         dkim=settings.dkim_enabled,
         sender=settings.from_address,
         reply_to=settings.reply_to,

@@ -1075,7 +1075,12 @@ def _schedule(settings, issue_dir, at, list_name, connections, rate, force, yes)
 
 @cli.group()
 def scheduled() -> None:
-    """Sends scheduled with 'newsletter send ISSUE --at TIME': run, list, cancel."""
+    """Sends scheduled with 'newsletter send ISSUE --at TIME': run, list, cancel.
+
+    \b
+    Example:
+      newsletter scheduled list
+    """
 
 
 @scheduled.command("run")
@@ -1109,7 +1114,12 @@ def scheduled_run(ctx) -> None:
 @click.option("--all", "everything", is_flag=True, help="Also sends done, failed or cancelled.")
 @click.pass_context
 def scheduled_list(ctx, everything) -> None:
-    """Show the scheduled sends: issue, list, local time and zone, state, last result."""
+    """Show the scheduled sends: issue, list, local time and zone, state, last result.
+
+    \b
+    Example:
+      newsletter scheduled list --all
+    """
     from mailer.delivery.schedule import list_schedules
 
     schedules = list_schedules(get_settings(ctx), everything=everything)
@@ -1126,7 +1136,12 @@ def scheduled_list(ctx, everything) -> None:
 @click.pass_context
 def scheduled_cancel(ctx, issue, list_name) -> None:
     """Cancel the scheduled send of ISSUE (its folder or slug): a waiting one never goes out; one
-    that has begun is not continued by 'scheduled run' (a run in progress finishes its pass)."""
+    that has begun is not continued by 'scheduled run' (a run in progress finishes its pass).
+
+    \b
+    Example:
+      newsletter scheduled cancel 2026-3
+    """
     from mailer.delivery.schedule import cancel_schedule
 
     for item in cancel_schedule(get_settings(ctx), issue, list_name=list_name):

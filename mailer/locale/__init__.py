@@ -39,6 +39,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "months": "jan feb mar apr maj jun jul aug sep okt nov dec",
         "months_long": "januari februari mars april maj juni juli augusti september oktober "
         "november december",
+        "day": "{day}",
+        "why_you_receive_same": ("Du får det här nyhetsbrevet eftersom du prenumererar på {list}."),
         "date": "{day} {month} {year}",
     },
     "da": {
@@ -70,9 +72,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "image": "Billede",
         "place": "Sted",
         "time": "Tid",
-        "months": "jan feb mar apr maj jun jul aug sep okt nov dec",
+        "months": "jan. feb. mar. apr. maj jun. jul. aug. sep. okt. nov. dec.",
         "months_long": "januar februar marts april maj juni juli august september oktober "
         "november december",
+        "day": "{day}.",
+        "why_you_receive_same": "Du modtager dette nyhedsbrev, fordi du abonnerer på {list}.",
         "date": "{day}. {month} {year}",
     },
     "en": {
@@ -107,6 +111,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "months": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
         "months_long": "January February March April May June July August September October "
         "November December",
+        "day": "{day}",
+        "why_you_receive_same": "You receive this newsletter because you subscribe to {list}.",
         "date": "{day} {month} {year}",
     },
 }

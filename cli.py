@@ -170,7 +170,7 @@ def serve(
 )
 @click.pass_context
 def preview(ctx: click.Context, issue_dir: Path, port: int) -> None:
-    """Live preview of ISSUE_DIR on 127.0.0.1: desktop, 375 px and plain text.
+    """Live preview of ISSUE_DIR on 127.0.0.1: desktop, 375 px, a 320 px phone frame, text.
 
     Rebuilds when a file in the issue or templates/ changes and reloads the browser;
     build errors show in the page.

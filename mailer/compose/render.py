@@ -46,9 +46,14 @@ def _placeholder(name: str, fallback: str | None = None) -> Markup:
 
 
 def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
-    """The one template environment: autoescape for .html, StrictUndefined, `_` translates."""
+    """The one template environment: autoescape for .html, StrictUndefined, `_` translates.
+
+    Compiled templates are kept in Jinja's bytecode cache (a private folder in the system's
+    temporary directory, keyed by each template's source), so a cold `newsletter build` does
+    not compile them again."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir)),
+        bytecode_cache=jinja2.FileSystemBytecodeCache(),
         autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

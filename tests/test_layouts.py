@@ -13,7 +13,7 @@ from mailer.compose.issue import read_issue
 from mailer.compose.markup import parse, to_html
 from mailer.compose.tables import plan_table
 from mailer.errors import IssueError
-from tests.fixtures_compose import ISSUE_MD, SITE_YML, compose_settings
+from tests.fixtures_compose import EXAMPLE_SLUGS, ISSUE_MD, SITE_YML, compose_settings
 
 PARTNERS = """\
 ---
@@ -241,3 +241,13 @@ def test_an_unknown_tables_value_is_refused_with_the_choices(issue_factory):
     with pytest.raises(IssueError, match="tables 'shrink': use auto") as caught:
         read_issue(issue_factory(sections={"01-t.md": section}, images={}))
     assert "01-t.md:3" in str(caught.value)
+
+
+@pytest.mark.parametrize("slug", EXAMPLE_SLUGS)
+def test_plain_text_lines_of_every_example_fit_72_columns(compose_examples, slug):
+    """Longer only when one address cannot be broken (a URL, or a link filled in per reader)."""
+    text = compose_examples[slug].text_path.read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if len(line) > 72:
+            last = line.split()[-1]
+            assert last.startswith(("https://", "%%")) and len(line) - len(last) < 40, line

@@ -51,7 +51,6 @@ phone: +44 0000 000000
 # funding_text: The project is co-funded by the European Regional Development Fund.
 """,
 }
-SITE_TEMPLATE = SITE_TEMPLATES["sv"]
 
 
 def gradient_png(width: int, height: int, top: tuple, bottom: tuple) -> bytes:

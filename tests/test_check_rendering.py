@@ -101,6 +101,9 @@ def test_check_screenshots_writes_desktop_phone_dark_and_images_blocked(counties
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
+    assert "Rendering looked at in Chromium: 320 px, 375 px, 600 px, 375 px in dark mode." in (
+        result.output
+    )
 
     def size(path) -> tuple[int, int]:
         with Image.open(path) as image:

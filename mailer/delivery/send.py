@@ -25,6 +25,8 @@ from ..config import Settings
 from ..errors import SendError, SubscriberError
 from ..store.db import open_db
 from . import ledger
+from .bounces.report import issue_reports
+from .bounces.verp import return_path_for
 from .dkim import signer_for
 from .engine import PAUSE_AFTER_FAILURES, RETRY_DELAYS, SendEngine
 from .message import MessageFactory, RecipientValues, delivery_message_id, test_message_id
@@ -175,6 +177,7 @@ def run_send(
             pause_after=pause_after,
             stop=stop or threading.Event(),
             notify=notify,
+            return_path=return_path_for(settings),  # bounces: VERP envelope sender (issue 12)
         )
         return _run_locked(db, engine, plan, progress or _no_progress, notify, retry_failed)
     finally:
@@ -292,6 +295,7 @@ def send_status(settings: Settings, issue_dir: Path) -> dict:
             "total": sum(counts.values()),
             "interrupted": counts["sending"],
             "problems": list(ledger.problems(db, slug)),
+            "bounces": issue_reports(db, slug),  # bounces: reported back (issue 12)
         }
     finally:
         db.close()

@@ -12,6 +12,7 @@ checked.
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +24,8 @@ WIDTHS = (320, 375, 600)
 DARK_WIDTH = 375
 DESKTOP_WIDTH = 800  # a desktop mail window: the 600 px email on its grey background
 HEIGHT = 900
-TIMEOUT_MS = 20_000
+TIMEOUT_MS = 20_000  # one page action
+RUN_TIMEOUT_S = 180  # the whole look: five pages and four screenshots
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 LAUNCH_ARGS = [
@@ -130,15 +132,28 @@ def check_rendering(
     except ImportError:
         _not_checked(report, "Playwright for Python is not installed")
         return
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
-            try:
-                _look(browser, context, report, screenshots)
-            finally:
-                browser.close()
-    except PlaywrightError as exc:
-        _not_checked(report, f"Chromium did not start or load the email ({exc})")
+    failure: list[str] = []
+
+    def run() -> None:
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)
+                try:
+                    _look(browser, context, report, screenshots)
+                finally:
+                    browser.close()
+        except PlaywrightError as exc:
+            failure.append(str(exc))
+
+    # Its own thread: Playwright's sync API refuses a thread that already runs an event loop
+    # (a caller's own Playwright session, a web server's); the wait is bounded.
+    worker = threading.Thread(target=run, name="check-rendering", daemon=True)
+    worker.start()
+    worker.join(RUN_TIMEOUT_S)
+    if worker.is_alive():
+        failure.append(f"no answer within {RUN_TIMEOUT_S} s")
+    if failure:
+        _not_checked(report, f"Chromium did not start or load the email ({failure[0]})")
 
 
 @contextmanager

@@ -698,6 +698,13 @@ def outbox_run(ctx) -> None:
     help="Try the messages recorded as failed once more (after fixing what made the server "
     "refuse them); bounced and unsubscribed people are still not mailed.",
 )
+@click.option(
+    "--at",
+    "at",
+    metavar='"YYYY-MM-DD HH:MM"',
+    help="Do not send now: check the issue now and schedule it for this local time (in the "
+    "issue's timezone:, default Europe/Stockholm); 'newsletter scheduled run' sends it.",
+)
 @click.pass_context
 def send_command(
     ctx,
@@ -711,6 +718,7 @@ def send_command(
     yes,
     force,
     retry_failed,
+    at,
 ):
     """Mail ISSUE_DIR to its list, or resume a send that stopped.
 
@@ -726,31 +734,25 @@ def send_command(
       newsletter send newsletters/2018-2 --to me@example.se
       newsletter send newsletters/2018-2 --dry-run /tmp/eml --limit 5
       newsletter send newsletters/2018-2 --rate 10
+      newsletter send newsletters/2018-2 --at "2026-12-03 08:00"
     """
 
     from mailer.delivery import send as sending
 
     settings = get_settings(ctx)
+    if at:
+        if to_address or dry_run_dir or limit or retry_failed:
+            raise click.UsageError(
+                "--at schedules a whole send; leave out --to, --dry-run, --limit and --retry-failed"
+            )
+        _schedule(settings, issue_dir, at, list_name, connections, rate, force, yes)
+        return
     if to_address:
         reply = sending.send_test(settings, issue_dir, to_address)
         click.echo(f"Test copy of {issue_dir.name} sent to {to_address} ({reply}).")
         return
 
-    def preflight(issue_dir):
-        from mailer.check import check_issue
-        from mailer.errors import SendError
-
-        report = check_issue(issue_dir, settings, before_send=True)
-        if report.errors and not force:
-            raise SendError(
-                f"{report.format_text()}\nNothing was sent. Fix the errors and rebuild, "
-                "or send anyway with --force."
-            )
-        click.echo(report.summary())
-        if report.errors:
-            click.echo("--force: sending in spite of the errors.", err=True)
-        if report.warnings:
-            click.echo(f"Details: newsletter check {issue_dir}")
+    preflight = _check_gate(settings, force)
 
     def confirm(plan):
         click.echo(plan.describe())
@@ -816,6 +818,124 @@ def send_status_command(ctx, issue_dir):
             click.echo(
                 f"  {event['kind']:<9} {who}: {event['status']} {event['diagnostic'] or ''} "
                 f"({event['reported_at'][:10]}; {event['decision']})"
+            )
+
+
+# --- scheduled sends ------------------------------------------------------------------------
+
+
+def _check_gate(settings: Settings, force: bool):
+    """The checks `send` runs before mailing anyone: `newsletter check` stops on errors unless
+    forced. Returns `gate(issue_dir)`."""
+
+    def gate(issue_dir: Path) -> None:
+        from mailer.check import check_issue
+        from mailer.errors import SendError
+
+        report = check_issue(issue_dir, settings, before_send=True)
+        if report.errors and not force:
+            raise SendError(
+                f"{report.format_text()}\nNothing was sent. Fix the errors and rebuild, "
+                "or send anyway with --force."
+            )
+        click.echo(report.summary())
+        if report.errors:
+            click.echo("--force: sending in spite of the errors.", err=True)
+        if report.warnings:
+            click.echo(f"Details: newsletter check {issue_dir}")
+
+    return gate
+
+
+def _schedule(settings, issue_dir, at, list_name, connections, rate, force, yes) -> None:
+    """`send ISSUE --at ...`: check now, show the plan with the time and zone, record it."""
+    from mailer.delivery.schedule import schedule_send
+
+    def confirm(plan, schedule):
+        click.echo(plan.describe().replace(" to send now", " on the list now", 1))
+        click.echo(f"Scheduled:  {schedule.when()}; the recipients are counted again then")
+        return yes or click.confirm("Schedule this send?", default=False)
+
+    schedule, _plan = schedule_send(
+        settings,
+        issue_dir,
+        at,
+        list_name=list_name,
+        connections=connections,
+        rate=rate,
+        force=force,
+        gate=_check_gate(settings, force),
+        confirm=confirm,
+    )
+    click.echo(
+        f"{schedule.issue} is scheduled for {schedule.when()} to list {schedule.list_name}. "
+        "'newsletter scheduled run' sends it when due (run it from cron or a systemd timer)."
+    )
+
+
+@cli.group()
+def scheduled() -> None:
+    """Sends scheduled with 'newsletter send ISSUE --at TIME': run, list, cancel."""
+
+
+@scheduled.command("run")
+@click.pass_context
+def scheduled_run(ctx) -> None:
+    """Send every scheduled issue that is due, and continue any that stopped.
+
+    Non-interactive, for cron or a systemd timer (every few minutes). The checks run again
+    first. Prints one line per issue it touched and nothing when nothing is due; exits 1
+    when a schedule failed or stopped.
+
+    \b
+    Example (crontab, every 5 minutes):
+      */5 * * * * cd /srv/newsletter && newsletter scheduled run
+    """
+    from mailer.delivery.schedule import run_due
+
+    settings = get_settings(ctx)
+
+    def gate(issue_dir: Path, force: bool) -> None:
+        _check_gate(settings, force)(issue_dir)
+
+    outcomes = run_due(settings, gate=gate, notify=lambda text: click.echo(text, err=True))
+    for outcome in outcomes:
+        click.echo(f"{outcome.schedule.issue} ({outcome.schedule.when()}): {outcome.message}")
+    if any(outcome.state != "done" for outcome in outcomes):
+        ctx.exit(1)
+
+
+@scheduled.command("list")
+@click.option("--all", "everything", is_flag=True, help="Also sends done, failed or cancelled.")
+@click.pass_context
+def scheduled_list(ctx, everything) -> None:
+    """Show the scheduled sends: issue, list, local time and zone, state, last result."""
+    from mailer.delivery.schedule import list_schedules
+
+    schedules = list_schedules(get_settings(ctx), everything=everything)
+    for item in schedules:
+        result = f"  {item.last_result}" if item.last_result else ""
+        click.echo(f"{item.issue}  {item.list_name}  {item.when()}  {item.state}{result}")
+    if not schedules:
+        click.echo('Nothing scheduled; `newsletter send ISSUE --at "YYYY-MM-DD HH:MM"` schedules.')
+
+
+@scheduled.command("cancel")
+@click.argument("issue")
+@click.option("--list", "list_name", metavar="NAME", help="Only the send to this list.")
+@click.pass_context
+def scheduled_cancel(ctx, issue, list_name) -> None:
+    """Cancel the scheduled send of ISSUE (its folder or slug): a waiting one never goes out; one
+    that has begun is not continued by 'scheduled run' (a run in progress finishes its pass)."""
+    from mailer.delivery.schedule import cancel_schedule
+
+    for item in cancel_schedule(get_settings(ctx), issue, list_name=list_name):
+        click.echo(f"Cancelled: {item.issue} to {item.list_name} at {item.when()}.")
+        if item.state == "sending":
+            click.echo(
+                f"Its send had begun ({item.last_result or 'running'}); nothing more is sent "
+                f"automatically. 'newsletter send {item.issue_dir}' sends the rest.",
+                err=True,
             )
 
 

@@ -156,6 +156,8 @@ def test_buttons_are_bulletproof_table_cells(built, compose_examples):
     root = parsed(built.html_path)
     issue = read_issue(built.out_dir.parent)
     wanted = [s.options["button_url"] for s in issue.sections if s.options.get("button_url")]
+    if issue.invitation:  # the invitation box's "Lägg till i kalendern" comes first
+        wanted.insert(0, f"{COMPOSE_BASE_URL}/archive/{issue.slug}/invitation.ics")
     buttons = root.xpath("//a[contains(@class, 'button-a')]")
     assert [a.get("href") for a in buttons] == wanted
     for link in buttons:
@@ -189,7 +191,8 @@ def test_header_links_to_web_version_subscription_and_forwarding(built):
 def test_every_section_row_names_its_source_file(built):
     root = parsed(built.html_path)
     marked = root.xpath("//tr[@data-section]/@data-section")
-    assert list(dict.fromkeys(marked)) == [s["file"] for s in built.meta["sections"]]
+    invitation = ["issue.md"] if "invitation.ics" in built.meta["calendars"] else []
+    assert list(dict.fromkeys(marked)) == invitation + [s["file"] for s in built.meta["sections"]]
     for name in marked:
         assert (built.out_dir.parent / name).is_file()
     ids = root.xpath("//@id")

@@ -13,6 +13,8 @@ from markdown_it.token import Token
 from ..errors import IssueError
 from ..locale import LANGUAGES
 from .frontmatter import FrontMatter, read_source, split_front_matter
+from .invitation import Invitation, read_calendar_options
+from .localtime import DEFAULT_TIMEZONE
 from .markup import check_links_and_images, parse
 from .section_lists import check_lang, read_contacts, read_partners
 from .sources import Image, ImageSet, check_url, first_text_line, where
@@ -41,7 +43,8 @@ SITE_KEYS = (
     "why",
     "brand_color",
 )
-ISSUE_KEYS = (*ISSUE_REQUIRED, "subject", *SITE_KEYS)
+CALENDAR_KEYS = ("invitation", "timezone", "attach_ics")
+ISSUE_KEYS = (*ISSUE_REQUIRED, "subject", *CALENDAR_KEYS, *SITE_KEYS)
 IMAGE_KEYS = ("logo", "funding_logo")
 
 BUTTON = ("button_text", "button_url")
@@ -110,6 +113,9 @@ class Issue:
     sections: tuple[Section, ...]
     images: dict[str, Image] = field(default_factory=dict)
     source_files: tuple[Path, ...] = ()
+    timezone: str = DEFAULT_TIMEZONE  # IANA zone of the invitation's and `send --at` times
+    invitation: Invitation | None = None
+    attach_ics: bool = False  # attach build/invitation.ics to the mail
 
 
 def _string(fm: FrontMatter, key: str, required: bool = False) -> str:
@@ -346,6 +352,7 @@ def read_issue(issue_dir: Path) -> Issue:
     subject = _string(fm, "subject") or f"{values['title']} {values['issue']}"
     if any(ch in subject for ch in "\r\n"):
         raise IssueError(f"{where(issue_file, fm.line_of('subject'))}: subject is one line")
+    calendar = read_calendar_options(fm, site, subject)
     return Issue(
         path=issue_dir,
         slug=slug,
@@ -360,4 +367,7 @@ def read_issue(issue_dir: Path) -> Issue:
         sections=sections,
         images=dict(sorted(images.images.items())),
         source_files=(*sources, issue_file, *section_files),
+        timezone=calendar.timezone,
+        invitation=calendar.invitation,
+        attach_ics=calendar.attach_ics,
     )

@@ -70,12 +70,22 @@ class Template:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with every copy of the issue (the invitation's .ics with `attach_ics`)."""
+
+    filename: str
+    content_type: str  # with its parameters: 'text/calendar; charset="utf-8"; method=PUBLISH'
+    data: bytes
+
+
+@dataclass(frozen=True)
 class BuiltIssue:
-    """A built issue ready for sending: the two templates and build/meta.json."""
+    """A built issue ready for sending: the two templates, build/meta.json, attachments."""
 
     html: Template
     text: Template
     meta: dict[str, Any]
+    attachments: tuple[Attachment, ...] = ()
 
 
 def load_built(issue_dir: Path) -> BuiltIssue:
@@ -85,11 +95,23 @@ def load_built(issue_dir: Path) -> BuiltIssue:
         html = (build / "email.html").read_text(encoding="utf-8")
         text = (build / "email.txt").read_text(encoding="utf-8")
         meta = json.loads((build / "meta.json").read_text(encoding="utf-8"))
+        attachments = ()
+        if meta.get("attach_ics"):
+            name = str(meta["attach_ics"])
+            attachments = (
+                Attachment(
+                    f"{meta.get('slug') or Path(issue_dir).name}-{name}",
+                    'text/calendar; charset="utf-8"; method=PUBLISH',
+                    (build / name).read_bytes(),
+                ),
+            )
     except FileNotFoundError as exc:
         raise IssueError(
             f"{exc.filename}: not built; run 'newsletter build {issue_dir}' first"
         ) from None
-    return BuiltIssue(Template(html, escape_html=True), Template(text, escape_html=False), meta)
+    return BuiltIssue(
+        Template(html, escape_html=True), Template(text, escape_html=False), meta, attachments
+    )
 
 
 def sample_values(meta: Mapping[str, Any]) -> dict[str, str]:

@@ -16,7 +16,9 @@ from markupsafe import Markup
 
 from ..config import Settings, bundled_path
 from ..locale import format_date, month_abbreviation, translate
+from .ics import INVITATION_FILE, calendar_file_of
 from .issue import SITE_KEYS, Image, Issue, Section
+from .localtime import when_text
 from .markup import to_html
 from .personalize import marker
 from .plaintext import WIDTH, shown_url, to_text, wrap
@@ -115,6 +117,11 @@ def make_environment(
 def image_url(base: str, slug: str, name: str) -> str:
     """Absolute address of an issue image as the web archive serves it."""
     return f"{base}/archive/{slug}/images/{quote(name)}"
+
+
+def calendar_url(base: str, slug: str, name: str) -> str:
+    """Absolute address of an issue's .ics file as the web archive serves it."""
+    return f"{base}/archive/{slug}/{quote(name)}"
 
 
 def image_view(
@@ -224,6 +231,10 @@ def section_view(base: str, issue: Issue, section: Section) -> dict[str, Any]:
     if section.layout == "events":
         view["events"] = [_event_view(issue, e) for e in options["events"]]
         view["events_text"] = _events_text(view["events"])
+        dated = any(e["is_date"] for e in view["events"])
+        view["calendar_url"] = (
+            calendar_url(base, issue.slug, calendar_file_of(section.name)) if dated else ""
+        )
     if section.layout == "contact":
         people = options.get("contacts") or [
             {**options, "photo": section.image} if options.get("name") else {}
@@ -265,6 +276,20 @@ def _section_views(base: str, issue: Issue) -> list[dict[str, Any]]:
     for previous, view in zip([None, *views], views, strict=False):
         view["after"] = previous["layout"] if previous else "header"
     return views
+
+
+def invitation_view(base: str, issue: Issue) -> dict[str, Any] | None:
+    """The invitation box: title, when (in words), place, organiser, link to the .ics."""
+    invitation = issue.invitation
+    if invitation is None:
+        return None
+    return {
+        "title": invitation.title,
+        "when": when_text(issue.language, invitation.start, invitation.end),
+        "place": invitation.place,
+        "organiser": invitation.organiser_name or invitation.organiser_email,
+        "calendar_url": calendar_url(base, issue.slug, INVITATION_FILE),
+    }
 
 
 def issue_context(issue: Issue, settings: Settings) -> dict[str, Any]:
@@ -311,6 +336,7 @@ def issue_context(issue: Issue, settings: Settings) -> dict[str, Any]:
         "forward_url": forward,
         "contact_url": f"mailto:{site['email']}" if site.get("email") else site.get("web", ""),
         "sections": _section_views(base, issue),
+        "invitation": invitation_view(base, issue),
     }
 
 

@@ -44,10 +44,17 @@ class FillableTemplate(Protocol):
     def fill(self, values: Mapping[str, str]) -> str: ...
 
 
+class AttachmentLike(Protocol):
+    filename: str
+    content_type: str
+    data: bytes
+
+
 class BuiltIssueLike(Protocol):
     html: FillableTemplate
     text: FillableTemplate
     meta: dict[str, Any]
+    # and optionally `attachments: tuple[AttachmentLike, ...]` (the invitation's .ics)
 
 
 @dataclass(frozen=True)
@@ -179,6 +186,9 @@ class MessageFactory:
             headers.insert(1, ("Reply-To", encode_address("Reply-To", settings.reply_to)))
         self.constant_headers = b"".join(_header_line(k, v) for k, v in headers)
         self.mailto = settings.unsubscribe_mailto
+        self.attachments = b"".join(
+            _attachment_part(item) for item in getattr(built, "attachments", ())
+        )
 
     def render(
         self,
@@ -199,6 +209,9 @@ class MessageFactory:
         boundary = "=_" + hashlib.sha256(message_id.encode()).hexdigest()[:24]
         check_header_value("Message-ID", message_id)
         when = date or dt.datetime.now(dt.UTC)
+        alternative = f'multipart/alternative; boundary="{boundary}"'
+        mixed = "=_m" + boundary[2:]
+        content_type = f'multipart/mixed; boundary="{mixed}"' if self.attachments else alternative
         headers = b"".join(
             (
                 _header_line("To", format_address("To", recipient.name or "", recipient.email)),
@@ -208,12 +221,15 @@ class MessageFactory:
                     "List-Unsubscribe", list_unsubscribe(recipient.unsubscribe_url, self.mailto)
                 ),
                 self.constant_headers,
-                _header_line("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
+                _header_line("Content-Type", content_type),
             )
         )
         delimiter = b"--" + boundary.encode("ascii")
         part_headers = b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
-        return b"".join(
+        if self.attachments:  # multipart/mixed: the alternative as its first part, then files
+            outer = b"--" + mixed.encode("ascii")
+            headers += CRLF + outer + CRLF + _header_line("Content-Type", alternative)
+        body = b"".join(
             (
                 headers,
                 CRLF,
@@ -229,6 +245,25 @@ class MessageFactory:
                 b"--\r\n",
             )
         )
+        if self.attachments:
+            body += outer + CRLF + self.attachments + outer + b"--\r\n"
+        return body
+
+
+def _attachment_part(item: AttachmentLike) -> bytes:
+    """One attached file, base64 in 76-character lines, ending with CRLF (before the next
+    boundary). The file name must be plain ASCII (issue slugs are)."""
+    check_header_value("attachment file name", item.filename)
+    if not item.filename.isascii() or '"' in item.filename:
+        raise HeaderError(f"attachment file name {item.filename!r} must be plain ASCII")
+    encoded = binascii.b2a_base64(item.data, newline=False)
+    lines = [encoded[i : i + 76] for i in range(0, len(encoded), 76)]
+    return (
+        _header_line("Content-Type", f'{item.content_type}; name="{item.filename}"')
+        + _header_line("Content-Disposition", f'attachment; filename="{item.filename}"')
+        + b"Content-Transfer-Encoding: base64\r\n\r\n"
+        + b"".join(line + CRLF for line in lines)
+    )
 
 
 def _header_line(name: str, value: str) -> bytes:

@@ -151,3 +151,41 @@ def m011_bounce_mailboxes(db: sqlite_utils.Database) -> None:
             updated_at TEXT NOT NULL
         )"""
     )
+
+
+SCHEDULE_STATES = ("waiting", "sending", "done", "failed", "cancelled")
+
+
+@MIGRATIONS()
+def m019_scheduled_sends(db: sqlite_utils.Database) -> None:
+    """Sends planned for a later time (`send --at`), run by `scheduled run`. `due_at` is UTC in
+    the database's one time format; the local time and zone are kept as the editor gave them.
+    At most one waiting or running schedule per issue and list; `runner_pid`/`runner_host` name
+    the `scheduled run` process working on one, so an overlapping run leaves it alone."""
+    states = ", ".join(f"'{state}'" for state in SCHEDULE_STATES)
+    db.execute(
+        f"""CREATE TABLE scheduled_sends (
+            id INTEGER PRIMARY KEY,
+            issue TEXT NOT NULL,
+            issue_dir TEXT NOT NULL,
+            list_name TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            local_time TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            connections INTEGER,
+            rate REAL,
+            force INTEGER NOT NULL DEFAULT 0 CHECK (force IN (0, 1)),
+            state TEXT NOT NULL DEFAULT 'waiting' CHECK (state IN ({states})),
+            runs INTEGER NOT NULL DEFAULT 0,
+            runner_pid INTEGER,
+            runner_host TEXT,
+            last_result TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        "CREATE UNIQUE INDEX scheduled_sends_active ON scheduled_sends (issue, list_name) "
+        "WHERE state IN ('waiting', 'sending')"
+    )
+    db.execute("CREATE INDEX scheduled_sends_due ON scheduled_sends (state, due_at)")

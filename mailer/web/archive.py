@@ -1,4 +1,4 @@
-"""The archive: the issues that have been sent, their web versions and their images."""
+"""The archive: the issues that have been sent, their web versions, images and calendar files."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ bp = Blueprint("archive", __name__, url_prefix="/archive")
 
 SLUG_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 IMAGE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}\.(png|jpe?g|gif|webp|svg|avif)")
+CALENDAR_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,199}\.ics")
 SENT_CACHE_SECONDS = 30.0
 _sent_cache: dict[tuple[str, str], float] = {}
 _sent_cache_lock = threading.Lock()
@@ -103,4 +104,20 @@ def image(slug: str, filename: str):
     if build is None or not IMAGE_PATTERN.fullmatch(filename) or not is_published(slug):
         abort(404)
     response = send_from_directory(build / "images", filename, max_age=86400)
+    return with_csp(response, FILE_CSP)
+
+
+@bp.get("/<slug>/<filename>")
+def calendar(slug: str, filename: str):
+    """An issue's .ics file (the invitation, an events section), for "Lägg till i kalendern"."""
+    build = build_dir(slug)
+    if build is None or not CALENDAR_PATTERN.fullmatch(filename) or not is_published(slug):
+        abort(404)
+    path = build / filename
+    if not path.is_file():
+        abort(404)
+    response = current_app.response_class(path.read_bytes())
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{slug}-{filename}"'
+    response.headers["Cache-Control"] = "public, max-age=300"
     return with_csp(response, FILE_CSP)

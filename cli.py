@@ -233,7 +233,7 @@ def serve(
 )
 @click.pass_context
 def preview(ctx: click.Context, issue_dir: Path, port: int) -> None:
-    """Live preview of ISSUE_DIR on 127.0.0.1: desktop, 375 px and plain text.
+    """Live preview of ISSUE_DIR on 127.0.0.1: desktop, 375 px, a 320 px phone frame, text.
 
     Rebuilds when a file in the issue or templates/ changes and reloads the browser;
     build errors show in the page.
@@ -964,14 +964,27 @@ def scheduled_cancel(ctx, issue, list_name) -> None:
 @issue_dir_argument
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON, for machines.")
 @click.option("--no-spam", is_flag=True, help="Skip the SpamAssassin run (it takes about 2 s).")
+@click.option(
+    "--no-render",
+    is_flag=True,
+    help="Skip looking at the rendering in headless Chromium (it takes about 3 s).",
+)
+@click.option(
+    "--screenshots",
+    "screenshots",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write desktop.png, phone.png, dark.png and images-blocked.png into this folder.",
+)
 @click.pass_context
-def check_command(ctx, issue_dir, as_json, no_spam):
+def check_command(ctx, issue_dir, as_json, no_spam, no_render, screenshots):
     """Check the built ISSUE_DIR for what will break before anyone is mailed.
 
     Size (Gmail clips HTML over 102 KB as sent, drops <style> over 16 KB), structure,
     images, links, client support (caniemail.com data for Gmail, Outlook Windows, Apple
     Mail, Outlook.com, Yahoo), accessibility and, when SpamAssassin is installed, the spam
-    score of the message for a sample recipient (local tests only). Each finding names the
+    score of the message for a sample recipient (local tests only). When Chromium is
+    installed it also renders the email at 320, 375 and 600 px and in dark mode: anything
+    wider than the screen is an error. Each finding names the
     section file to change, or the built file when it comes from the templates.
     Exits with status 1 when there are errors; warnings alone exit 0.
     `newsletter send` runs the same checks and stops on errors unless forced.
@@ -980,12 +993,19 @@ def check_command(ctx, issue_dir, as_json, no_spam):
     Examples:
       newsletter check newsletters/2018-2
       newsletter check newsletters/2018-2 --json > report.json
+      newsletter check newsletters/2018-2 --screenshots shots/
     """
     import json
 
     from mailer.check import check_issue
 
-    report = check_issue(issue_dir, get_settings(ctx), spam=not no_spam)
+    report = check_issue(
+        issue_dir,
+        get_settings(ctx),
+        spam=not no_spam,
+        render=not no_render,
+        screenshots=screenshots,
+    )
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:

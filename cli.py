@@ -329,7 +329,7 @@ def serve(
 )
 @click.pass_context
 def preview(ctx: click.Context, issue_dir: Path, port: int) -> None:
-    """Live preview of ISSUE_DIR on 127.0.0.1: desktop, 375 px and plain text.
+    """Live preview of ISSUE_DIR on 127.0.0.1: desktop, 375 px, a 320 px phone frame, text.
 
     Rebuilds when a file in the issue or templates/ changes and reloads the browser;
     build errors show in the page.
@@ -1162,16 +1162,29 @@ def scheduled_cancel(ctx, issue, list_name) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON, for machines.")
 @click.option("--no-spam", is_flag=True, help="Skip the SpamAssassin run (it takes about 2 s).")
 @click.option(
+    "--no-render",
+    is_flag=True,
+    help="Skip looking at the rendering in headless Chromium (it takes about 3 s).",
+)
+@click.option(
+    "--screenshots",
+    "screenshots",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write desktop.png, phone.png, dark.png and images-blocked.png into this folder.",
+)
+@click.option(
     "--list", "list_name", metavar="NAME", help="The list send will use [default: the issue's]."
 )
 @click.pass_context
-def check_command(ctx, issue_dir, as_json, no_spam, list_name):
+def check_command(ctx, issue_dir, as_json, no_spam, no_render, screenshots, list_name):
     """Check the built ISSUE_DIR for what will break before anyone is mailed.
 
     Size (Gmail clips HTML over 102 KB as sent, drops <style> over 16 KB), structure,
     images, links, client support (caniemail.com data for Gmail, Outlook Windows, Apple
     Mail, Outlook.com, Yahoo), accessibility and, when SpamAssassin is installed, the spam
-    score of the message for a sample recipient (local tests only). Each finding names the
+    score of the message for a sample recipient (local tests only). When Chromium is
+    installed it also renders the email at 320, 375 and 600 px and in dark mode: anything
+    wider than the screen is an error. Each finding names the
     section file to change, or the built file when it comes from the templates.
     It also checks what sending needs: NEWSLETTER_FROM set, a public NEWSLETTER_BASE_URL,
     no sample text of `newsletter new` left, a fresh build, a list with people on it.
@@ -1183,12 +1196,20 @@ def check_command(ctx, issue_dir, as_json, no_spam, list_name):
     Examples:
       newsletter check newsletters/2018-2
       newsletter check newsletters/2018-2 --json > report.json
+      newsletter check newsletters/2018-2 --screenshots shots/
     """
     import json
 
     from mailer.check import check_issue
 
-    report = check_issue(issue_dir, get_settings(ctx), spam=not no_spam, list_name=list_name)
+    report = check_issue(
+        issue_dir,
+        get_settings(ctx),
+        spam=not no_spam,
+        render=not no_render,
+        screenshots=screenshots,
+        list_name=list_name,
+    )
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:

@@ -209,7 +209,8 @@ def test_new_writes_sample_text_that_passes_the_content_checks_but_not_the_send_
     newsletters = tmp_path / "newsletters"
     assert compose_cli("new", slug, "--dir", newsletters, "--language", language).exit_code == 0
     issue_dir = newsletters / slug
-    assert words in (issue_dir / "01-inledning.md").read_text(encoding="utf-8")
+    intro = {"sv": "01-inledning.md", "da": "01-indledning.md", "en": "01-introduction.md"}
+    assert words in (issue_dir / intro[language]).read_text(encoding="utf-8")
     settings = compose_settings()
     built = build_issue(issue_dir, settings)
     assert built.meta["title"] == title and built.meta["issue_number"].endswith(number)
@@ -224,6 +225,29 @@ def test_new_writes_sample_text_that_passes_the_content_checks_but_not_the_send_
     assert "newsletter.yml" in where
     assert any(words in f.message for f in samples) and all(f.line for f in samples)
     assert "ready to send" not in gate.summary()
+
+
+@pytest.mark.parametrize(
+    ("language", "swedish"),
+    [
+        ("da", ("namn", "example.se", "Organisationens namn", "inledning", "kontakt@")),
+        ("en", ("namn", "example.se", "Organisationens", "inledning", "kontakt")),
+    ],
+)
+def test_new_in_danish_or_english_writes_no_swedish(tmp_path, compose_cli, language, swedish):
+    """newsletter.yml, file names and example addresses follow --language (issue 15)."""
+    newsletters = tmp_path / "newsletters"
+    assert compose_cli("new", "2026-3", "--dir", newsletters, "--language", language).exit_code == 0
+    files = sorted(p.name for p in (newsletters / "2026-3").glob("*.md"))
+    texts = [(newsletters / "newsletter.yml").read_text(encoding="utf-8")]
+    texts += [(newsletters / "2026-3" / name).read_text(encoding="utf-8") for name in files]
+    everything = "\n".join([*files, *texts])
+    for word in swedish:
+        assert word not in everything
+    domain = {"da": "example.dk", "en": "example.com"}[language]
+    contact = next(name for name in files if name.startswith("07-"))
+    assert f"info@{domain}" in texts[0]
+    assert f"@{domain}" in (newsletters / "2026-3" / contact).read_text(encoding="utf-8")
 
 
 def test_new_refuses_an_existing_folder_and_a_bad_name(tmp_path, compose_cli):

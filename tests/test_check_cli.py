@@ -24,7 +24,7 @@ def run(*args: str):
 
 def test_check_finds_nothing_in_the_good_fixtures_content_but_the_gate_still_says_no(built_issue):
     """The fixture is a hand-written build with no database: fine content, not sendable."""
-    result = run("check", str(built_issue()), "--no-spam")
+    result = run("check", str(built_issue()), "--no-spam", "--no-render")
     assert result.exit_code == 1, result.output
     errors = result.output.split("Warnings:")[0].split("Notes:")[0]
     assert "[send]" in errors and "no subscriber database" in errors
@@ -35,7 +35,7 @@ def test_check_finds_nothing_in_the_good_fixtures_content_but_the_gate_still_say
 def test_check_exits_non_zero_and_names_the_section_on_errors(built_issue):
     alt = ' alt="Solnedgång över Hjälmaren med en ensam roddbåt"'
     issue = built_issue([("build/email.html", alt, "")])
-    result = run("check", str(issue), "--no-spam")
+    result = run("check", str(issue), "--no-spam", "--no-render")
     assert result.exit_code == 1
     assert f"{issue / '03-fotopris.md'}" in result.output
     assert "fix the errors before sending" in result.output
@@ -43,7 +43,7 @@ def test_check_exits_non_zero_and_names_the_section_on_errors(built_issue):
 
 def test_check_json_gives_the_same_report_for_machines(built_issue):
     issue = built_issue([("build/email.html", "Läs i webbläsaren</a>", "Läs mer</a>")])
-    result = run("check", str(issue), "--json", "--no-spam")
+    result = run("check", str(issue), "--json", "--no-spam", "--no-render")
     data = json.loads(result.output)
     assert result.exit_code == 1  # the send gate: a hand-written build, no database
     assert data["ok"] is False

@@ -35,32 +35,50 @@ def check_issue(
     *,
     spam: bool = True,
     list_name: str | None = None,
+    render: bool = False,
+    screenshots: Path | None = None,
+    chromium: str | None = None,
 ) -> Report:
     """`newsletter check`, and the gate of `newsletter send`: errors mean send refuses the issue.
 
     One function for both, so the verdict of one is what the other does: what sending needs
     (`gate.py`: sender, public base URL, no sample text, a fresh build, a list with people on
     it; `list_name` is send's --list), then the content checks. Raises `IssueError` when there
-    is no build to check. `spam=False` skips SpamAssassin (about 2 s).
+    is no build to check. `spam=False` skips SpamAssassin (about 2 s). `render` looks at the
+    email in headless Chromium (`chromium`, found when None) at phone and desktop widths,
+    about 3 s; `screenshots` is a folder for the PNGs it takes.
     """
     context = load_context(Path(issue_dir), settings)
     report = Report(issue=str(context.meta.get("slug") or context.issue_dir.name))
     check_gate(context.issue_dir, settings, context.meta, report, list_name)
-    _run_checks(context, report, spam)
+    _run_checks(context, report, spam, render, screenshots, chromium)
     return report
 
 
-def check_content(issue_dir: Path, settings: Settings, *, spam: bool = True) -> Report:
+def check_content(
+    issue_dir: Path,
+    settings: Settings,
+    *,
+    spam: bool = True,
+    render: bool = False,
+    screenshots: Path | None = None,
+    chromium: str | None = None,
+) -> Report:
     """The checks of the built message itself (size, structure, images, links, client
-    support, accessibility, spam), without the send gate: what tests of one check call."""
+    support, accessibility, spam, rendering), without the send gate: what tests of one check
+    call."""
     context = load_context(Path(issue_dir), settings)
     report = Report(issue=str(context.meta.get("slug") or context.issue_dir.name))
-    _run_checks(context, report, spam)
+    _run_checks(context, report, spam, render, screenshots, chromium)
     return report
 
 
-def _run_checks(context: CheckContext, report: Report, spam: bool) -> None:
+def _run_checks(context: CheckContext, report: Report, spam, render, screenshots, chromium):
     for name, check in CHECKS.items():
         if name == "spam" and not spam:
             continue
         check(context, report)
+    if render or screenshots:
+        from .rendering import check_rendering
+
+        check_rendering(context, report, chromium=chromium, screenshots=screenshots)

@@ -1,9 +1,9 @@
 """Per-recipient values filled into a built issue: `%%name%%`-style markers, cheap substitution.
 
 The build leaves markers such as `%%unsubscribe_url%%` in email.html and email.txt (they pass
-premailer and lxml unchanged, also inside href attributes). `%%name|friend%%` falls back to the
-text after `|` when the value is empty. Filling splits the template once and joins per recipient,
-so sending never re-runs Markdown or premailer.
+the CSS inliner and lxml unchanged, also inside href attributes). `%%name|friend%%` falls back
+to the text after `|` when the value is empty. Filling splits the template once and joins per
+recipient, so sending never re-runs Markdown or the CSS inliner.
 """
 
 from __future__ import annotations

@@ -35,10 +35,12 @@ STRINGS: dict[str, str] = {
     "image": "Billede",
     "place": "Sted",
     "time": "Tid",
-    "months": "jan feb mar apr maj jun jul aug sep okt nov dec",
+    "months": "jan. feb. mar. apr. maj jun. jul. aug. sep. okt. nov. dec.",
     "months_long": "januar februar marts april maj juni juli august september oktober "
     "november december",
     "date": "{day}. {month} {year}",
+    "day": "{day}.",
+    "why_you_receive_same": "Du modtager dette nyhedsbrev, fordi du abonnerer på {list}.",
     # Invitations and calendar files (issue.md `invitation:`, the events layout)
     "invitation": "Invitation",
     "organiser": "Arrangør",

@@ -39,6 +39,8 @@ STRINGS: dict[str, str] = {
     "months_long": "January February March April May June July August September October "
     "November December",
     "date": "{day} {month} {year}",
+    "day": "{day}",
+    "why_you_receive_same": "You receive this newsletter because you subscribe to {list}.",
     # Invitations and calendar files (issue.md `invitation:`, the events layout)
     "invitation": "Invitation",
     "organiser": "Organiser",

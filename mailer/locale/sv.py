@@ -39,6 +39,8 @@ STRINGS: dict[str, str] = {
     "months_long": "januari februari mars april maj juni juli augusti september oktober "
     "november december",
     "date": "{day} {month} {year}",
+    "day": "{day}",
+    "why_you_receive_same": "Du får det här nyhetsbrevet eftersom du prenumererar på {list}.",
     # Invitations and calendar files (issue.md `invitation:`, the events layout)
     "invitation": "Inbjudan",
     "organiser": "Arrangör",

@@ -19,7 +19,8 @@ from mailer.config import Settings, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The bundled examples' sources, copied: tests never read the user's newsletters/ folder, so
-# an issue the user writes there (`newsletter new 2026-3`) is not a test case.
+# an issue the user writes there (`newsletter new 2026-3`) is not a test case. A change to a
+# shipped example is copied here too (then refresh the goldens with --update-golden).
 FIXTURE_ISSUES = Path(__file__).resolve().parent / "fixtures" / "issues"
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 COMPOSE_BASE_URL = "https://news.example.se"

@@ -596,6 +596,11 @@ def send_status_command(ctx, issue_dir):
         who = row["email"] or f"subscriber {row['subscriber_id']} (erased)"
         reply = row["last_reply"] or "-"
         click.echo(f"  {row['state']:<8} {who}: {reply} ({row['attempts']} attempts)")
+    if status["smtputf8_deferred"]:
+        click.echo(
+            f"{status['smtputf8_deferred']} international address(es) deferred: the SMTP "
+            "server does not offer SMTPUTF8; they are sent by a later run through one that does."
+        )
 
 
 # --- check ---------------------------------------------------------------------------------

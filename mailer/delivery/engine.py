@@ -24,7 +24,7 @@ from sqlite_utils import Database
 
 from ..audience import subscribers, tokens
 from ..store.db import transaction, utc_now
-from . import ledger
+from . import ledger, smtputf8
 from .dkim import DkimSigner
 from .message import HeaderError, MessageFactory, RecipientValues, delivery_message_id
 from .pacing import Pacer
@@ -292,6 +292,13 @@ class SendEngine:
             reason = "not sent: the subscription was no longer active when its turn came"
             ledger.mark(self.db, row_id, "skipped", reply=reason, now=now_text)
             self.summary.skipped += 1
+            self.on_progress(1)
+            return None
+        deferral = smtputf8.deferral_reason(address, self.transports)
+        if deferral:  # an international address the server cannot take: no attempt counted
+            ledger.mark(self.db, row_id, "deferred", reply=deferral, now=now_text)
+            self.summary.deferred += 1
+            self.summary.smtputf8_deferred += 1
             self.on_progress(1)
             return None
         message_id = message_id or delivery_message_id(

@@ -106,8 +106,8 @@ def format_address(field: str, name: str, addr: str) -> str:
     check_header_value(field, addr)
     if not addr.isascii():
         local, _, domain = addr.rpartition("@")
-        if not local.isascii():
-            raise HeaderError(f"{field}: {addr!r} needs SMTPUTF8, which is not supported")
+        # a non-ASCII local part stays UTF-8 (RFC 6532): such a message is only ever handed to
+        # a server that offers SMTPUTF8 (mailer.delivery.smtputf8)
         addr = f"{local}@{domain.encode('idna').decode('ascii')}"
     if not name:
         return addr
@@ -201,7 +201,11 @@ class MessageFactory:
         when = date or dt.datetime.now(dt.UTC)
         headers = b"".join(
             (
-                _header_line("To", format_address("To", recipient.name or "", recipient.email)),
+                _header_line(
+                    "To",
+                    format_address("To", recipient.name or "", recipient.email),
+                    utf8=not recipient.email.isascii(),
+                ),
                 _header_line("Date", format_datetime(when)),
                 _header_line("Message-ID", message_id),
                 _header_line(
@@ -231,11 +235,14 @@ class MessageFactory:
         )
 
 
-def _header_line(name: str, value: str) -> bytes:
-    """`Name: value` CRLF; long ASCII values folded at spaces to stay under 998 characters."""
+def _header_line(name: str, value: str, *, utf8: bool = False) -> bytes:
+    """`Name: value` CRLF; long ASCII values folded at spaces to stay under 998 characters.
+    `utf8`: the value may hold raw UTF-8 (an RFC 6531 address, sent only with SMTPUTF8)."""
     line = f"{name}: {value}"
     if len(line) > 78 and "\r\n" not in value:
         line = _fold(line)
+    if utf8:
+        return line.encode("utf-8") + CRLF
     try:
         return line.encode("ascii") + CRLF
     except UnicodeEncodeError:

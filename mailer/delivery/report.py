@@ -10,7 +10,7 @@ from sqlite_utils import Database
 
 from ..audience import subscribers
 from ..config import Settings
-from . import ledger
+from . import ledger, smtputf8
 from .pacing import describe_rate
 
 SECURITY_LABELS = {"starttls": "STARTTLS", "ssl": "TLS", "none": "no encryption"}
@@ -34,6 +34,7 @@ class SendPlan:
     rate: str
     dkim: bool
     warnings: list[str] = field(default_factory=list)
+    international: int = 0  # recipients whose address needs SMTPUTF8
 
     def describe(self) -> str:
         lines = [
@@ -50,6 +51,12 @@ class SendPlan:
             lines.append(
                 f"Resuming:   {self.interrupted} message(s) were in flight when an earlier run "
                 "stopped; they are retried with their original Message-ID (a few may arrive twice)"
+            )
+        if self.international:
+            lines.append(
+                f"SMTPUTF8:   {self.international} recipient(s) have international addresses "
+                "(RFC 6531); if the server does not offer SMTPUTF8 they are deferred, not "
+                "failed, and `send-status` lists them"
             )
         lines += [f"Warning:    {w}" for w in self.warnings]
         return "\n".join(lines)
@@ -75,6 +82,7 @@ class SendSummary:
     reason: str = ""
     started: float = 0.0
     failures: list[str] = field(default_factory=list)
+    smtputf8_deferred: int = 0  # international addresses the server could not take
 
     def rate_text(self) -> str:
         """Messages per second so far, for the progress bar."""
@@ -95,6 +103,11 @@ class SendSummary:
             f"({self.bounced} bounced), {self.deferred} deferred, {self.skipped} skipped; "
             f"{self.remaining} still to send; {self.seconds:.1f} s ({rate:.0f} msg/s)"
         )
+        if self.smtputf8_deferred:
+            text += (
+                f"; {self.smtputf8_deferred} deferred because the server does not offer "
+                "SMTPUTF8 for their international addresses"
+            )
         return text
 
 
@@ -117,6 +130,11 @@ def make_plan(
     known = ledger.subscriber_ids(db, slug)
     active = subscribers.active_recipients(db, list_name)
     new = sum(1 for r in active if r.subscriber_id not in known)
+    international = smtputf8.pending_international(db, slug, list_pk) + sum(
+        1
+        for r in subscribers.active_recipients(db, list_name)
+        if r.subscriber_id not in known and smtputf8.needs_smtputf8(r.email)
+    )
     pending = counts["queued"] + counts["deferred"] + counts["sending"]
     pending += ledger.adoptable(db, slug, list_pk)  # on this list, queued for another
     if retry_failed:
@@ -155,4 +173,5 @@ def make_plan(
         rate=describe_rate(rate, settings.send_rate_per_hour),
         dkim=settings.dkim_enabled,
         warnings=warnings,
+        international=international,
     )

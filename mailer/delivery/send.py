@@ -24,7 +24,7 @@ from ..audience import subscribers
 from ..config import Settings
 from ..errors import SendError, SubscriberError
 from ..store.db import open_db
-from . import ledger
+from . import ledger, smtputf8
 from .dkim import signer_for
 from .engine import PAUSE_AFTER_FAILURES, RETRY_DELAYS, SendEngine
 from .message import MessageFactory, RecipientValues, delivery_message_id, test_message_id
@@ -286,12 +286,14 @@ def send_status(settings: Settings, issue_dir: Path) -> dict:
     db = open_db(settings.db_path)
     try:
         counts = ledger.counts(db, slug)
+        problems = list(ledger.problems(db, slug))
         return {
             "issue": slug,
             "counts": counts,
             "total": sum(counts.values()),
             "interrupted": counts["sending"],
-            "problems": list(ledger.problems(db, slug)),
+            "problems": problems,
+            "smtputf8_deferred": sum(1 for row in problems if smtputf8.is_deferral(row)),
         }
     finally:
         db.close()

@@ -15,6 +15,7 @@ import ssl
 
 from ..config import Settings
 from ..errors import SendError
+from .smtputf8 import deferral_reason, mail_options, needs_smtputf8
 
 _ENHANCED = re.compile(r"([245]\.\d{1,3}\.\d{1,3})\b")
 
@@ -98,6 +99,7 @@ class SmtpTransport:
         self.ssl_context = ssl_context
         self._conn: smtplib.SMTP | None = None
         self._needs_reset = False
+        self._smtputf8: bool | None = None
 
     @property
     def connected(self) -> bool:
@@ -145,6 +147,15 @@ class SmtpTransport:
             raise ConnectionLost(f"cannot connect to SMTP server {self.address}: {exc}") from None
         self._conn = conn
         self._needs_reset = False
+        self._smtputf8 = bool(conn.has_extn("smtputf8"))
+
+    def offers_smtputf8(self) -> bool:
+        """Whether the server listed SMTPUTF8 in its last EHLO reply; remembered across
+        reconnects, so the send loop can ask without any network I/O (it connects only if this
+        transport never has)."""
+        if self._smtputf8 is None:
+            self.connect()
+        return bool(self._smtputf8)
 
     def send(self, sender: str, recipient: str, data: bytes) -> str:
         """Deliver `data` (CRLF bytes) to one recipient; returns the final reply ("250 ...").
@@ -172,6 +183,10 @@ class SmtpTransport:
                     raise smtplib.SMTPServerDisconnected(f"RSET answered {code}")
                 self._needs_reset = False
             options = [f"SIZE={len(data)}"] if conn.has_extn("size") else []
+            offered = bool(conn.has_extn("smtputf8"))
+            if needs_smtputf8(sender, recipient) and not offered:
+                raise SendError(deferral_reason(recipient, [self]) or "")
+            options += mail_options(sender, recipient, offered)
             self._check(stage, *conn.mail(sender, options))
             stage = "rcpt"
             self._check(stage, *conn.rcpt(recipient))
@@ -180,7 +195,7 @@ class SmtpTransport:
             stage = "done"
             self._check("data", code, text)
             return "{} {}".format(*_reply(code, text)).strip()
-        except SmtpReplyError:
+        except (SmtpReplyError, SendError):
             raise
         except smtplib.SMTPDataError as exc:  # DATA itself refused (not 354)
             self._needs_reset = True

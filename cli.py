@@ -241,7 +241,7 @@ def subscribers_add(ctx, email, name, list_name, language, source) -> None:
 
 
 @subscribers.command("import")
-@click.argument("csv_file", metavar="FILE.csv", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("csv_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--list",
     "list_name",
@@ -251,14 +251,20 @@ def subscribers_add(ctx, email, name, list_name, language, source) -> None:
 )
 @click.option("--source", help="Where the consent was collected (rows may have their own).")
 @click.option("--dry-run", is_flag=True, help="Validate and count, then write nothing.")
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Import the valid rows; write the invalid ones with a reason to FILE.rejected.csv.",
+)
 @click.pass_context
-def subscribers_import(ctx, csv_file, list_name, source, dry_run) -> None:
-    """Import subscribers from FILE.csv (UTF-8 or Excel's cp1252, comma or semicolon).
+def subscribers_import(ctx, csv_file, list_name, source, dry_run, skip_invalid) -> None:
+    """Import subscribers from FILE: a .csv (UTF-8 or Excel's cp1252, comma or semicolon)
+    or an .xlsx workbook (its first sheet).
 
     Columns (header any case): email/e-post/e-mail, name/namn, language/språk, lists,
-    consent_date, source. Any invalid row rejects the whole file with row numbers;
-    duplicates, erased and unsubscribed people are skipped and reported. Valid rows
-    go in one transaction.
+    consent_date, source. Any invalid row rejects the whole file with row numbers, unless
+    --skip-invalid; duplicates, erased and unsubscribed people are skipped and reported.
+    Valid rows go in one transaction.
     """
     from mailer.audience.importer import estimate_rows, import_csv
 
@@ -275,6 +281,7 @@ def subscribers_import(ctx, csv_file, list_name, source, dry_run) -> None:
             list_name=list_name,
             source=source,
             dry_run=dry_run,
+            skip_invalid=skip_invalid,
             progress=bar.update,
         )
     click.echo(report.describe())

@@ -38,9 +38,12 @@ class ImportReport:
     duplicates: int = 0
     invalid: int = 0
     dry_run: bool = False
+    skipped_invalid: bool = False  # --skip-invalid: invalid rows left out, the rest imported
     problems: list[str] = field(default_factory=list)
     problem_count: int = 0
     headers: dict[str, str] = field(default_factory=dict)  # our column name -> the file's
+    header_row: list[str] = field(default_factory=list)  # the header as the file has it
+    rejected_file: Path | None = None  # where --skip-invalid wrote the invalid rows
 
     def problem(self, line: int, text: str, column: str | None = None) -> None:
         self.problem_count += 1
@@ -50,7 +53,7 @@ class ImportReport:
 
     def summary(self) -> str:
         verb = "would import" if self.dry_run else "imported"
-        if self.invalid:
+        if self.invalid and self.rejected_file is None and not self.skipped_invalid:
             return (
                 f"{self.path.name}: rejected: {self.rows} rows read ({self.encoding}, "
                 f"'{self.delimiter}'), {self.invalid} invalid, {self.duplicates} duplicates"
@@ -68,6 +71,13 @@ class ImportReport:
             lines.append(f"... and {self.problem_count - len(self.problems)} more problems")
         if rejected:
             lines.append(
-                f"{self.invalid} invalid rows: nothing was imported; fix them and run again"
+                f"{self.invalid} invalid rows: nothing was imported; fix them and run again "
+                "(or import the valid rows with --skip-invalid)"
             )
-        return "\n".join([*lines, self.summary()])
+        lines.append(self.summary())
+        if self.rejected_file is not None:
+            lines.append(
+                f"{self.invalid} invalid rows written to {self.rejected_file} with a reason "
+                "column: fix them there and import that file"
+            )
+        return "\n".join(lines)

@@ -30,8 +30,11 @@ def _marks(values) -> str:
 class BatchWriter:
     """Collects (line, row) pairs and writes them BATCH_SIZE at a time."""
 
-    def __init__(self, db: Database, settings: Settings, report: ImportReport):
+    def __init__(
+        self, db: Database, settings: Settings, report: ImportReport, *, skip_invalid=False
+    ):
         self.db, self.settings, self.report = db, settings, report
+        self.skip_invalid = skip_invalid
         self.batch: list[tuple[int, dict]] = []
 
     def start(self) -> None:
@@ -53,7 +56,8 @@ class BatchWriter:
         if not batch:
             return
         unique = self._drop_duplicates(batch)
-        if unique and not self.report.invalid:  # a file with invalid rows is rejected anyway
+        # a file with invalid rows is rejected anyway, unless they are to be skipped
+        if unique and (self.skip_invalid or not self.report.invalid):
             self._write(unique)
 
     def _drop_duplicates(self, batch: list[tuple[int, dict]]) -> list[tuple[int, dict]]:

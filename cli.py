@@ -13,6 +13,7 @@ import click
 
 from mailer.config import Settings, load_settings
 from mailer.errors import MailerError
+from mailer.locale import LANGUAGES
 
 
 class MailerGroup(click.Group):
@@ -184,7 +185,6 @@ def preview(ctx: click.Context, issue_dir: Path, port: int) -> None:
 
 # --- subscribers ---------------------------------------------------------------------------
 
-SUBSCRIBER_LANGUAGES = ("sv", "da", "en")  # mailer.locale.LANGUAGES; literal keeps import lazy
 SUBSCRIPTION_STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
 
 
@@ -217,7 +217,7 @@ def subscribers() -> None:
 )
 @click.option(
     "--language",
-    type=click.Choice(SUBSCRIBER_LANGUAGES, case_sensitive=False),
+    type=click.Choice(LANGUAGES, case_sensitive=False),
     default="sv",
     show_default=True,
     help="Language of the issues and emails they get.",

@@ -282,7 +282,7 @@ def test_the_download_mail_is_dkim_signed_when_dkim_is_configured(
 def test_every_page_string_exists_in_every_language_with_the_same_fields():
     from string import Formatter
 
-    from mailer.web.strings import LANGUAGES, STRINGS
+    from mailer.locale import LANGUAGES, STRINGS
 
     keys = set(STRINGS["sv"])
     assert all(set(STRINGS[language]) == keys for language in LANGUAGES)

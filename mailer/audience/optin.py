@@ -16,9 +16,9 @@ from sqlite_utils import Database
 
 from ..config import Settings
 from ..errors import SubscriberError
+from ..locale import translate
 from ..store.db import transaction, utc_now
 from . import consent
-from .confirm_text import CONFIRM_TEXT
 from .subscribers import (
     activate,
     clean_language,
@@ -155,8 +155,9 @@ def confirmation_message(
     name = clean_name(name)
     if not confirm_url.startswith(("https://", "http://")) or any(c.isspace() for c in confirm_url):
         raise SubscriberError(f"confirm URL {confirm_url!r} is not an absolute http(s) URL")
-    words = CONFIRM_TEXT[language]
-    body = words["body"].format(
+    body = translate(
+        language,
+        "confirm_mail_body",
         sender=sender_name(settings),
         email=email,
         url=confirm_url,
@@ -164,7 +165,8 @@ def confirmation_message(
         days=settings.pending_retention_days,
     )
     to = Address(display_name=name, addr_spec=email)
-    return service_message(settings, to, language, words["subject"], body)
+    subject = translate(language, "confirm_mail_subject")
+    return service_message(settings, to, language, subject, body)
 
 
 def sender_name(settings: Settings) -> str:

@@ -1,127 +1,53 @@
-"""Interface strings in Swedish, Danish and English; the issue's language picks the set."""
+"""Every string a person reads, one catalogue module per language (sv.py, da.py, en.py).
+
+Emails, web pages and service mails all take their words from here. A language module holds
+`STRINGS` (key -> text with `{placeholders}`, month names and the date pattern included) and
+`ORDER` (its place in language lists; the first is the web pages' default). Adding a language
+means adding one module named by its code: LANGUAGES is read from the modules in this folder.
+May import: nothing of mailer (every wing may import it).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import pkgutil
+import re
+from types import ModuleType
 
-LANGUAGES = ("sv", "da", "en")
+FALLBACK = "en"  # the language of a string asked for in a language we have no catalogue for
+_CODE = re.compile(r"^[a-z]{2,3}$")  # ISO 639 codes; other modules here are not languages
 
-STRINGS: dict[str, dict[str, str]] = {
-    "sv": {
-        "view_in_browser": "Visa i webbläsaren",
-        "my_subscription": "Min prenumeration",
-        "forward_to_friend": "Tipsa en vän",
-        "contact_us": "Kontakta oss",
-        "unsubscribe": "Avsluta prenumerationen",
-        "preferences": "Ändra dina uppgifter",
-        "read_more": "Läs mer",
-        "issue": "Nummer {number}",
-        "facts": "Fakta",
-        "contact": "Kontakt",
-        "events": "Kalender",
-        "privacy": "Så hanterar vi dina personuppgifter",
-        "why_you_receive": (
-            "Du får det här nyhetsbrevet eftersom du prenumererar på {list} från {organisation}."
-        ),
-        "sent_to": "Skickat till {email}.",
-        "phone": "Telefon",
-        "email": "E-post",
-        "web": "Webb",
-        "address": "Adress",
-        "forward_subject": "Tips: {subject}",
-        "forward_body": "Jag tror att det här nyhetsbrevet kan intressera dig: {url}",
-        "archive": "Alla nummer",
-        "subscribe": "Prenumerera",
-        "web_version_note": "Webbversion av nyhetsbrevet.",
-        "image": "Bild",
-        "place": "Plats",
-        "time": "Tid",
-        "months": "jan feb mar apr maj jun jul aug sep okt nov dec",
-        "months_long": "januari februari mars april maj juni juli augusti september oktober "
-        "november december",
-        "date": "{day} {month} {year}",
-    },
-    "da": {
-        "view_in_browser": "Vis i browseren",
-        "my_subscription": "Mit abonnement",
-        "forward_to_friend": "Send til en ven",
-        "contact_us": "Kontakt os",
-        "unsubscribe": "Afmeld nyhedsbrevet",
-        "preferences": "Ret dine oplysninger",
-        "read_more": "Læs mere",
-        "issue": "Nummer {number}",
-        "facts": "Fakta",
-        "contact": "Kontakt",
-        "events": "Kalender",
-        "privacy": "Sådan behandler vi dine personoplysninger",
-        "why_you_receive": (
-            "Du modtager dette nyhedsbrev, fordi du abonnerer på {list} fra {organisation}."
-        ),
-        "sent_to": "Sendt til {email}.",
-        "phone": "Telefon",
-        "email": "E-mail",
-        "web": "Web",
-        "address": "Adresse",
-        "forward_subject": "Tip: {subject}",
-        "forward_body": "Jeg tror, at dette nyhedsbrev kan interessere dig: {url}",
-        "archive": "Alle numre",
-        "subscribe": "Abonnér",
-        "web_version_note": "Webversion af nyhedsbrevet.",
-        "image": "Billede",
-        "place": "Sted",
-        "time": "Tid",
-        "months": "jan feb mar apr maj jun jul aug sep okt nov dec",
-        "months_long": "januar februar marts april maj juni juli august september oktober "
-        "november december",
-        "date": "{day}. {month} {year}",
-    },
-    "en": {
-        "view_in_browser": "View in browser",
-        "my_subscription": "My subscription",
-        "forward_to_friend": "Forward to a friend",
-        "contact_us": "Contact us",
-        "unsubscribe": "Unsubscribe",
-        "preferences": "Update your details",
-        "read_more": "Read more",
-        "issue": "Issue {number}",
-        "facts": "Facts",
-        "contact": "Contact",
-        "events": "Calendar",
-        "privacy": "How we handle your personal data",
-        "why_you_receive": (
-            "You receive this newsletter because you subscribe to {list} from {organisation}."
-        ),
-        "sent_to": "Sent to {email}.",
-        "phone": "Phone",
-        "email": "E-mail",
-        "web": "Web",
-        "address": "Address",
-        "forward_subject": "Tip: {subject}",
-        "forward_body": "I think this newsletter may interest you: {url}",
-        "archive": "All issues",
-        "subscribe": "Subscribe",
-        "web_version_note": "Web version of the newsletter.",
-        "image": "Image",
-        "place": "Place",
-        "time": "Time",
-        "months": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
-        "months_long": "January February March April May June July August September October "
-        "November December",
-        "date": "{day} {month} {year}",
-    },
-}
+
+def _catalogues() -> dict[str, ModuleType]:
+    """The language modules of this package, in their ORDER (then by code)."""
+    found = [
+        importlib.import_module(f"{__name__}.{info.name}")
+        for info in pkgutil.iter_modules(__path__)
+        if _CODE.fullmatch(info.name) and not info.ispkg
+    ]
+    found.sort(key=lambda module: (module.ORDER, module.__name__))
+    return {module.__name__.rsplit(".", 1)[1]: module for module in found}
+
+
+_MODULES = _catalogues()
+LANGUAGES: tuple[str, ...] = tuple(_MODULES)
+STRINGS: dict[str, dict[str, str]] = {code: module.STRINGS for code, module in _MODULES.items()}
 
 
 def translate(language: str, key: str, **kw: object) -> str:
     """The string `key` in `language` (English for an unknown language), formatted with `kw`.
 
+    Values are formatted into plain text; an HTML template's autoescape escapes the result.
     An unknown key is a programming error and raises KeyError naming it.
     """
-    table = STRINGS.get(language, STRINGS["en"])
+    table = STRINGS.get(language, STRINGS[FALLBACK])
     try:
         text = table[key]
     except KeyError:
-        raise KeyError(f"no translation for {key!r}; add it to mailer/i18n.py") from None
+        raise KeyError(
+            f"no translation for {key!r}; add it to every language module in mailer/locale/"
+        ) from None
     return text.format(**kw) if kw else text
 
 
@@ -134,3 +60,10 @@ def format_date(language: str, date: dt.date) -> str:
     """A date as people write it in `language`: '14 juni 2018', '14. juni 2018', '14 June 2018'."""
     month = translate(language, "months_long").split()[date.month - 1]
     return translate(language, "date", day=date.day, month=month, year=date.year)
+
+
+def join_names(language: str, names: list[str]) -> str:
+    """'A', 'A and B', 'A, B and C' in `language`."""
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} {translate(language, 'and')} {names[-1]}"

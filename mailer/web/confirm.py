@@ -6,10 +6,10 @@ from flask import Blueprint, current_app, request
 
 from ..audience.optin import confirm
 from ..audience.tokens import lookup_token
+from ..locale import join_names
 from .context import render_page, set_language
 from .database import get_db, write_transaction
 from .lookup import list_by_id, subscriber_by_id
-from .strings import join_names
 
 bp = Blueprint("confirm", __name__)
 

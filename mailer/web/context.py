@@ -11,7 +11,7 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, current_app, g, render_template, request
 
-from .strings import LANGUAGES, translate
+from ..locale import LANGUAGES, translate
 
 # Accept-Language codes that read one of ours well enough.
 LANGUAGE_FALLBACKS = {"nb": "da", "nn": "da", "no": "da", "fo": "da", "fi": "sv"}

@@ -23,6 +23,7 @@ from ..audience.subscribers import clean_language, update_profile
 from ..audience.tokens import consume_token, issue_token, issued_since, release_token
 from ..config import Settings
 from ..errors import DatabaseError, SubscriberError
+from ..locale import LANGUAGES, translate
 from .context import link, render_page, set_language
 from .csrf import check_csrf
 from .database import get_db, write_transaction, writing
@@ -34,7 +35,6 @@ from .lookup import (
     subscriber_by_id,
     token_owner_or_404,
 )
-from .strings import LANGUAGES, translate
 
 bp = Blueprint("preferences", __name__, url_prefix="/preferences")
 

@@ -9,13 +9,13 @@ from flask import Blueprint, Flask, abort, current_app, g, request
 from ..audience.optin import start_subscription
 from ..audience.subscribers import clean_name, normalise_email
 from ..errors import SubscriberError
+from ..locale import LANGUAGES, join_names, translate
 from ..store.db import connect
 from .context import render_page, site_name
 from .csrf import check_csrf
 from .database import get_db
 from .lookup import ListInfo, list_by_name, public_lists
 from .ratelimit import RateLimiter
-from .strings import LANGUAGES, join_names, translate
 
 bp = Blueprint("subscribe", __name__)
 

@@ -7,10 +7,10 @@ from flask import Blueprint, request
 
 from ..audience import consent
 from ..audience.subscribers import activate, unsubscribe
+from ..locale import join_names, translate
 from .context import render_page, set_language
 from .database import get_db, write_transaction
 from .lookup import TokenOwner, all_lists, mask_email, statuses, token_owner_or_404
-from .strings import join_names, translate
 
 bp = Blueprint("unsubscribe", __name__)
 

@@ -304,6 +304,23 @@ def subscribers_list(ctx, list_name, status) -> None:
     click.echo(f"{count} subscriptions", err=True)
 
 
+@subscribers.command("set")
+@click.argument("email")
+@click.argument("assignments", nargs=-1, required=True, metavar="FIELD=VALUE...")
+@click.pass_context
+def subscribers_set(ctx, email, assignments) -> None:
+    """Set custom fields of EMAIL (e.g. län=Örebro "roll=vice ordförande"); FIELD= removes one.
+
+    Fields come from extra columns of an import too; sections use them as %%län|%% and
+    `send --segment "län = Örebro"` picks people by them."""
+    from mailer.audience.roster import set_subscriber_fields
+
+    _settings, db = _subscriber_db(ctx)
+    now = set_subscriber_fields(db, email, list(assignments))
+    shown = ", ".join(f"{name}={value}" for name, value in now.items()) or "no fields"
+    click.echo(f"{email}: {shown}")
+
+
 @subscribers.command("show")
 @click.argument("email")
 @click.option(
@@ -497,6 +514,11 @@ def subscribers_stats(ctx) -> None:
     help="Try the messages recorded as failed once more (after fixing what made the server "
     "refuse them); bounced and unsubscribed people are still not mailed.",
 )
+@click.option(
+    "--segment",
+    help='Mail only the active people the expression picks, e.g. "län = Örebro" (see README, '
+    "Segments); a resume keeps it, 'all' goes back to the whole list.",
+)
 @click.pass_context
 def send_command(
     ctx,
@@ -510,6 +532,7 @@ def send_command(
     yes,
     force,
     retry_failed,
+    segment,
 ):
     """Mail ISSUE_DIR to its list, or resume a send that stopped.
 
@@ -525,6 +548,7 @@ def send_command(
       newsletter send newsletters/2018-2 --to me@example.se
       newsletter send newsletters/2018-2 --dry-run /tmp/eml --limit 5
       newsletter send newsletters/2018-2 --rate 10
+      newsletter send newsletters/2018-2 --segment "län = Örebro"
     """
 
     from mailer.delivery import send as sending
@@ -578,6 +602,7 @@ def send_command(
         retry_failed=retry_failed,
         confirm=confirm,
         notify=lambda text: click.echo(text, err=True),
+        segment=segment,
     )
     resume = f"newsletter send {issue_dir}" + (f" --list {list_name}" if list_name else "")
     click.echo(summary.line())

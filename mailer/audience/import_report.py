@@ -44,6 +44,8 @@ class ImportReport:
     headers: dict[str, str] = field(default_factory=dict)  # our column name -> the file's
     header_row: list[str] = field(default_factory=list)  # the header as the file has it
     rejected_file: Path | None = None  # where --skip-invalid wrote the invalid rows
+    fields: list[str] = field(default_factory=list)  # extra columns kept as custom fields
+    ignored_columns: list[str] = field(default_factory=list)  # columns that cannot be fields
 
     def problem(self, line: int, text: str, column: str | None = None) -> None:
         self.problem_count += 1
@@ -74,6 +76,9 @@ class ImportReport:
                 f"{self.invalid} invalid rows: nothing was imported; fix them and run again "
                 "(or import the valid rows with --skip-invalid)"
             )
+        if self.fields:
+            lines.append(f"Custom fields from the other columns: {', '.join(self.fields)}")
+        lines += [f"Column {text} left out" for text in self.ignored_columns]
         lines.append(self.summary())
         if self.rejected_file is not None:
             lines.append(

@@ -15,7 +15,7 @@ from sqlite_utils import Database
 from ..config import Settings
 from ..errors import DatabaseError
 from ..store.db import utc_now
-from . import consent
+from . import consent, fields
 
 if TYPE_CHECKING:
     from .import_report import ImportReport
@@ -104,6 +104,16 @@ class BatchWriter:
         report.added += len(new_people)
         if new_people:
             people = dict(db.execute(select_people, emails))
+        # custom fields: new people get theirs; people already known keep their values
+        # (`subscribers set` changes them) and gain only fields they did not have
+        fields.add_missing_fields(
+            db,
+            (
+                (people[row["email"]], name, value)
+                for _line, row in rows
+                for name, value in row.get("fields", {}).items()
+            ),
+        )
         select_statuses = (
             "SELECT subscriber_id, list_id, status, updated FROM subscriptions "  # noqa: S608 - only placeholders are formatted in
             f"WHERE subscriber_id IN ({_marks(people)})"

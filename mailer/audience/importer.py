@@ -22,6 +22,7 @@ from sqlite_utils import Database
 from ..config import Settings
 from ..errors import SubscriberError
 from ..store.db import transaction
+from .fields import clean_field_name, clean_field_value
 from .import_dates import DateOrder
 from .import_reader import (
     detect_encoding,
@@ -99,6 +100,28 @@ def _columns(header: list[str], path: Path) -> dict[str, int]:
     return found
 
 
+def _field_columns(
+    header: list[str], known: dict[str, int], path: Path, report: ImportReport
+) -> dict[str, int]:
+    """The other columns, kept as custom fields (`län`, `organisation`) by their cleaned
+    header; a header that cannot be a field name is left out and reported."""
+    taken = set(known.values())
+    found: dict[str, int] = {}
+    for index, raw in enumerate(header):
+        title = raw.strip().strip("\ufeff")
+        if index in taken or not title or title.lower() == "reason":
+            continue
+        try:
+            name = clean_field_name(title)
+        except SubscriberError as exc:
+            report.ignored_columns.append(f"{title!r} ({exc})")
+            continue
+        if name in found:
+            raise SubscriberError(f"{path}, row 1: two columns are the field {name!r}")
+        found[name] = index
+    return found
+
+
 def _read_rows(path: Path, report: ImportReport) -> Iterator[tuple[int, dict[str, str], list[str]]]:
     """(row number, {column: text}, the row as read) for each non-blank data row, streamed."""
     rows = read_table(path, report.encoding)
@@ -110,10 +133,20 @@ def _read_rows(path: Path, report: ImportReport) -> Iterator[tuple[int, dict[str
     columns = _columns(header, path)
     report.headers = {name: header[i].strip().strip("\ufeff") for name, i in columns.items()}
     report.header_row = header
+    field_columns = _field_columns(header, columns, path, report)
+    report.fields = list(field_columns)
+    for name, i in field_columns.items():
+        report.headers[f"field:{name}"] = header[i].strip().strip("\ufeff")
     for row_number, record in rows:
         if not any(cell.strip() for cell in record):
             continue
         cells = {name: (record[i] if i < len(record) else "") for name, i in columns.items()}
+        cells.update(
+            {
+                f"field:{name}": (record[i] if i < len(record) else "")
+                for name, i in field_columns.items()
+            }
+        )
         yield row_number, cells, record
 
 
@@ -234,6 +267,11 @@ def _validate(
             "consent_date", lambda text: _consent_date(text, order), cells.get("consent_date", "")
         ),
         "source": _cell("source", clean_name, cells.get("source")) or default_source,
+        "fields": {
+            key[6:]: _cell(key, lambda text, name=key[6:]: clean_field_value(name, text), text)
+            for key, text in cells.items()
+            if key.startswith("field:")
+        },
     }
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from ..audience import subscribers
+from ..audience import fields, subscribers
 from ..config import Settings
 from ..errors import SendError
 from . import ledger
@@ -20,7 +20,7 @@ from .engine import SendSummary
 from .message import MessageFactory, RecipientValues, delivery_message_id
 
 
-def _recipients(db: Database, slug: str, list_name: str, retry_failed: bool):
+def _recipients(db: Database, slug: str, list_name: str, retry_failed: bool, segment_ids=None):
     """Who a send would mail now: this list's pending ledger rows still active (with the rows
     `ledger.adopt` would move here, and failed ones with `retry_failed`), then new active
     people, as the real run chooses them."""
@@ -39,6 +39,8 @@ def _recipients(db: Database, slug: str, list_name: str, retry_failed: bool):
         if subscribers.active_consent_event(db, subscriber_id, list_name) is not None:
             yield subscriber_id, address, name
     for recipient in subscribers.active_recipients(db, list_name):
+        if segment_ids is not None and recipient.subscriber_id not in segment_ids:
+            continue
         if recipient.subscriber_id not in known:
             yield recipient.subscriber_id, recipient.email, recipient.name
 
@@ -52,6 +54,8 @@ def write_dry_run(
     out_dir: Path,
     limit: int | None,
     retry_failed: bool = False,
+    *,
+    segment_ids: set[int] | None = None,
 ) -> SendSummary:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -63,7 +67,7 @@ def write_dry_run(
     summary = SendSummary(
         issue=slug, list_name=list_name, already_sent=ledger.counts(db, slug)["sent"]
     )
-    for subscriber_id, address, name in _recipients(db, slug, list_name, retry_failed):
+    for subscriber_id, address, name in _recipients(db, slug, list_name, retry_failed, segment_ids):
         if limit is not None and summary.dry_run >= limit:
             break
         values = RecipientValues(
@@ -71,6 +75,7 @@ def write_dry_run(
             name=name or "",
             unsubscribe_url=f"{base}/unsubscribe/dry-run",
             preferences_url=f"{base}/preferences/dry-run",
+            fields=fields.fields_of(db, subscriber_id) if factory.field_names else {},
         )
         message_id = delivery_message_id(secret, slug, subscriber_id, factory.domain)
         data = factory.render(values, message_id=message_id)

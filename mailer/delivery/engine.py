@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from sqlite_utils import Database
 
-from ..audience import subscribers, tokens
+from ..audience import fields, subscribers, tokens
 from ..store.db import transaction, utc_now
 from . import ledger, smtputf8
 from .dkim import DkimSigner
@@ -314,6 +314,7 @@ class SendEngine:
             name=name or "",
             unsubscribe_url=f"{self.base_url}/unsubscribe/{unsubscribe}",
             preferences_url=f"{self.base_url}/preferences/{preferences}",
+            fields=fields.fields_of(self.db, subscriber_id) if self.factory.field_names else {},
         )
         return Job(row_id, subscriber_id, address, message_id, attempts + 1, values)
 

@@ -12,6 +12,7 @@ package (cpython issue 121650).
 from __future__ import annotations
 
 import binascii
+import dataclasses
 import datetime as dt
 import email
 import email.policy
@@ -24,6 +25,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from typing import Any, Protocol
 
+from ..compose.personalize import field_markers
 from ..config import Settings
 from ..errors import SendError
 from .qp_template import EncodedTemplate
@@ -58,6 +60,7 @@ class RecipientValues:
     name: str
     unsubscribe_url: str
     preferences_url: str
+    fields: Mapping[str, str] = dataclasses.field(default_factory=dict)  # `%%län|%%` values
 
 
 def check_header_value(field: str, value: str) -> str:
@@ -161,6 +164,8 @@ class MessageFactory:
         meta = built.meta
         self.html = EncodedTemplate(built.html.source, escape_html=True)
         self.text = EncodedTemplate(built.text.source, escape_html=False)
+        # custom fields the issue uses (`%%län|%%`): the sender loads only these per person
+        self.field_names = frozenset(field_markers(built.html.source + built.text.source))
         self.domain = settings.sender_domain
         self.settings = settings
         self.sender = parseaddr(settings.from_address)[1]
@@ -189,6 +194,7 @@ class MessageFactory:
     ) -> bytes:
         """The whole message as CRLF bytes, ready to sign and send."""
         values = {
+            **recipient.fields,
             "name": recipient.name or "",
             "email": recipient.email,
             "unsubscribe_url": recipient.unsubscribe_url,

@@ -52,3 +52,18 @@ def m002_send_state(db: sqlite_utils.Database) -> None:
             started_at TEXT NOT NULL, heartbeat REAL NOT NULL
         )"""
     )
+
+
+@MIGRATIONS()
+def m015_send_segments(db: sqlite_utils.Database) -> None:
+    """The segment a send of an issue to a list was started with (`send --segment`), so that a
+    resume without the option mails the same people and no one else."""
+    db.execute(
+        """CREATE TABLE send_segments (
+            issue TEXT NOT NULL,
+            list_id INTEGER NOT NULL,
+            expression TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY (issue, list_id)
+        )"""
+    )

@@ -35,12 +35,19 @@ class SendPlan:
     dkim: bool
     warnings: list[str] = field(default_factory=list)
     international: int = 0  # recipients whose address needs SMTPUTF8
+    segment: str = ""  # `send --segment`, canonical; "" = the whole list
+    segment_size: int = 0  # active people on the list the segment picks
 
     def describe(self) -> str:
         lines = [
             f"Issue:      {self.issue} - {self.title}",
             f"Subject:    {self.subject}",
-            f"List:       {self.list_name}",
+            f"List:       {self.list_name}"
+            + (
+                f" - segment {self.segment} ({self.segment_size} active people match)"
+                if self.segment
+                else ""
+            ),
             f"Recipients: {self.recipients} to send now"
             + (f" ({self.already_sent} already sent)" if self.already_sent else ""),
             f"SMTP:       {self.smtp}",
@@ -121,6 +128,9 @@ def make_plan(
     connections: int,
     rate: float,
     retry_failed: bool = False,
+    *,
+    segment=None,
+    segment_ids: set[int] | None = None,
 ) -> SendPlan:
     """Count who this run would mail (queued, deferred, interrupted, new and, with
     `retry_failed`, failed) and warn about settings that defeat one-click unsubscribe or leak
@@ -128,12 +138,14 @@ def make_plan(
     list_pk = subscribers.list_id(db, list_name)
     counts = ledger.counts(db, slug, list_pk)
     known = ledger.subscriber_ids(db, slug)
-    active = subscribers.active_recipients(db, list_name)
+    active = [
+        r
+        for r in subscribers.active_recipients(db, list_name)
+        if segment_ids is None or r.subscriber_id in segment_ids
+    ]
     new = sum(1 for r in active if r.subscriber_id not in known)
     international = smtputf8.pending_international(db, slug, list_pk) + sum(
-        1
-        for r in subscribers.active_recipients(db, list_name)
-        if r.subscriber_id not in known and smtputf8.needs_smtputf8(r.email)
+        1 for r in active if r.subscriber_id not in known and smtputf8.needs_smtputf8(r.email)
     )
     pending = counts["queued"] + counts["deferred"] + counts["sending"]
     pending += ledger.adoptable(db, slug, list_pk)  # on this list, queued for another
@@ -174,4 +186,6 @@ def make_plan(
         dkim=settings.dkim_enabled,
         warnings=warnings,
         international=international,
+        segment=segment.text if segment else "",
+        segment_size=len(active) if segment else 0,
     )

@@ -23,8 +23,8 @@ from typing import Any
 from ..audience import subscribers
 from ..config import Settings
 from ..errors import SendError, SubscriberError
-from ..store.db import open_db
-from . import ledger, smtputf8
+from ..store.db import open_db, transaction
+from . import ledger, segment_memory, smtputf8
 from .dkim import signer_for
 from .engine import PAUSE_AFTER_FAILURES, RETRY_DELAYS, SendEngine
 from .message import MessageFactory, RecipientValues, delivery_message_id, test_message_id
@@ -99,8 +99,12 @@ def run_send(
     retry_delays: tuple[float, ...] = RETRY_DELAYS,
     pause_after: int = PAUSE_AFTER_FAILURES,
     stop: threading.Event | None = None,
+    segment: str | None = None,
 ) -> SendSummary:
     """Send (or resume sending) an issue to a list. See the module docstring for guarantees.
+
+    `segment` (`län = Örebro`, see mailer.audience.segments) mails only the matching active
+    people; the ledger remembers it, so a resume without it keeps it (segment_memory).
 
     `progress(total)` returns a context manager whose object has `update(steps, item)` (as
     `click.progressbar(length=total)` does). `preflight(issue_dir)` runs on the built issue
@@ -131,16 +135,36 @@ def run_send(
                 f"--list {list_name}`, or correct {where}"
             ) from None
         title = db.execute("SELECT title FROM lists WHERE id = ?", [list_pk]).fetchone()[0]
+        chosen = segment_memory.resolve(db, slug, list_pk, segment)
+        segment_ids = chosen.matching_ids(db) if chosen else None
         factory = MessageFactory(built, settings, list_name=list_name, list_title=title)
         if dry_run_dir is not None:
             from .dryrun import write_dry_run
 
             return write_dry_run(
-                db, settings, factory, slug, list_name, Path(dry_run_dir), limit, retry_failed
+                db,
+                settings,
+                factory,
+                slug,
+                list_name,
+                Path(dry_run_dir),
+                limit,
+                retry_failed,
+                segment_ids=segment_ids,
             )
         signer = signer_for(settings)
         plan = make_plan(
-            db, settings, built.meta, slug, list_name, limit, connections, rate, retry_failed
+            db,
+            settings,
+            built.meta,
+            slug,
+            list_name,
+            limit,
+            connections,
+            rate,
+            retry_failed,
+            segment=chosen,
+            segment_ids=segment_ids,
         )
         summary = SendSummary(
             issue=slug,
@@ -176,7 +200,15 @@ def run_send(
             stop=stop or threading.Event(),
             notify=notify,
         )
-        return _run_locked(db, engine, plan, progress or _no_progress, notify, retry_failed)
+        return _run_locked(
+            db,
+            engine,
+            plan,
+            progress or _no_progress,
+            notify,
+            retry_failed,
+            segment=(chosen, segment_ids),
+        )
     finally:
         db.close()
 
@@ -196,7 +228,13 @@ def _connect(settings: Settings, connections: int, ssl_context) -> list[SmtpTran
 
 
 def _run_locked(
-    db, engine: SendEngine, plan: SendPlan, progress, notify, retry_failed: bool = False
+    db,
+    engine: SendEngine,
+    plan: SendPlan,
+    progress,
+    notify,
+    retry_failed: bool = False,
+    segment: tuple = (None, None),
 ) -> SendSummary:
     """Take the issue's lock, queue everyone new (and failed rows again when asked), run the
     engine, release the lock."""
@@ -215,12 +253,16 @@ def _run_locked(
             again = ledger.requeue_failed(db, slug, engine.list_id)
             if again:
                 notify(f"{again} failed message(s) of {slug} queued again (--retry-failed).")
+        chosen, segment_ids = segment
+        with transaction(db):
+            segment_memory.remember(db, slug, engine.list_id, chosen)
         ledger.queue_recipients(
             db,
             slug,
             (
                 (r.subscriber_id, r.list_id, r.consent_event_id)
                 for r in subscribers.active_recipients(db, engine.list_name)
+                if segment_ids is None or r.subscriber_id in segment_ids
             ),
         )
         if plan.interrupted:

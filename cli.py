@@ -635,6 +635,39 @@ def send_status_command(ctx, issue_dir):
         )
 
 
+# --- gdpr ----------------------------------------------------------------------------------
+
+
+@cli.group()
+def gdpr() -> None:
+    """Documents the GDPR asks the organisation to keep."""
+
+
+@gdpr.command("record")
+@click.option(
+    "--newsletters",
+    "newsletters_dir",
+    default="newsletters",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder with newsletter.yml (the organisation's name, address and contact).",
+)
+@click.pass_context
+def gdpr_record(ctx, newsletters_dir: Path) -> None:
+    """Print the record of processing activities (GDPR Art. 30) as Markdown: purposes, the
+    categories of data actually stored, recipients, retention, erasure and security.
+
+    \b
+    Example:
+      newsletter gdpr record > record-of-processing.md
+    """
+    from mailer.audience.processing_record import render_record
+    from mailer.compose.site import load_site
+
+    settings, db = _subscriber_db(ctx)
+    click.echo(render_record(db, settings, load_site(newsletters_dir)))
+
+
 # --- check ---------------------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ import jinja2
 
 from ..config import Settings
 from ..errors import IssueError
+from .ics import calendar_files
 from .inline import inline_css
 from .issue import Issue, read_issue
 from .personalize import MARKER, Template, check_field_markers, neutral_values
@@ -130,6 +131,11 @@ def _render(issue: Issue, settings: Settings, templates_dir: Path) -> tuple[str,
         "organisation": issue.site["organisation"],
         "placeholders": sorted({m.group(1) for m in MARKER.finditer(email_html + email_text)}),
         "sections": [{"file": s.name, "layout": s.layout} for s in issue.sections],
+        "calendar": {
+            "invitation": context["invitation"]["file"] if context["invitation"] else None,
+            "attach_ics": bool(issue.invitation and issue.invitation.attach_ics),
+            "events": bool(any(s.get("ics_url") for s in context["sections"])),
+        },
         "images": sorted(issue.images),
         "sizes": {
             "email_html": len(email_html.encode()),
@@ -179,6 +185,8 @@ def build_issue(
         _write(work / "email.html", email_html)
         _write(work / "email.txt", email_text)
         _write(work / "web.html", web_html)
+        for name, data in calendar_files(issue, settings).items():
+            (work / name).write_bytes(data)
         (work / "images").mkdir()
         for name, image in issue.images.items():
             shutil.copyfile(image.path, work / "images" / name)

@@ -13,6 +13,7 @@ from markdown_it.token import Token
 from ..errors import IssueError
 from ..locale import LANGUAGES
 from .frontmatter import FrontMatter, read_source, split_front_matter
+from .ics import Invitation, read_invitation
 from .markup import check_links_and_images, parse
 from .sources import Image, ImageSet, check_url, first_text_line, where
 
@@ -38,7 +39,7 @@ SITE_KEYS = (
     "why",
     "brand_color",
 )
-ISSUE_KEYS = (*ISSUE_REQUIRED, "subject", *SITE_KEYS)
+ISSUE_KEYS = (*ISSUE_REQUIRED, "subject", "invitation", *SITE_KEYS)
 IMAGE_KEYS = ("logo", "funding_logo")
 
 BUTTON = ("button_text", "button_url")
@@ -94,6 +95,7 @@ class Issue:
     sections: tuple[Section, ...]
     images: dict[str, Image] = field(default_factory=dict)
     source_files: tuple[Path, ...] = ()
+    invitation: Invitation | None = None  # `invitation:` of issue.md (see ics.py)
 
 
 def _string(fm: FrontMatter, key: str, required: bool = False) -> str:
@@ -315,4 +317,5 @@ def read_issue(issue_dir: Path) -> Issue:
         sections=sections,
         images=dict(sorted(images.images.items())),
         source_files=(*sources, issue_file, *section_files),
+        invitation=read_invitation(fm, subject),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -100,6 +100,7 @@ class BuiltIssue:
     html: Template
     text: Template
     meta: dict[str, Any]
+    attachments: dict[str, bytes] = field(default_factory=dict)  # attached to every copy
 
 
 def load_built(issue_dir: Path) -> BuiltIssue:
@@ -113,7 +114,18 @@ def load_built(issue_dir: Path) -> BuiltIssue:
         raise IssueError(
             f"{exc.filename}: not built; run 'newsletter build {issue_dir}' first"
         ) from None
-    return BuiltIssue(Template(html, escape_html=True), Template(text, escape_html=False), meta)
+    attachments = {}
+    invitation = (meta.get("calendar") or {}).get("invitation")
+    if invitation and meta["calendar"].get("attach_ics"):
+        try:
+            attachments[invitation] = (build / invitation).read_bytes()
+        except FileNotFoundError as exc:
+            raise IssueError(
+                f"{exc.filename}: missing; run 'newsletter build {issue_dir}' again"
+            ) from None
+    return BuiltIssue(
+        Template(html, escape_html=True), Template(text, escape_html=False), meta, attachments
+    )
 
 
 def sample_values(meta: Mapping[str, Any]) -> dict[str, str]:

@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from ..config import Settings
 from ..locale import format_date, month_abbreviation, translate
+from .ics import EVENTS_FILE, INVITATION_FILE, when_text
 from .issue import SITE_KEYS, Image, Issue, Section
 from .markup import to_html
 from .personalize import marker
@@ -149,6 +150,8 @@ def section_view(base: str, issue: Issue, section: Section) -> dict[str, Any]:
     if section.layout == "events":
         view["events"] = [_event_view(issue, e) for e in options["events"]]
         view["events_text"] = _events_text(view["events"])
+        if any(isinstance(e.get("date"), dt.date) for e in options["events"]):
+            view["ics_url"] = f"{base}/archive/{issue.slug}/{EVENTS_FILE}"
     if section.layout == "contact":
         view["contact"] = {
             key: options.get(key, "")
@@ -203,6 +206,24 @@ def issue_context(issue: Issue, settings: Settings) -> dict[str, Any]:
         "forward_url": forward,
         "contact_url": f"mailto:{site['email']}" if site.get("email") else site.get("web", ""),
         "sections": _section_views(base, issue),
+        "invitation": _invitation_view(issue, web_url),
+    }
+
+
+def _invitation_view(issue: Issue, web_url: str) -> dict[str, Any] | None:
+    """The invitation block: what, when (in words of the issue's language), where, who."""
+    invitation = issue.invitation
+    if invitation is None:
+        return None
+    return {
+        "title": invitation.title,
+        "when": when_text(invitation, issue.language),
+        "place": invitation.place,
+        "organiser": invitation.organiser_name or invitation.organiser_email,
+        "organiser_email": invitation.organiser_email,
+        "description": invitation.description,
+        "file": INVITATION_FILE,
+        "ics_url": web_url + INVITATION_FILE,
     }
 
 

@@ -166,6 +166,8 @@ class MessageFactory:
         self.text = EncodedTemplate(built.text.source, escape_html=False)
         # custom fields the issue uses (`%%län|%%`): the sender loads only these per person
         self.field_names = frozenset(field_markers(built.html.source + built.text.source))
+        # files attached to every copy (the invitation's .ics with `attach_ics: true`)
+        self.attachments: dict[str, bytes] = dict(getattr(built, "attachments", None) or {})
         self.domain = settings.sender_domain
         self.settings = settings
         self.sender = parseaddr(settings.from_address)[1]
@@ -218,12 +220,15 @@ class MessageFactory:
                     "List-Unsubscribe", list_unsubscribe(recipient.unsubscribe_url, self.mailto)
                 ),
                 self.constant_headers,
-                _header_line("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
+                _header_line("Content-Type", self._content_type(boundary)),
             )
         )
         delimiter = b"--" + boundary.encode("ascii")
         part_headers = b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
-        return b"".join(
+        if self.attachments:
+            headers += CRLF + b"--" + boundary.encode("ascii") + b"m\r\n"
+            headers += _header_line("Content-Type", f'multipart/alternative; boundary="{boundary}"')
+        body = b"".join(
             (
                 headers,
                 CRLF,
@@ -239,6 +244,33 @@ class MessageFactory:
                 b"--\r\n",
             )
         )
+        return body + self._attachment_parts(boundary) if self.attachments else body
+
+    def _content_type(self, boundary: str) -> str:
+        if self.attachments:  # the alternative goes inside, the calendar file beside it
+            return f'multipart/mixed; boundary="{boundary}m"'
+        return f'multipart/alternative; boundary="{boundary}"'
+
+    def _attachment_parts(self, boundary: str) -> bytes:
+        """The attached files (the invitation's .ics, `attach_ics: true`), base64, then the end
+        of the outer multipart/mixed."""
+        outer = b"--" + boundary.encode("ascii") + b"m"
+        parts = []
+        for name, data in self.attachments.items():
+            encoded = binascii.b2a_base64(data, newline=False)
+            lines = CRLF.join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
+            parts.append(
+                outer
+                + CRLF
+                + _header_line(
+                    "Content-Type", f'text/calendar; charset="utf-8"; method=PUBLISH; name="{name}"'
+                )
+                + _header_line("Content-Disposition", f'attachment; filename="{name}"')
+                + b"Content-Transfer-Encoding: base64\r\n\r\n"
+                + lines
+                + CRLF
+            )
+        return b"".join(parts) + outer + b"--\r\n"
 
 
 def _header_line(name: str, value: str, *, utf8: bool = False) -> bytes:

@@ -35,6 +35,9 @@ STRINGS: dict[str, str] = {
     "image": "Billede",
     "place": "Sted",
     "time": "Tid",
+    "add_to_calendar": "Tilføj til kalender",
+    "organiser": "Arrangør",
+    "invitation": "Invitation",
     "months": "jan feb mar apr maj jun jul aug sep okt nov dec",
     "months_long": "januar februar marts april maj juni juli august september oktober "
     "november december",

@@ -35,6 +35,9 @@ STRINGS: dict[str, str] = {
     "image": "Image",
     "place": "Place",
     "time": "Time",
+    "add_to_calendar": "Add to calendar",
+    "organiser": "Organiser",
+    "invitation": "Invitation",
     "months": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
     "months_long": "January February March April May June July August September October "
     "November December",

@@ -35,6 +35,9 @@ STRINGS: dict[str, str] = {
     "image": "Bild",
     "place": "Plats",
     "time": "Tid",
+    "add_to_calendar": "Lägg till i kalendern",
+    "organiser": "Arrangör",
+    "invitation": "Inbjudan",
     "months": "jan feb mar apr maj jun jul aug sep okt nov dec",
     "months_long": "januari februari mars april maj juni juli augusti september oktober "
     "november december",

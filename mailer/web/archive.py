@@ -18,6 +18,7 @@ from .security import FILE_CSP, ISSUE_CSP, with_csp
 bp = Blueprint("archive", __name__, url_prefix="/archive")
 
 SLUG_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+CALENDAR_FILES = ("invitation.ics", "events.ics")  # what mailer.compose.ics writes
 IMAGE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}\.(png|jpe?g|gif|webp|svg|avif)")
 SENT_CACHE_SECONDS = 30.0
 _sent_cache: dict[tuple[str, str], float] = {}
@@ -103,4 +104,19 @@ def image(slug: str, filename: str):
     if build is None or not IMAGE_PATTERN.fullmatch(filename) or not is_published(slug):
         abort(404)
     response = send_from_directory(build / "images", filename, max_age=86400)
+    return with_csp(response, FILE_CSP)
+
+
+@bp.get('/<slug>/<any("invitation.ics", "events.ics"):filename>')
+def calendar(slug: str, filename: str):
+    """An issue's calendar file ("Add to calendar"), once the issue is published."""
+    build = build_dir(slug)
+    if build is None or filename not in CALENDAR_FILES or not is_published(slug):
+        abort(404)
+    if not (build / filename).is_file():
+        abort(404)
+    response = current_app.response_class((build / filename).read_bytes())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = f'inline; filename="{slug}-{filename}"'
     return with_csp(response, FILE_CSP)

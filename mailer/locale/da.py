@@ -203,6 +203,7 @@ STRINGS: dict[str, str] = {
     "archive_title": "Arkiv",
     "archive_intro": "Numre, vi har sendt ud.",
     "archive_empty": "Der er ikke sendt nogen numre ud endnu.",
+    "archive_feeds": "Følg arkivet i din feedlæser (Atom):",
     "archive_issue": "Nummer {number}",
     # The confirmation mail of double opt-in (part of the consent record's context:
     # change it deliberately, and look at tests/test_optin.py)

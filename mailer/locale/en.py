@@ -200,6 +200,7 @@ STRINGS: dict[str, str] = {
     "archive_title": "Archive",
     "archive_intro": "Issues we have sent.",
     "archive_empty": "No issues have been sent yet.",
+    "archive_feeds": "Follow the archive in your feed reader (Atom):",
     "archive_issue": "Issue {number}",
     # The confirmation mail of double opt-in (part of the consent record's context:
     # change it deliberately, and look at tests/test_optin.py)

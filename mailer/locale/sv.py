@@ -203,6 +203,7 @@ STRINGS: dict[str, str] = {
     "archive_title": "Arkiv",
     "archive_intro": "Nummer som vi har skickat ut.",
     "archive_empty": "Inga nummer har skickats ut än.",
+    "archive_feeds": "Följ arkivet i din flödesläsare (Atom):",
     "archive_issue": "Nummer {number}",
     # The confirmation mail of double opt-in (part of the consent record's context:
     # change it deliberately, and look at tests/test_optin.py)

@@ -15,6 +15,7 @@ from . import (
     csrf,
     database,
     errorlog,
+    feed,
     pages,
     preferences,
     security,
@@ -84,7 +85,7 @@ def create_app(
     security.init_app(app)
     csrf.init_app(app)
     install_context(app)
-    for module in (pages, archive, unsubscribe, confirm, subscribe, preferences):
+    for module in (pages, archive, feed, unsubscribe, confirm, subscribe, preferences):
         app.register_blueprint(module.bp)
     if preview_issue is not None:
         from . import preview

@@ -83,9 +83,21 @@ def published_issues() -> list[dict]:
     return sorted(issues, key=lambda m: (str(m.get("date", "")), m["slug"]), reverse=True)
 
 
+def public_lists() -> dict[str, str]:
+    """name -> title of the lists offered to the public (each has a feed)."""
+    db_path = current_app.config["SETTINGS"].db_path
+    if current_app.config["PREVIEW_ISSUE"] is not None and not Path(db_path).exists():
+        return {}  # preview mode never creates a database just to look
+    try:
+        rows = get_db().execute("SELECT name, title FROM lists WHERE public = 1 ORDER BY name")
+        return {name: title or name for name, title in rows}
+    except sqlite3.OperationalError:
+        return {}
+
+
 @bp.get("/")
 def index():
-    return render_page("archive.html", issues=published_issues())
+    return render_page("archive.html", issues=published_issues(), feeds=public_lists())
 
 
 @bp.get("/<slug>/")

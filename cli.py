@@ -515,6 +515,13 @@ def subscribers_stats(ctx) -> None:
     "refuse them); bounced and unsubscribed people are still not mailed.",
 )
 @click.option(
+    "--at",
+    "at_text",
+    metavar='"YYYY-MM-DD HH:MM"',
+    help="Check and plan now, send later: `newsletter scheduled run` (cron) sends it at this "
+    "local time (NEWSLETTER_TIMEZONE).",
+)
+@click.option(
     "--segment",
     help='Mail only the active people the expression picks, e.g. "län = Örebro" (see README, '
     "Segments); a resume keeps it, 'all' goes back to the whole list.",
@@ -533,6 +540,7 @@ def send_command(
     force,
     retry_failed,
     segment,
+    at_text,
 ):
     """Mail ISSUE_DIR to its list, or resume a send that stopped.
 
@@ -549,6 +557,7 @@ def send_command(
       newsletter send newsletters/2018-2 --dry-run /tmp/eml --limit 5
       newsletter send newsletters/2018-2 --rate 10
       newsletter send newsletters/2018-2 --segment "län = Örebro"
+      newsletter send newsletters/2018-2 --at "2026-12-03 08:00"
     """
 
     from mailer.delivery import send as sending
@@ -558,22 +567,15 @@ def send_command(
         reply = sending.send_test(settings, issue_dir, to_address)
         click.echo(f"Test copy of {issue_dir.name} sent to {to_address} ({reply}).")
         return
-
-    def preflight(issue_dir):
-        from mailer.check import check_issue
+    at = None
+    if at_text:
+        from mailer.delivery.schedule import parse_at
         from mailer.errors import SendError
 
-        report = check_issue(issue_dir, settings, before_send=True)
-        if report.errors and not force:
-            raise SendError(
-                f"{report.format_text()}\nNothing was sent. Fix the errors and rebuild, "
-                "or send anyway with --force."
-            )
-        click.echo(report.summary())
-        if report.errors:
-            click.echo("--force: sending in spite of the errors.", err=True)
-        if report.warnings:
-            click.echo(f"Details: newsletter check {issue_dir}")
+        if dry_run_dir or limit:
+            raise SendError("--at schedules the whole send; leave out --dry-run and --limit")
+        at = parse_at(at_text, settings.timezone)
+    preflight = _preflight(settings, force)
 
     def confirm(plan):
         click.echo(plan.describe())
@@ -603,6 +605,7 @@ def send_command(
         confirm=confirm,
         notify=lambda text: click.echo(text, err=True),
         segment=segment,
+        at=at,
     )
     resume = f"newsletter send {issue_dir}" + (f" --list {list_name}" if list_name else "")
     click.echo(summary.line())
@@ -611,6 +614,83 @@ def send_command(
         ctx.exit(130)
     if summary.remaining and not summary.dry_run:
         click.echo(f"Run '{resume}' again to send the rest.", err=True)
+
+
+def _preflight(settings, force: bool):
+    """`newsletter check` run on the built issue before mailing (and before scheduling)."""
+
+    def preflight(issue_dir):
+        from mailer.check import check_issue
+        from mailer.errors import SendError
+
+        report = check_issue(issue_dir, settings, before_send=True)
+        if report.errors and not force:
+            raise SendError(
+                f"{report.format_text()}\nNothing was sent. Fix the errors and rebuild, "
+                "or send anyway with --force."
+            )
+        click.echo(report.summary())
+        if report.errors:
+            click.echo("--force: sending in spite of the errors.", err=True)
+        if report.warnings:
+            click.echo(f"Details: newsletter check {issue_dir}")
+
+    return preflight
+
+
+@cli.group()
+def scheduled() -> None:
+    """Sends scheduled with `send ISSUE --at "YYYY-MM-DD HH:MM"`: run, list, cancel."""
+
+
+@scheduled.command("run")
+@click.pass_context
+def scheduled_run(ctx) -> None:
+    """Send every scheduled issue whose time has come (for cron or a systemd timer).
+
+    Each is checked again and sent like `newsletter send`; a send cut short stays
+    scheduled and the next run resumes it. Prints one line per issue; nothing due is quiet.
+    """
+    from mailer.delivery.scheduler import run_due
+
+    settings = get_settings(ctx)
+    results = run_due(
+        settings,
+        preflight=_preflight(settings, force=False),
+        notify=lambda text: click.echo(text, err=True),
+    )
+    for result in results:
+        click.echo(f"{result.issue}: {result.state}: {result.text}")
+    if any(r.state == "failed" for r in results):
+        ctx.exit(1)
+
+
+@scheduled.command("list")
+@click.pass_context
+def scheduled_list(ctx) -> None:
+    """Show scheduled sends: issue, when (local time), list, segment, state, last result."""
+    from mailer.delivery.schedule import list_all
+
+    items = list_all(get_settings(ctx))
+    if not items:
+        click.echo("Nothing is scheduled.")
+    for item in items:
+        extra = f" --list {item.list_name}" if item.list_name else ""
+        extra += f' --segment "{item.segment}"' if item.segment else ""
+        click.echo(f"{item.issue}  {item.due_text()}  {item.state}{extra}")
+        if item.last_result:
+            click.echo(f"  {item.last_result}")
+
+
+@scheduled.command("cancel")
+@click.argument("issue")
+@click.pass_context
+def scheduled_cancel(ctx, issue: str) -> None:
+    """Cancel the scheduled send of ISSUE (its folder or slug); nothing is mailed."""
+    from mailer.delivery.schedule import cancel
+
+    item = cancel(get_settings(ctx), issue)
+    click.echo(f"{item.issue}: the send scheduled for {item.due_text()} is cancelled.")
 
 
 @cli.command("send-status")

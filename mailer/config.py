@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parseaddr
@@ -38,6 +39,7 @@ ENV_NAMES: dict[str, str] = {
     "DKIM_DOMAIN": "dkim_domain",
     "DKIM_SELECTOR": "dkim_selector",
     "DKIM_PRIVATE_KEY": "dkim_private_key",
+    "NEWSLETTER_TIMEZONE": "timezone",
 }
 
 
@@ -65,6 +67,7 @@ class Settings:
     dkim_domain: str = ""
     dkim_selector: str = ""
     dkim_private_key: str = dataclasses.field(default="", repr=False)  # PEM text or a file path
+    timezone: str = "Europe/Stockholm"  # how `send --at` times are read and shown
 
     @property
     def sender_domain(self) -> str:
@@ -145,6 +148,12 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(f"SMTP_TIMEOUT={settings.smtp_timeout:g}: give a number of seconds > 0")
     if settings.send_rate < 0 or settings.send_rate_per_hour < 0 or settings.send_connections < 1:
         raise ConfigError("SEND_RATE and SEND_RATE_PER_HOUR must be >= 0, SEND_CONNECTIONS >= 1")
+    try:
+        zoneinfo.ZoneInfo(settings.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"NEWSLETTER_TIMEZONE={settings.timezone!r} is not a time zone; e.g. Europe/Stockholm"
+        ) from None
     if settings.pending_retention_days < 1 or settings.confirm_ttl_hours < 1:
         raise ConfigError(
             "NEWSLETTER_PENDING_RETENTION_DAYS and NEWSLETTER_CONFIRM_TTL_HOURS must be positive"

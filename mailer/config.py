@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.resources
 import os
+import sys
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +18,14 @@ from dotenv import dotenv_values
 from .errors import ConfigError
 
 SMTP_SECURITY_MODES = ("starttls", "ssl", "none")
+
+# Files the tool ships: their place inside the installed package -> their place in a checkout.
+# setup.py copies each checkout path into the package when it builds a wheel or sdist.
+BUNDLED = {
+    "templates": "templates",
+    "data/caniemail": "data/caniemail",
+    "data/env.example": ".env.example",
+}
 
 # environment variable -> (field name, converter)
 ENV_NAMES: dict[str, str] = {
@@ -189,3 +199,33 @@ def load_settings(
     settings = Settings(**values)
     _validate(settings)
     return settings
+
+
+def bundled_path(name: str) -> Path:
+    """A folder or file the tool ships (a key of `BUNDLED`), found through importlib.resources.
+
+    Installed from a wheel it lies inside the package; in a checkout (editable install, or
+    PYTHONPATH pointing at it) the package has no copy and the checkout's top level is used.
+    """
+    packaged = importlib.resources.files("mailer").joinpath(name)
+    if packaged.is_dir() or packaged.is_file():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / BUNDLED[name]
+
+
+def user_data_dir(environ: Mapping[str, str] | None = None, platform: str = sys.platform) -> Path:
+    """The person's own data folder for the tool (refreshed caniemail data), never the package.
+
+    Linux and BSD: $XDG_DATA_HOME/newsletter (default ~/.local/share/newsletter); macOS:
+    ~/Library/Application Support/newsletter; Windows: %LOCALAPPDATA%\\newsletter.
+    """
+    environ = os.environ if environ is None else environ
+    home = Path(environ.get("HOME") or Path.home())
+    if platform.startswith("win"):
+        base = Path(environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
+    elif platform == "darwin":
+        base = home / "Library" / "Application Support"
+    else:
+        xdg = environ.get("XDG_DATA_HOME", "")
+        base = Path(xdg) if os.path.isabs(xdg) else home / ".local" / "share"
+    return base / "newsletter"

@@ -31,6 +31,8 @@ def isolated_env(monkeypatch, tmp_path):
     """No test sees the developer's settings or writes into the project folder."""
     for name in ENV_NAMES:
         monkeypatch.delenv(name, raising=False)
+    # the person's data folder (refreshed caniemail data) is the test's own
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)

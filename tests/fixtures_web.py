@@ -232,3 +232,4 @@ def live_server(live_settings, live_port, newsletters_dir, db):
     with LiveServer(app, live_port) as server:
         yield server
     app.extensions["outbox"].join()
+    app.extensions["outbox"].stop()

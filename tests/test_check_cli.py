@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import cli
-from mailer.check.caniemail import DATA_DIR, DATA_FILE, CaniemailError, load_features
+from mailer.check.caniemail import BUNDLED_DIR, DATA_FILE, CaniemailError, load_features
 from mailer.check.caniemail import refresh_caniemail as refresh
 
 BASE = ["--env-file", "/nonexistent.env"]
@@ -116,5 +116,5 @@ def test_refresh_command_reports_a_bad_tarball_as_an_error(tmp_path):
 def test_bundled_data_is_caniemail_with_its_licence_and_source():
     features = load_features()
     assert {"css-max-width", "html-svg", "image-webp"} <= set(features)
-    assert "MIT License" in (DATA_DIR / "LICENSE").read_text()
-    assert "npm package `caniemail` version" in (DATA_DIR / "README.md").read_text()
+    assert "MIT License" in (BUNDLED_DIR / "LICENSE").read_text()
+    assert "npm package `caniemail` version" in (BUNDLED_DIR / "README.md").read_text()

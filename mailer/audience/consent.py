@@ -188,6 +188,15 @@ def export_subject(db: Database, subscriber_id: int) -> dict:
             )
         ]
         document["deliveries"] = deliveries
+    if db["service_mail"].exists():  # the delivery wing's outbox, read here as plain rows
+        document["service_mail"] = [
+            dict(zip(("kind", "state", "created", "sent_at", "last_reply"), r, strict=True))
+            for r in db.execute(
+                "SELECT kind, state, created, sent_at, last_reply FROM service_mail "
+                "WHERE subscriber_id = ? ORDER BY id",
+                [subscriber_id],
+            )
+        ]
     return document
 
 
@@ -232,8 +241,9 @@ CHANNEL_KIND_SQL = (
 
 
 def _forget(db: Database, subscriber_id: int) -> None:
-    """Anonymise the person's log and delivery rows, then delete them (subscriptions and tokens
-    go with them by cascade). Must run inside a transaction.
+    """Anonymise the person's log and delivery rows, delete their service mail (sign-ups and
+    mails waiting, failed or remembered), then delete them (subscriptions and tokens go with
+    them by cascade). Must run inside a transaction.
 
     A log row keeps when, what, which list, the lawful basis and the consent text; it loses
     who, the IP address, the browser, the detail, the free-text source (it may quote another
@@ -250,6 +260,12 @@ def _forget(db: Database, subscriber_id: int) -> None:
         db.execute(
             f"UPDATE deliveries SET subscriber_id = NULL{reply} WHERE subscriber_id = ?",  # noqa: S608 - only placeholders or fixed names are formatted in
             [subscriber_id],
+        )
+    if db["service_mail"].exists():  # waiting, failed and remembered service mail (delivery)
+        db.execute(
+            "DELETE FROM service_mail WHERE subscriber_id = ? OR recipient = "
+            "(SELECT email FROM subscribers WHERE id = ?)",
+            [subscriber_id, subscriber_id],
         )
     # custom fields would go by cascade too; deleted by name so the erasure does not depend on
     # the foreign-key pragma of the connection

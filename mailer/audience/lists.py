@@ -1,5 +1,6 @@
-"""Lists as the coordinator sets them up: a title for pages and List-Id, and whether strangers
-may sign up to it on the public page (an internal list, such as a test list, must not be)."""
+"""Lists as the coordinator sets them up: a title for pages and List-Id, whether strangers may
+sign up to it on the public page (an internal list, such as a test list, must not be), and the
+welcome issue new people get (set by `delivery.welcome`, shown here)."""
 
 from __future__ import annotations
 
@@ -18,12 +19,14 @@ class ListSettings:
     title: str | None
     public: bool
     counts: dict[str, int]  # subscriptions per status
+    welcome: str | None = None  # the issue folder mailed after each confirmation
 
     def describe(self) -> str:
         shown = f"{self.name}  {self.title!r}" if self.title else self.name
         visibility = "public: offered on /subscribe" if self.public else "private: not offered"
         counts = ", ".join(f"{n} {status}" for status, n in self.counts.items() if n)
-        return f"{shown}  ({visibility}; {counts or 'nobody yet'})"
+        welcome = f"; welcome: {self.welcome}" if self.welcome else ""
+        return f"{shown}  ({visibility}; {counts or 'nobody yet'}{welcome})"
 
 
 def configure_list(
@@ -43,14 +46,23 @@ def configure_list(
 
 
 def list_settings(db: Database) -> list[ListSettings]:
-    """Every list with its title, visibility and subscriptions per status, by name."""
+    """Every list with its title, visibility, subscriptions per status and welcome issue."""
     counts: dict[int, dict[str, int]] = {}
     for list_pk, status, number in db.execute(
         "SELECT list_id, status, count(*) FROM subscriptions GROUP BY list_id, status"
     ):
         counts.setdefault(list_pk, dict.fromkeys(STATUSES, 0))[status] = number
+    welcomes: dict[int, str] = {}
+    if db["list_welcome"].exists():  # the delivery wing's table, read as plain rows
+        welcomes = dict(db.execute("SELECT list_id, issue_dir FROM list_welcome").fetchall())
     return [
-        ListSettings(name, title, bool(public), counts.get(list_pk, dict.fromkeys(STATUSES, 0)))
+        ListSettings(
+            name,
+            title,
+            bool(public),
+            counts.get(list_pk, dict.fromkeys(STATUSES, 0)),
+            welcomes.get(list_pk),
+        )
         for list_pk, name, title, public in db.execute(
             "SELECT id, name, title, public FROM lists ORDER BY name"
         )

@@ -108,10 +108,19 @@ def start_subscription(
 
 
 def confirm(
-    db: Database, settings: Settings, token: str, *, ip: str | None, user_agent: str | None
+    db: Database,
+    settings: Settings,
+    token: str,
+    *,
+    ip: str | None,
+    user_agent: str | None,
+    on_activate: Callable[[int, int], None] | None = None,
 ) -> bool:
     """Activate the subscriptions a confirm link was mailed for; False if the link is unknown,
-    expired or used. Each activation is logged with the consent text shown at sign-up."""
+    expired or used. Each activation is logged with the consent text shown at sign-up.
+
+    `on_activate(subscriber_id, list_id)` runs inside the same transaction for each list this
+    click made active (the web app queues the list's welcome issue there)."""
     with transaction(db):
         found = consume_token(db, "confirm", token)
         if found is None:
@@ -140,6 +149,8 @@ def confirm(
                 user_agent=user_agent,
                 consent_text_id=text[0] if text else None,
             )
+            if on_activate is not None:
+                on_activate(subscriber_id, lid)
         email = db.execute("SELECT email FROM subscribers WHERE id = ?", [subscriber_id]).fetchone()
         suppressed = consent.suppressed_hmacs(db, settings, [email[0]])
         if suppressed:

@@ -145,7 +145,8 @@ def unsubscribe_address(db: Database, email: str, list_name: str | None = None) 
 
 
 def stats(db: Database, settings: Settings) -> dict:
-    """Counts per list and status, people, suppressions, and pending sign-ups due for purge."""
+    """Counts per list and status, people, suppressions, pending sign-ups due for purge, and
+    service mail waiting or failed."""
     per_list: dict[str, dict[str, int]] = {}
     for name, status, count in db.execute(
         "SELECT lists.name, sub.status, count(*) FROM lists "
@@ -161,6 +162,7 @@ def stats(db: Database, settings: Settings) -> dict:
         "suppressions": db.execute("SELECT count(*) FROM suppressions").fetchone()[0],
         "consent_events": db.execute("SELECT count(*) FROM consent_log").fetchone()[0],
         "pending_retention_days": settings.pending_retention_days,
+        "service_mail": service_mail_stats(db),
     }
 
 
@@ -194,6 +196,75 @@ def set_subscriber_fields(db: Database, email: str, assignments: list[str]) -> d
                 detail=f"field:{name}",
             )
         return fields.fields_of(db, person)
+
+
+def service_mail_stats(db: Database, shown: int = 10) -> dict:
+    """Service mail (confirmations, links, welcomes) waiting in the outbox or failed for good,
+    read from the delivery wing's `service_mail` table as plain rows: per kind, the oldest
+    waiting row and its last reply, and the latest `shown` failures with their replies."""
+    result: dict = {"waiting": {}, "failed": {}, "oldest_waiting": None, "failures": []}
+    if not db["service_mail"].exists():
+        return result
+    for state, kind, count in db.execute(
+        "SELECT state, kind, count(*) FROM service_mail WHERE state IN ('waiting', 'failed') "
+        "GROUP BY state, kind ORDER BY state, kind"
+    ):
+        result[state][kind] = count
+    oldest = db.execute(
+        "SELECT kind, created, attempts, last_reply FROM service_mail WHERE state = 'waiting' "
+        "ORDER BY created, id LIMIT 1"
+    ).fetchone()
+    if oldest:
+        result["oldest_waiting"] = dict(
+            zip(("kind", "created", "attempts", "last_reply"), oldest, strict=True)
+        )
+    result["failures"] = [
+        dict(zip(("kind", "recipient", "updated", "last_reply"), row, strict=True))
+        for row in db.execute(
+            "SELECT kind, recipient, updated, last_reply FROM service_mail "
+            "WHERE state = 'failed' ORDER BY updated DESC, id DESC LIMIT ?",
+            [shown],
+        )
+    ]
+    return result
+
+
+SERVICE_MAIL_LABELS = {
+    "signup": "sign-up",
+    "confirmation": "confirmation",
+    "export_link": "data-download link",
+    "erasure_link": "erasure link",
+    "welcome": "welcome",
+}
+
+
+def format_service_mail(summary: dict) -> list[str]:
+    """`service_mail_stats` as the lines `subscribers stats` prints."""
+
+    def part(state: str) -> str:
+        kinds = summary[state]
+        total = sum(kinds.values())
+        if not total:
+            return f"nothing {state}"
+        each = ", ".join(f"{n} {SERVICE_MAIL_LABELS.get(k, k)}" for k, n in kinds.items())
+        return f"{total} {state} ({each})"
+
+    lines = [f"Service mail: {part('waiting')}, {part('failed')}"]
+    oldest = summary["oldest_waiting"]
+    if oldest:
+        reply = f", last reply: {oldest['last_reply']}" if oldest["last_reply"] else ""
+        lines.append(
+            f"  oldest waiting: {SERVICE_MAIL_LABELS.get(oldest['kind'], oldest['kind'])} "
+            f"since {oldest['created'][:16].replace('T', ' ')} UTC, "
+            f"{oldest['attempts']} attempt{'' if oldest['attempts'] == 1 else 's'}{reply}"
+        )
+    for row in summary["failures"]:
+        lines.append(
+            f"  failed: {SERVICE_MAIL_LABELS.get(row['kind'], row['kind'])} to "
+            f"{row['recipient']} at {row['updated'][:16].replace('T', ' ')} UTC: "
+            f"{row['last_reply']}"
+        )
+    return lines
 
 
 def format_subject(document: dict) -> str:

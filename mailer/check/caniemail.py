@@ -1,4 +1,10 @@
-"""The bundled caniemail.com support data: loading it, and refreshing it from the npm package."""
+"""The caniemail.com support data: the bundled copy, a fresher one refreshed from npm, loading.
+
+The tool ships a copy inside the package. `newsletter refresh-caniemail` never writes there (an
+installed package may be read-only and is replaced on upgrade): it writes to the person's data
+folder (`user_data_dir()/caniemail`), and `check` reads that copy while it is at least as new
+as the bundled one.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +20,10 @@ import urllib.request
 from functools import lru_cache
 from pathlib import Path
 
+from ..config import bundled_path, user_data_dir
 from ..errors import MailerError
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "caniemail"
+BUNDLED_DIR = bundled_path("data/caniemail")
 DATA_FILE = "caniemail.json"
 PACKAGE = "caniemail"
 REGISTRY = "https://registry.npmjs.org"
@@ -27,18 +34,55 @@ class CaniemailError(MailerError):
     """The support data is missing, unreadable, or the refresh could not fetch it."""
 
 
-@lru_cache(maxsize=4)
-def load_features(path: Path = DATA_DIR / DATA_FILE) -> dict[str, dict]:
-    """Features by slug (`css-max-width`, `html-svg`, ...) from caniemail.json."""
+def refreshed_dir() -> Path:
+    """Where `refresh-caniemail` writes by default: the person's data folder, not the package."""
+    return user_data_dir() / "caniemail"
+
+
+def data_dir() -> Path:
+    """The copy `check` reads: the refreshed one unless the bundled one is newer (an upgrade)."""
+    refreshed = refreshed_dir()
+    if not (refreshed / DATA_FILE).is_file():
+        return BUNDLED_DIR
     try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        newer = _updated(refreshed / DATA_FILE) >= _updated(BUNDLED_DIR / DATA_FILE)
+    except CaniemailError:
+        newer = True  # a broken refreshed copy is reported by load_features, not hidden
+    return refreshed if newer else BUNDLED_DIR
+
+
+def _updated(path: Path) -> str:
+    """caniemail's `last_update_date` ("2025-09-09 18:08:06 +0000"; sorts as text)."""
+    return str(_document(path).get("last_update_date") or "")
+
+
+def _document(path: Path) -> dict:
+    try:
+        stat = Path(path).stat()
     except FileNotFoundError:
         raise CaniemailError(
             f"{path} is missing: run `newsletter refresh-caniemail` to fetch it"
         ) from None
+    return _read_document(Path(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4)
+def _read_document(path: Path, _mtime_ns: int, _size: int) -> dict:
+    """Parsed and validated once per file version (the key holds its time and size)."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise CaniemailError(f"{path}: cannot read the caniemail data ({exc})") from exc
+        raise CaniemailError(
+            f"{path}: cannot read the caniemail data ({exc}); run `newsletter refresh-caniemail`"
+        ) from exc
     _validate(document, str(path))
+    return document
+
+
+def load_features(path: Path | None = None) -> dict[str, dict]:
+    """Features by slug (`css-max-width`, `html-svg`, ...) from caniemail.json (default: the
+    copy `data_dir()` picks)."""
+    document = _document(Path(path) if path else data_dir() / DATA_FILE)
     return {feature["slug"]: feature for feature in document["data"]}
 
 
@@ -53,14 +97,16 @@ def _validate(document: object, source: str) -> None:
 
 
 def refresh_caniemail(
-    version: str = "latest", *, tarball: Path | None = None, dest: Path = DATA_DIR
+    version: str = "latest", *, tarball: Path | None = None, dest: Path | None = None
 ) -> str:
-    """Replace `data/caniemail/` with the data of the npm package `caniemail@version`.
+    """Write the data of the npm package `caniemail@version` into `dest` (default:
+    `refreshed_dir()`; a developer gives the checkout's data/caniemail to update the bundled copy).
 
     Uses `npm pack` when npm is installed, else downloads the tarball from the npm registry;
     `tarball` takes an already downloaded .tgz instead. Nothing is replaced unless the new
     data parses. Returns the package version installed.
     """
+    dest = Path(dest) if dest else refreshed_dir()
     raw = tarball.read_bytes() if tarball else _download(version)
     source = str(tarball) if tarball else f"npm package {PACKAGE}@{version}"
     files = _read_package(raw, source)
@@ -72,7 +118,6 @@ def refresh_caniemail(
     for name, content in ((DATA_FILE, files[DATA_FILE]), ("LICENSE", files["LICENSE"])):
         _write_atomic(dest / name, content)
     _write_atomic(dest / "README.md", readme.encode("utf-8"))
-    load_features.cache_clear()
     return str(package.get("version", version))
 
 

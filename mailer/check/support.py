@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .caniemail import load_features
+from .caniemail import data_dir, load_features
 from .context import CheckContext
 from .features import (
     element_features,
@@ -150,7 +150,7 @@ def check_support(context: CheckContext, report: Report) -> None:
             elif code == "a":
                 partial.setdefault(client.name, set()).add(title)
     report.facts["client_support"] = {
-        "data": "caniemail.com, npm package caniemail (data/caniemail/)",
+        "data": f"caniemail.com, npm package caniemail ({data_dir()})",
         "features_used": sorted(used),
         "partial": {name: sorted(titles) for name, titles in partial.items()},
         "unsupported": {

@@ -28,7 +28,7 @@ from .ics import calendar_files
 from .inline import inline_css
 from .issue import Issue, read_issue
 from .personalize import MARKER, Template, check_field_markers, neutral_values
-from .render import TEMPLATES_DIR, issue_context, make_environment, render
+from .render import issue_context, make_environment, render, template_dirs
 
 # Gmail's limits, in decimal kilobytes (the safe side of the "102 KB" and "16 KB" quoted for it);
 # one threshold for build and check, which reads them from here.
@@ -53,15 +53,18 @@ class BuildResult:
     warnings: tuple[str, ...] = field(default=())
 
 
-def _input_files(issue: Issue, templates_dir: Path) -> list[tuple[str, Path]]:
+def _input_files(issue: Issue, templates_dirs: tuple[Path, ...]) -> list[tuple[str, Path]]:
     files = [(f"source/{p.name}", p) for p in issue.source_files]
     files += [(f"image/{name}", image.path) for name, image in issue.images.items()]
-    files += [
-        (f"template/{p.relative_to(templates_dir).as_posix()}", p)
-        for sub in ("email", "text", "web_issue")
-        for p in sorted((templates_dir / sub).rglob("*"))
-        if p.is_file()
-    ]
+    for index, folder in enumerate(templates_dirs):
+        # the last folder is the bundled one; those before it are the site's overrides
+        label = "template" if index == len(templates_dirs) - 1 else f"site-template-{index}"
+        files += [
+            (f"{label}/{p.relative_to(folder).as_posix()}", p)
+            for sub in ("email", "text", "web_issue")
+            for p in sorted((folder / sub).rglob("*"))
+            if p.is_file()
+        ]
     package = Path(__file__).resolve().parents[1]
     files += [
         (f"code/{p.relative_to(package).as_posix()}", p)
@@ -71,10 +74,23 @@ def _input_files(issue: Issue, templates_dir: Path) -> list[tuple[str, Path]]:
     return files
 
 
-def source_hash(issue: Issue, base_url: str, templates_dir: Path = TEMPLATES_DIR) -> str:
-    """SHA-256 over every input of the build: sources, images, templates, code and base URL."""
+def _folders(templates_dir: Path | tuple[Path, ...] | None, settings: Settings | None):
+    """The template folders of a build: one given folder (tests), else the site's chain."""
+    if templates_dir is None:
+        return template_dirs(settings)
+    return (Path(templates_dir),) if isinstance(templates_dir, Path | str) else templates_dir
+
+
+def source_hash(
+    issue: Issue,
+    base_url: str,
+    templates_dir: Path | tuple[Path, ...] | None = None,
+    settings: Settings | None = None,
+) -> str:
+    """SHA-256 over every input of the build: sources, images, templates (the site's overrides
+    and the bundled ones), code and base URL."""
     digest = hashlib.sha256(f"base_url={base_url.rstrip('/')}\n".encode())
-    for name, path in sorted(_input_files(issue, templates_dir)):
+    for name, path in sorted(_input_files(issue, _folders(templates_dir, settings))):
         data = path.read_bytes()
         digest.update(f"{name}\n{len(data)}\n".encode())
         digest.update(data)
@@ -90,7 +106,7 @@ def is_stale(issue_dir: Path, settings: Settings | None = None) -> bool:
     except (OSError, ValueError, IssueError):
         return True
     base = settings.base_url if settings else str(meta.get("base_url", ""))
-    return meta.get("source_hash") != source_hash(issue, base)
+    return meta.get("source_hash") != source_hash(issue, base, settings=settings)
 
 
 def _style_bytes(html: str) -> int:
@@ -103,14 +119,25 @@ def _tidy_text(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def _environment(templates_dir: Path) -> jinja2.Environment:
-    """One environment per templates folder and process: compiled templates are reused across
-    builds (preview rebuilds often); Jinja re-reads a template whose file changed."""
-    return make_environment(templates_dir)
+def _cached_environment(templates_dirs: tuple[Path, ...], _overrides: tuple) -> jinja2.Environment:
+    return make_environment(templates_dirs)
 
 
-def _render(issue: Issue, settings: Settings, templates_dir: Path) -> tuple[str, str, str, dict]:
-    env = _environment(Path(templates_dir))
+def _environment(templates_dirs: tuple[Path, ...]) -> jinja2.Environment:
+    """One environment per template folders and process: compiled templates are reused across
+    builds (preview rebuilds often). Jinja re-reads a template whose file changed or went; a
+    site template added since (an override Jinja cannot know of) makes a new environment."""
+    overrides = tuple(
+        tuple(sorted(str(p) for p in folder.rglob("*") if p.is_file()))
+        for folder in templates_dirs[:-1]
+    )
+    return _cached_environment(templates_dirs, overrides)
+
+
+def _render(
+    issue: Issue, settings: Settings, templates_dirs: tuple[Path, ...]
+) -> tuple[str, str, str, dict]:
+    env = _environment(templates_dirs)
     context = issue_context(issue, settings)
     email_html = inline_css(render(env, "email/issue.html", {**context, "variant": "email"}))
     email_text = _tidy_text(render(env, "text/issue.txt", context))
@@ -143,7 +170,7 @@ def _render(issue: Issue, settings: Settings, templates_dir: Path) -> tuple[str,
             "web_html": len(web_html.encode()),
             "style_block": _style_bytes(email_html),
         },
-        "source_hash": source_hash(issue, settings.base_url, templates_dir),
+        "source_hash": source_hash(issue, settings.base_url, templates_dirs),
     }
     return email_html, email_text, web_html, meta
 
@@ -173,12 +200,17 @@ def _write(path: Path, text: str) -> None:
 
 
 def build_issue(
-    issue_dir: Path, settings: Settings, *, templates_dir: Path = TEMPLATES_DIR
+    issue_dir: Path, settings: Settings, *, templates_dir: Path | None = None
 ) -> BuildResult:
-    """Read, render, inline and write the issue atomically into issue_dir/build/."""
+    """Read, render, inline and write the issue atomically into issue_dir/build/.
+
+    The templates are the site's templates/ over the bundled ones, or only `templates_dir`.
+    """
     issue_dir = Path(issue_dir)
     issue = read_issue(issue_dir)
-    email_html, email_text, web_html, meta = _render(issue, settings, templates_dir)
+    email_html, email_text, web_html, meta = _render(
+        issue, settings, _folders(templates_dir, settings)
+    )
     target = issue_dir / BUILD_DIR
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=issue_dir))
     try:

@@ -1,4 +1,8 @@
-"""Jinja2 over templates/: an `Issue` to email HTML (before inlining), plain text and web page."""
+"""Jinja2 over templates/: an `Issue` to email HTML (before inlining), plain text and web page.
+
+The templates come from two folders, searched file by file: the site's own `templates/` (a
+file there replaces the bundled file of the same name) and the ones the tool ships.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
-from ..config import Settings
+from ..config import Settings, bundled_path
 from ..locale import format_date, month_abbreviation, translate
 from .ics import EVENTS_FILE, INVITATION_FILE, when_text
 from .issue import SITE_KEYS, Image, Issue, Section
@@ -18,7 +22,8 @@ from .markup import to_html
 from .personalize import marker
 from .plaintext import WIDTH, shown_url, to_text, wrap
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES_DIR = bundled_path("templates")
+BUNDLED_PREFIX = "bundled"  # `bundled/email/issue.html`: the tool's file, even when overridden
 DEFAULT_BRAND = "#0f5e6e"
 
 # shown width in the email (px) for each use of an image; smaller files show at their own size
@@ -34,10 +39,49 @@ def _placeholder(name: str, fallback: str | None = None) -> Markup:
     return Markup(marker(name, fallback))  # noqa: S704 - marker() allows [a-z_] names only
 
 
-def make_environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
+def site_root(settings: Settings | None = None) -> Path:
+    """The site folder (newsletters/, .env, templates/): for now the working directory.
+
+    One place to change when Settings learns the project root.
+    """
+    return Path.cwd()
+
+
+def site_templates_dir(settings: Settings | None = None) -> Path:
+    """The site's own templates/, whose files override the bundled ones of the same name."""
+    return site_root(settings) / "templates"
+
+
+def template_dirs(settings: Settings | None = None) -> tuple[Path, ...]:
+    """Folders Jinja searches, first match wins: the site's templates/, then the bundled ones.
+
+    The site folder is listed even before it exists, so that one made later still counts. In
+    a checkout run from its top, the site's templates/ is the bundled folder itself.
+    """
+    site = site_templates_dir(settings).absolute()
+    if site.resolve() == TEMPLATES_DIR.resolve():
+        return (TEMPLATES_DIR,)
+    return (site, TEMPLATES_DIR)
+
+
+def template_loader(templates_dirs: Path | tuple[Path, ...]) -> jinja2.BaseLoader:
+    """Search `templates_dirs` in order, file by file; `bundled/NAME` is always the tool's own
+    NAME, so a site template can `{% extends "bundled/email/issue.html" %}` and change a block."""
+    dirs = (templates_dirs,) if isinstance(templates_dirs, Path | str) else templates_dirs
+    return jinja2.ChoiceLoader(
+        [
+            jinja2.FileSystemLoader([str(d) for d in dirs]),
+            jinja2.PrefixLoader({BUNDLED_PREFIX: jinja2.FileSystemLoader(str(TEMPLATES_DIR))}),
+        ]
+    )
+
+
+def make_environment(
+    templates_dirs: Path | tuple[Path, ...] = (TEMPLATES_DIR,),
+) -> jinja2.Environment:
     """The one template environment: autoescape for .html, StrictUndefined, `_` translates."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        loader=template_loader(templates_dirs),
         autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -1,4 +1,5 @@
-"""Schema migrations of the delivery wing: the send ledger and the send state (pacing, locks).
+"""Schema migrations of the delivery wing: the send ledger, the send state (pacing, locks) and
+the service-mail outbox.
 
 Recorded in `_sqlite_migrations` under the set name "newsletter-ledger". Like every wing's
 migrations module, this one imports only sqlite-utils: the store applies it without importing
@@ -51,6 +52,53 @@ def m002_send_state(db: sqlite_utils.Database) -> None:
             issue TEXT PRIMARY KEY, pid INTEGER NOT NULL, host TEXT NOT NULL,
             started_at TEXT NOT NULL, heartbeat REAL NOT NULL
         )"""
+    )
+
+
+SERVICE_MAIL_KINDS = ("signup", "confirmation", "export_link", "erasure_link", "welcome")
+SERVICE_MAIL_STATES = ("waiting", "sent", "failed")
+
+
+@MIGRATIONS()
+def m003_service_outbox(db: sqlite_utils.Database) -> None:
+    """The durable outbox of service mail (confirmation, data-download and erasure links, the
+    welcome issue), and which issue welcomes a list's new people.
+
+    A `signup` row is a sign-up request written before the page answers; the outbox worker turns
+    it into the subscription and its `confirmation` row. A mail row holds the message as it will
+    be sent (unsigned; DKIM signs at sending). Sent rows lose recipient and message; a row with
+    `once_key` stays so that mail goes out at most once; a mail whose link has `expires` is not
+    sent after that time (it fails, saying so). No foreign key (as `deliveries`):
+    erasure deletes a person's rows itself.
+    """
+    kinds = ", ".join(f"'{kind}'" for kind in SERVICE_MAIL_KINDS)
+    states = ", ".join(f"'{state}'" for state in SERVICE_MAIL_STATES)
+    db.execute(
+        f"""CREATE TABLE service_mail (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ({kinds})),
+            state TEXT NOT NULL DEFAULT 'waiting' CHECK (state IN ({states})),
+            subscriber_id INTEGER,
+            list_id INTEGER,
+            recipient TEXT,
+            message BLOB,
+            request TEXT,
+            once_key TEXT UNIQUE,
+            expires TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_reply TEXT,
+            claimed_by TEXT,
+            created TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            sent_at TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX service_mail_due ON service_mail (state, due_at, id)")
+    db.execute("CREATE INDEX service_mail_subscriber ON service_mail (subscriber_id)")
+    db.execute(
+        "CREATE TABLE list_welcome (list_id INTEGER PRIMARY KEY, issue_dir TEXT NOT NULL, "
+        "updated TEXT NOT NULL)"
     )
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.resources
 from pathlib import Path
 
 from flask import Flask
 from jinja2 import StrictUndefined
 
+from ..compose.render import template_dirs, template_loader
 from ..config import Settings, load_settings
+from ..delivery.dkim import signer_for
+from ..delivery.welcome import Welcomer
 from ..store.db import check_version, connect
 from . import (
     archive,
@@ -23,21 +27,21 @@ from . import (
     unsubscribe,
 )
 from .context import install_context
-from .outbox import Outbox, smtp_sender
+from .outbox import Outbox
 
 __all__ = ["create_app"]
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
-TEMPLATES_DIR = PROJECT_ROOT / "templates"
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_DIR = Path(str(importlib.resources.files(__name__) / "static"))
 
 DEFAULT_CONFIG = {
     # (requests, seconds) allowed per client IP / per e-mail address on the subscribe form
     "RATE_LIMIT_IP": (10, 600),
     "RATE_LIMIT_ADDRESS": (3, 3600),
-    # callable(EmailMessage) used to mail confirmation links; None = SMTP from settings
-    "SEND_MAIL": None,
+    # service mail (confirmations, links, welcomes) sent by the outbox thread; off: by the
+    # request that queued it, after its transaction (tests look at the mail at once)
     "MAIL_IN_BACKGROUND": True,
+    # back-off after a 4xx or a dropped connection (seconds, then the last one repeated)
+    "SERVICE_MAIL_RETRY": None,
 }
 
 
@@ -57,12 +61,10 @@ def create_app(
     if preview_issue is None:
         settings.require_secret_key()
     refuse_newer_database(settings, create=preview_issue is None)
-    app = Flask(
-        __name__,
-        template_folder=str(TEMPLATES_DIR),
-        static_folder=str(STATIC_DIR),
-        static_url_path="/static",
-    )
+    app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
+    # the site's templates/ over the bundled ones, file by file (as for the build)
+    app.config["TEMPLATE_DIRS"] = template_dirs(settings)
+    app.jinja_loader = template_loader(app.config["TEMPLATE_DIRS"])
     app.config.update(DEFAULT_CONFIG)
     app.config.update(test_config or {})
     app.config["SETTINGS"] = settings
@@ -73,14 +75,17 @@ def create_app(
     app.url_map.strict_slashes = False  # a slash redirect would build its URL from Host
     app.url_map.merge_slashes = False
     app.jinja_env.undefined = StrictUndefined
-    send_mail = app.config["SEND_MAIL"]
-    if send_mail is None and preview_issue is None:
-        send_mail = smtp_sender(settings)  # a DKIM key that cannot sign stops the app here
-    app.extensions["outbox"] = Outbox(
-        settings, send_mail, background=app.config["MAIL_IN_BACKGROUND"]
-    )
-
     database.init_app(app)
+    retry = app.config["SERVICE_MAIL_RETRY"]
+    app.extensions["outbox"] = Outbox(
+        settings,
+        write_lock=app.extensions["db_state"]["write_lock"],
+        background=app.config["MAIL_IN_BACKGROUND"],
+        # a DKIM key that cannot sign stops the app here, not at the first sign-up
+        signer=signer_for(settings) if preview_issue is None else None,
+        **({"retry_delays": tuple(retry)} if retry else {}),
+    )
+    app.extensions["welcomer"] = Welcomer(settings)
     errorlog.init_app(app)
     security.init_app(app)
     csrf.init_app(app)

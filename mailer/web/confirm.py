@@ -1,4 +1,5 @@
-"""Confirming a sign-up: the mailed link shows a button; the POST activates (IP, agent, time)."""
+"""Confirming a sign-up: the mailed link shows a button; the POST activates (IP, agent, time)
+and queues the list's welcome issue, if it has one, in the same transaction."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ def activate(token: str):
     subscriber = subscriber_by_id(db, row["subscriber_id"]) if row else None
     if subscriber is not None:
         set_language(subscriber["language"])
+    welcomer = current_app.extensions["welcomer"]
     with write_transaction(db):
         confirmed = confirm(
             db,
@@ -47,7 +49,9 @@ def activate(token: str):
             token,
             ip=request.remote_addr,
             user_agent=request.user_agent.string or None,
+            on_activate=lambda subscriber_id, list_id: welcomer.queue(db, subscriber_id, list_id),
         )
     if not confirmed:
         return _invalid()
+    current_app.extensions["outbox"].wake()  # the welcome issue, if the list has one
     return render_page("confirmed.html")

@@ -73,6 +73,11 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
             db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
 
 
+def migrate(app: Flask) -> None:
+    """Bring the schema up to date now (`serve` does, before its outbox thread starts)."""
+    _ensure_migrated(app)
+
+
 def _ensure_migrated(app: Flask) -> None:
     """Apply migrations the first time a request needs the database (not at import)."""
     state = app.extensions["db_state"]

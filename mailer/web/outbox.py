@@ -1,113 +1,117 @@
-"""Runs sign-ups and mails confirmation links in a background thread, so that the subscribe
-page answers in the same time whatever the address's state: a new address costs database
-writes and a message, an active one almost nothing, and that difference (milliseconds) would
-tell a stranger who is subscribed.
+"""The web app's service-mail thread: runs the durable outbox (`delivery.service_worker`) while
+the app serves, woken by each request that queued something and polling for the rest.
+
+Requests write their sign-up or mail into the `service_mail` table in their own transaction
+before answering, so nothing is lost when the server stops; this thread only sends. `serve`
+starts it at once (resuming what waited before a restart); otherwise it starts with the first
+request that queues something. With MAIL_IN_BACKGROUND off (tests) the request runs the outbox
+itself after its transaction.
 """
 
 from __future__ import annotations
 
-import email.policy
 import logging
-import queue
-import smtplib
-import ssl
 import threading
-from collections.abc import Callable
-from email.message import EmailMessage
-from email.utils import parseaddr
+import time
 
 from ..config import Settings
-from ..delivery.dkim import signer_for
+from ..delivery import service_mail
+from ..delivery.service_worker import ServiceMailWorker
+from ..store.db import connect, utc_now
 
 log = logging.getLogger(__name__)
 
-SendMail = Callable[[EmailMessage], None]
-Job = Callable[[], None]
-
-
-def smtp_sender(settings: Settings) -> SendMail:
-    """Send one message through the configured SMTP server (a fresh connection each time),
-    DKIM-signed like the newsletters when DKIM is configured: an unsigned confirmation from a
-    domain that signs its mail fails DMARC and lands in spam, and the sign-up never completes.
-    A DKIM key that cannot sign stops the app at start, not at the first sign-up."""
-    signer = signer_for(settings)
-    sender = parseaddr(settings.from_address)[1]
-
-    def send(message: EmailMessage) -> None:
-        data = message.as_bytes(policy=email.policy.SMTP)
-        if signer is not None:
-            data = signer.sign(data)
-        recipients = [address.addr_spec for address in message["To"].addresses]
-        context = ssl.create_default_context()
-        host, port, timeout = settings.smtp_host, settings.smtp_port, settings.smtp_timeout
-        if settings.smtp_security == "ssl":
-            client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
-        else:
-            client = smtplib.SMTP(host, port, timeout=timeout)
-        with client:
-            if settings.smtp_security == "starttls":
-                client.starttls(context=context)
-            if settings.smtp_username:
-                client.login(settings.smtp_username, settings.smtp_password)
-            client.sendmail(sender, recipients, data)
-
-    return send
+POLL_SECONDS = 5.0  # how often the thread looks for rows queued by other processes or now due
 
 
 class Outbox:
-    """A queue of jobs and one daemon thread that runs them; failures are logged, by type only
-    (messages may hold an address)."""
+    """One worker and (in the background) one daemon thread that runs it."""
 
-    def __init__(self, settings: Settings, send: SendMail | None, *, background: bool = True):
-        self._settings = settings
-        self._send = send  # None: SMTP from settings, set up at the first message
-        self._background = background
-        self._queue: queue.Queue[Job] = queue.Queue(maxsize=1000)
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        write_lock: threading.Lock,
+        background: bool = True,
+        retry_delays: tuple[float, ...] = service_mail.RETRY_DELAYS,
+        poll_seconds: float = POLL_SECONDS,
+        signer=None,
+    ) -> None:
+        self.settings = settings
+        self.background = background
+        self.poll_seconds = poll_seconds
+        self.worker = ServiceMailWorker(
+            settings, lock=lambda: write_lock, retry_delays=retry_delays, signer=signer
+        )
+        self._wake = threading.Event()
+        self._idle = threading.Event()
+        self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        self._start_lock = threading.Lock()
 
-    def submit(self, job: Job) -> None:
-        """Run `job` in the background (or now, when the app runs with MAIL_IN_BACKGROUND off)."""
-        if not self._background:
-            self._run_one(job)
+    def start(self) -> None:
+        """Start the thread (once); waiting rows left by an earlier run are due at once."""
+        with self._start_lock:
+            if self._thread is not None:
+                return
+            self.worker.resume()
+            self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
+            self._thread.start()
+
+    def wake(self) -> None:
+        """Something was queued: send it now (in the thread, or here when not in background)."""
+        if not self.background:
+            self.worker.run_due()
             return
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
-                self._thread.start()
+        self.start()
+        self._idle.clear()
+        self._wake.set()
+
+    def join(self, timeout: float = 30.0) -> bool:
+        """Wait until nothing is due (tests and shutdown); True if that happened in time."""
+        if not self.background or self._thread is None:
+            return self._nothing_due()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._idle.clear()
+            self._wake.set()
+            idle = self._idle.wait(timeout=max(0.0, deadline - time.monotonic()))
+            if idle and self._nothing_due():
+                return True
+        return False
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _nothing_due(self) -> bool:
+        db = connect(self.settings.db_path)
         try:
-            self._queue.put_nowait(job)
-        except queue.Full:
-            log.error("outbox full: a sign-up or confirmation message was dropped")
-
-    def __call__(self, message: EmailMessage) -> None:
-        """Queue `message` for sending."""
-        self.submit(lambda: self.deliver(message))
-
-    def deliver(self, message: EmailMessage) -> None:
-        """Send `message` now, in this thread; a failure is logged, never shown."""
-        try:
-            if self._send is None:
-                self._send = smtp_sender(self._settings)
-            self._send(message)
-        except Exception as exc:  # logged, never shown: the page answers the same either way
-            log.error("could not send a confirmation message: %s", type(exc).__name__)
-
-    def join(self) -> None:
-        """Wait until every queued job has run (tests and shutdown)."""
-        self._queue.join()
+            due = service_mail.next_due(db)
+        finally:
+            db.close()
+        return due is None or due > utc_now()
 
     def _run(self) -> None:
-        while True:
-            job = self._queue.get()
+        while not self._stop.is_set():
+            self._wake.clear()
             try:
-                self._run_one(job)
-            finally:
-                self._queue.task_done()
+                self.worker.run_due()
+            except Exception as exc:  # the thread must live on; logged by type only
+                log.error("the outbox could not run: %s", type(exc).__name__)
+            self._idle.set()
+            self._wake.wait(timeout=self._wait_seconds())
+        self.worker.close()
 
-    @staticmethod
-    def _run_one(job: Job) -> None:
+    def _wait_seconds(self) -> float:
+        """Until the next row is due, at most the poll interval."""
         try:
-            job()
-        except Exception as exc:  # the thread must live on; the message may hold an address
-            log.error("a background sign-up failed: %s", type(exc).__name__)
+            due = service_mail.next_due(self.worker.db)
+        except Exception:  # a busy database: look again at the next poll
+            return self.poll_seconds
+        if due is None:
+            return self.poll_seconds
+        wait = service_mail.seconds_until(due)
+        return min(self.poll_seconds, max(0.05, wait))

@@ -22,6 +22,7 @@ from ..audience.optin import sender_name, service_message
 from ..audience.subscribers import clean_language, update_profile
 from ..audience.tokens import consume_token, issue_token, issued_since, release_token
 from ..config import Settings
+from ..delivery.service_mail import queue_mail
 from ..errors import DatabaseError, SubscriberError
 from ..locale import LANGUAGES, translate
 from .context import link, render_page, set_language
@@ -212,20 +213,28 @@ def _mail_link(owner: TokenOwner, token: str, scope: str, endpoint: str):
     whether a mail went out or not."""
     db = get_db()
     subscriber = owner.subscriber
-    with write_transaction(db):
+    with write_transaction(db):  # the link and its mail are written together, or neither
         recent = issued_since(
             db, "preferences", subscriber["id"], scope, LINK_MAIL_INTERVAL_SECONDS
         )
-        new_token = None
         if not recent:
             new_token = issue_token(
                 db, "preferences", subscriber["id"], scope=scope, ttl_seconds=LINK_TTL_SECONDS
             )
-    if new_token is not None:
-        message = link_message(
-            current_app.config["SETTINGS"], subscriber, scope, link(endpoint, token=new_token)
-        )
-        current_app.extensions["outbox"](message)  # the confirmation mail's path: DKIM, SMTP
+            message = link_message(
+                current_app.config["SETTINGS"], subscriber, scope, link(endpoint, token=new_token)
+            )
+            kind = "export_link" if scope == EXPORT_SCOPE else "erasure_link"
+            queue_mail(
+                db,
+                kind,
+                subscriber["email"],
+                message,
+                subscriber_id=subscriber["id"],
+                expires_in=LINK_TTL_SECONDS,
+            )
+    if not recent:
+        current_app.extensions["outbox"].wake()  # the confirmation mail's path: DKIM, SMTP
     set_language(subscriber["language"])
     return render_page(
         "link_sent.html",

@@ -39,10 +39,12 @@ MAX_WATCHED_FILES = 5000
 class PreviewState:
     """The issue being previewed: its last build's version number and error, if any."""
 
-    def __init__(self, issue_dir: Path, settings: Settings, templates_dir: Path) -> None:
+    def __init__(
+        self, issue_dir: Path, settings: Settings, templates_dirs: tuple[Path, ...]
+    ) -> None:
         self.issue_dir = issue_dir
         self.settings = settings
-        self.templates_dir = templates_dir
+        self.templates_dirs = templates_dirs
         self.version = 0
         self.error: str | None = None
         self._fingerprint: tuple = ()
@@ -55,7 +57,7 @@ class PreviewState:
         for path in sorted(shared.glob("*.y*ml")):
             stat = path.stat()
             entries.append((str(path), stat.st_mtime_ns, stat.st_size))
-        for root in (self.issue_dir, self.templates_dir, shared / "assets"):
+        for root in (self.issue_dir, *self.templates_dirs, shared / "assets"):
             for folder, dirs, files in os.walk(root):
                 dirs[:] = sorted(d for d in dirs if d != "build" and not d.startswith("."))
                 for name in sorted(files):
@@ -149,7 +151,7 @@ def version():
 def init_app(app: Flask) -> None:
     """Register the preview (editor mode only) and build the issue once at start."""
     state = PreviewState(
-        app.config["PREVIEW_ISSUE"], app.config["SETTINGS"], Path(app.template_folder)
+        app.config["PREVIEW_ISSUE"], app.config["SETTINGS"], app.config["TEMPLATE_DIRS"]
     )
     app.extensions["preview"] = state
     app.register_blueprint(bp)

@@ -29,11 +29,17 @@ def serve(
     """
     import waitress
 
-    from . import create_app
+    from . import create_app, database
 
     app = create_app(settings, newsletters_dir=newsletters_dir)
+    outbox = app.extensions["outbox"]
+    database.migrate(app)  # the outbox reads its table before the first request
+    outbox.start()  # service mail left waiting by an earlier run goes out now
     announce(f"Serving {settings.base_url} on http://{host}:{port} (Ctrl+C to stop)")
-    _run(waitress, app, host, port, threads, trusted_proxy)
+    try:
+        _run(waitress, app, host, port, threads, trusted_proxy)
+    finally:
+        outbox.stop()
 
 
 def serve_preview(settings: Settings, issue_dir: Path, *, port: int = 8001, announce=print) -> None:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from flask import Blueprint, abort, current_app, g, request
 
-from flask import Blueprint, Flask, abort, current_app, g, request
-
-from ..audience.optin import start_subscription
 from ..audience.subscribers import clean_name, normalise_email
+from ..delivery.service_mail import queue_signup
 from ..errors import SubscriberError
 from ..locale import LANGUAGES, join_names, translate
-from ..store.db import connect
 from .context import render_page, site_name
 from .csrf import check_csrf
-from .database import get_db
+from .database import get_db, write_transaction
 from .lookup import ListInfo, list_by_name, public_lists
 from .ratelimit import RateLimiter
 
@@ -90,11 +87,13 @@ def form(list_name: str | None = None):
 @bp.post("/subscribe", endpoint="submit")
 @bp.post("/subscribe/<list_name>", endpoint="submit_for_list")
 def submit(list_name: str | None = None):
-    """Validate, rate-limit, then hand `optin.start_subscription` to the outbox thread.
+    """Validate, rate-limit, then queue the sign-up in the durable outbox and answer.
 
     The answer is the same page, in the same time, for a new, pending, active, unsubscribed or
-    erased address: the database is not consulted about the address before answering. Only
-    input errors (which depend on what was typed, not on the database) differ.
+    erased address: the request writes one `signup` row whatever the address (committed before
+    the page is sent, so a stop of the server loses nothing) and never looks the address up;
+    the outbox worker makes the sign-up (`optin.start_subscription`) and its confirmation
+    mail. Only input errors (which depend on what was typed, not on the database) differ.
 
     The consent text stored is the one the form showed: its language (`page_lang`) and every
     list it offered, whichever of them were ticked (GDPR Art. 7(1): what the person read).
@@ -139,42 +138,23 @@ def submit(list_name: str | None = None):
         return render_page("subscribe_done.html", email=email, hours=_hours())
     if not _limiter("RATE_LIMIT_ADDRESS").hit(email):
         abort(429)
-    app = current_app._get_current_object()
-    app.extensions["outbox"].submit(
-        _sign_up_job(
-            app,
+    db = get_db()
+    with write_transaction(db):  # one insert, whatever the address's state
+        queue_signup(
+            db,
             email,
-            name=name,
-            language=language,
-            lists=chosen,
-            consent_text=_shown_consent(offered),
-            channel="web",
-            ip=request.remote_addr,
-            user_agent=request.user_agent.string or None,
+            {
+                "name": name,
+                "language": language,
+                "lists": chosen,
+                "consent_text": _shown_consent(offered),
+                "channel": "web",
+                "ip": request.remote_addr,
+                "user_agent": request.user_agent.string or None,
+            },
         )
-    )
+    current_app.extensions["outbox"].wake()
     return render_page("subscribe_done.html", email=email, hours=_hours())
-
-
-def _sign_up_job(app: Flask, email: str, **request_values) -> Callable[[], None]:
-    """The sign-up as a job for the outbox thread: own connection, the app's write lock for
-    the transaction only, and the confirmation message mailed after the lock is released."""
-    settings = app.config["SETTINGS"]
-    outbox = app.extensions["outbox"]
-    write_lock = app.extensions["db_state"]["write_lock"]
-
-    def job() -> None:
-        messages: list = []
-        db = connect(settings.db_path)  # the request's get_db() has applied the migrations
-        try:
-            with write_lock:
-                start_subscription(db, settings, email, send_mail=messages.append, **request_values)
-        finally:
-            db.close()
-        for message in messages:
-            outbox.deliver(message)
-
-    return job
 
 
 def _hours() -> int:

@@ -127,3 +127,33 @@ def test_server_without_smtputf8_defers_international_rows_with_a_reason(
         controller.stop()
     assert (again.sent, again.deferred) == (2, 0)
     assert sorted(capable.handler.copies()) == sorted([ASA, MARTA])
+
+
+def test_a_web_sign_up_with_an_international_address_gets_its_confirmation(
+    settings, db, lists, newsletters_dir
+):
+    """The service mail path: SMTPUTF8 when offered, waiting with the reason when not."""
+    from mailer.delivery.service_worker import flush
+    from tests.test_service_mail import make_app, outbox_rows
+    from tests.test_web_subscribe import sign_up
+
+    controller, plain = start_sink(enable_SMTPUTF8=False)
+    try:
+        app = make_app(plain.settings(settings), newsletters_dir, MAIL_IN_BACKGROUND=False)
+        assert sign_up(app.test_client(), email="Åsa.Lindström@exempel.se").status_code == 200
+        ((kind, state, recipient, _attempts, reply),) = outbox_rows(db)
+        assert (kind, state, recipient) == ("confirmation", "waiting", ASA)
+        assert "needs SMTPUTF8" in reply and plain.handler.count() == 0
+    finally:
+        controller.stop()
+    controller, capable = start_sink(enable_SMTPUTF8=True)
+    try:
+        flushed = flush(capable.settings(settings))  # `newsletter outbox run`
+        assert capable.handler.count() == 1, flushed
+    finally:
+        controller.stop()
+    (received,) = capable.handler.for_rcpt(ASA)
+    message = email.message_from_string(received.data.decode(), policy=email.policy.SMTPUTF8)
+    assert message["To"].addresses[0].addr_spec == ASA
+    assert "/confirm/" in message.get_body(("plain",)).get_content()
+    assert outbox_rows(db) == []

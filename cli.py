@@ -259,8 +259,8 @@ def _subscriber_db(ctx: click.Context):
 
 @cli.group()
 def subscribers() -> None:
-    """The subscriber list: add, import, list, show, export, unsubscribe, erase, purge, stats,
-    lists.
+    """The subscriber list: add, import, list, show, export, unsubscribe, reactivate, erase,
+    purge, stats, lists.
 
     The database is NEWSLETTER_DB (default ./subscribers.db) or --db before the command.
     """
@@ -527,7 +527,9 @@ def subscribers_lists(
 @click.pass_context
 def subscribers_stats(ctx) -> None:
     """Counts per list and status, people, suppressions, consent events, and service mail
-    (confirmations, links, welcomes) waiting in the outbox or failed with the server's reply."""
+    (confirmations, links, welcomes) waiting in the outbox or failed with the server's reply;
+    per list the bounce and complaint rates of the last 30 days, with a warning above 2 %
+    bounces or 0.1 % complaints."""
     from mailer.audience.roster import format_service_mail, stats
 
     settings, db = _subscriber_db(ctx)
@@ -538,8 +540,112 @@ def subscribers_stats(ctx) -> None:
         f"{figures['subscribers']} people, {figures['suppressions']} suppressed (erased), "
         f"{figures['consent_events']} consent events"
     )
+    for name, rate in figures["rates"].items():
+        click.echo(
+            f"{name}, last {figures['rate_days']} days: {rate['messages']} messages, "
+            f"{rate['bounces']} bounced ({rate['bounce_rate']:.1%}), {rate['complaints']} "
+            f"complaints ({rate['complaint_rate']:.2%})"
+        )
+        for warning in rate["warnings"]:
+            click.echo(f"Warning: {warning}", err=True)
     for line in format_service_mail(figures["service_mail"]):
         click.echo(line)
+
+
+@subscribers.command("reactivate")
+@click.argument("email")
+@click.option("--list", "list_name", help="Only this list (default: every list it applies to).")
+@click.pass_context
+def subscribers_reactivate(ctx, email, list_name) -> None:
+    """Undo a bounce or a complaint: EMAIL is mailed again (logged as 'reactivate').
+
+    Applies to subscriptions marked bounced, and to those a complaint (spam report)
+    unsubscribed. Someone who unsubscribed themselves is not reactivated: they sign up again.
+    """
+    from mailer.audience.roster import reactivate_address
+
+    _settings, db = _subscriber_db(ctx)
+    changed = reactivate_address(db, email, list_name)
+    if changed:
+        click.echo(f"Reactivated on {', '.join(changed)}.")
+    else:
+        click.echo("Nothing to change: no bounced or complained subscription there.")
+
+
+# --- bounces -------------------------------------------------------------------------------
+
+
+@cli.group()
+def bounces() -> None:
+    """Read bounces and complaints mailed back, and stop mailing dead addresses.
+
+    Set NEWSLETTER_BOUNCE_ADDRESS so that each message carries its own return path, and the
+    BOUNCE_IMAP_* settings for `fetch`. See README.md, "Bounces and complaints".
+    """
+
+
+def _print_bounces(summary) -> None:
+    """Each report worth a look (everything in a dry run), then the one-line summary."""
+    shown = ("hard", "soft", "complaint", "unmatched", "unreadable")
+    for label, outcome, text in summary.details:
+        if summary.dry_run or outcome in shown:
+            click.echo(f"{label}: {outcome}: {text}")
+    click.echo(summary.line())
+    for warning in summary.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+
+
+def _bounce_progress(label: str):
+    def progress(total: int):
+        return click.progressbar(length=total, label=label, file=sys.stderr)
+
+    return progress
+
+
+@bounces.command("fetch")
+@click.option("--dry-run", is_flag=True, help="Print what would be recorded; change nothing.")
+@click.pass_context
+def bounces_fetch(ctx, dry_run) -> None:
+    """Read the new messages in the bounce mailbox (BOUNCE_IMAP_*), each one once.
+
+    Nothing in the mailbox is changed or deleted (the folder is opened read-only); the
+    database remembers which messages were read. Run it after each send, or from cron:
+
+    \b
+      17 * * * *  cd /srv/newsletter && newsletter bounces fetch
+    """
+    from mailer.delivery.bounces.run import fetch_bounces
+
+    summary = fetch_bounces(
+        get_settings(ctx), dry_run=dry_run, progress=_bounce_progress("Reading bounces")
+    )
+    _print_bounces(summary)
+
+
+@bounces.command("import")
+@click.argument(
+    "files",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    metavar="FILE...",
+)
+@click.option("--dry-run", is_flag=True, help="Print what would be recorded; change nothing.")
+@click.pass_context
+def bounces_import(ctx, files, dry_run) -> None:
+    """Read bounces saved as .eml files, mbox files or Maildir folders.
+
+    For bounces that land in an ordinary inbox: save or export them, then import them.
+    A report read before is recognised and not counted twice.
+
+    Example: newsletter bounces import ~/Downloads/*.eml
+    """
+    from mailer.delivery.bounces.run import import_bounces
+
+    summary = import_bounces(
+        get_settings(ctx), files, dry_run=dry_run, progress=_bounce_progress("Reading files")
+    )
+    _print_bounces(summary)
 
 
 # --- service mail --------------------------------------------------------------------------
@@ -800,7 +906,8 @@ def scheduled_cancel(ctx, issue: str) -> None:
 @click.pass_context
 def send_status_command(ctx, issue_dir):
     """Show how far the send of ISSUE_DIR got: messages per state, and every message that
-    failed, was deferred, skipped or interrupted, with the server's last reply."""
+    failed, was deferred, skipped or interrupted, with the server's last reply; then the
+    bounces and complaints reported back for it (`newsletter bounces fetch`)."""
     from mailer.delivery import send as sending
 
     status = sending.send_status(get_settings(ctx), issue_dir)
@@ -815,6 +922,19 @@ def send_status_command(ctx, issue_dir):
             f"{status['smtputf8_deferred']} international address(es) deferred: the SMTP "
             "server does not offer SMTPUTF8; they are sent by a later run through one that does."
         )
+
+    reports = status.get("bounces")
+    if reports and reports["events"]:
+        click.echo(
+            f"Reported back: {reports['bounced']} bounced, {reports['soft_bounced']} "
+            f"soft-bounced, {reports['complained']} complained"
+        )
+        for event in reports["events"]:
+            who = event["email"] or "(erased)"
+            click.echo(
+                f"  {event['kind']:<9} {who}: {event['status']} {event['diagnostic'] or ''} "
+                f"({event['reported_at'][:10]}; {event['decision']})"
+            )
 
 
 # --- gdpr ----------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from dotenv import dotenv_values
 from .errors import ConfigError
 
 SMTP_SECURITY_MODES = ("starttls", "ssl", "none")
+IMAP_SECURITY_MODES = ("ssl", "starttls", "none")
+DEFAULT_SOFT_LIMIT = "3/30/3"  # 3 soft bounces in 30 days, or soft bounces on 3 issues in a row
 
 # Files the tool ships: their place inside the installed package -> their place in a checkout.
 # setup.py copies each checkout path into the package when it builds a wheel or sdist.
@@ -49,6 +51,14 @@ ENV_NAMES: dict[str, str] = {
     "DKIM_DOMAIN": "dkim_domain",
     "DKIM_SELECTOR": "dkim_selector",
     "DKIM_PRIVATE_KEY": "dkim_private_key",
+    "NEWSLETTER_BOUNCE_ADDRESS": "bounce_address",
+    "BOUNCE_IMAP_HOST": "bounce_imap_host",
+    "BOUNCE_IMAP_PORT": "bounce_imap_port",
+    "BOUNCE_IMAP_USERNAME": "bounce_imap_username",
+    "BOUNCE_IMAP_PASSWORD": "bounce_imap_password",
+    "BOUNCE_IMAP_FOLDER": "bounce_imap_folder",
+    "BOUNCE_IMAP_SECURITY": "bounce_imap_security",
+    "BOUNCE_SOFT_LIMIT": "bounce_soft_limit",
     "NEWSLETTER_TIMEZONE": "timezone",
 }
 
@@ -77,6 +87,14 @@ class Settings:
     dkim_domain: str = ""
     dkim_selector: str = ""
     dkim_private_key: str = dataclasses.field(default="", repr=False)  # PEM text or a file path
+    bounce_address: str = ""  # envelope sender base: bounces+TOKEN@domain per message (VERP)
+    bounce_imap_host: str = ""
+    bounce_imap_port: int = 993
+    bounce_imap_username: str = ""
+    bounce_imap_password: str = dataclasses.field(default="", repr=False)
+    bounce_imap_folder: str = "INBOX"
+    bounce_imap_security: str = "ssl"
+    bounce_soft_limit: str = DEFAULT_SOFT_LIMIT  # COUNT/DAYS/ISSUES
     timezone: str = "Europe/Stockholm"  # how `send --at` times are read and shown
 
     @property
@@ -87,6 +105,11 @@ class Settings:
     @property
     def dkim_enabled(self) -> bool:
         return bool(self.dkim_domain and self.dkim_selector and self.dkim_private_key)
+
+    @property
+    def soft_limit(self) -> tuple[int, int, int]:
+        """BOUNCE_SOFT_LIMIT as (soft bounces, within days, issues in a row)."""
+        return parse_soft_limit(self.bounce_soft_limit)
 
     def require_secret_key(self) -> str:
         """The secret key, or a clear error for commands that cannot work without one."""
@@ -109,6 +132,56 @@ class Settings:
                 "DKIM_PRIVATE_KEY is neither a PEM key (-----BEGIN ...) nor the path of a "
                 "readable file; give the key file's path or the whole PEM text"
             ) from None
+
+
+def parse_soft_limit(value: str) -> tuple[int, int, int]:
+    """`COUNT/DAYS/ISSUES` (e.g. 3/30/3: three soft bounces within 30 days, or soft bounces on
+    three issues in a row, end a subscription); `COUNT/DAYS` alone takes ISSUES = COUNT."""
+    parts = [p.strip() for p in str(value).split("/")]
+    try:
+        numbers = [int(p) for p in parts]
+    except ValueError:
+        numbers = []
+    if len(numbers) == 2:
+        numbers.append(numbers[0])
+    if len(numbers) != 3 or min(numbers) < 1:
+        raise ConfigError(
+            f"BOUNCE_SOFT_LIMIT={value!r}: give COUNT/DAYS/ISSUES with whole numbers >= 1, "
+            f"e.g. {DEFAULT_SOFT_LIMIT} (3 soft bounces within 30 days, or on 3 issues in a row)"
+        )
+    return numbers[0], numbers[1], numbers[2]
+
+
+def _validate_bounces(settings: Settings) -> None:
+    parse_soft_limit(settings.bounce_soft_limit)
+    if settings.bounce_imap_security not in IMAP_SECURITY_MODES:
+        raise ConfigError(
+            f"BOUNCE_IMAP_SECURITY={settings.bounce_imap_security!r}: use one of "
+            f"{', '.join(IMAP_SECURITY_MODES)}"
+        )
+    if not 0 < settings.bounce_imap_port < 65536:
+        raise ConfigError(f"BOUNCE_IMAP_PORT={settings.bounce_imap_port} is not a port number")
+    for name, value in (
+        ("NEWSLETTER_BOUNCE_ADDRESS", settings.bounce_address),
+        ("BOUNCE_IMAP_HOST", settings.bounce_imap_host),
+        ("BOUNCE_IMAP_USERNAME", settings.bounce_imap_username),
+        ("BOUNCE_IMAP_FOLDER", settings.bounce_imap_folder),
+    ):
+        if any(ch in value for ch in "\r\n\x00"):
+            raise ConfigError(f"{name} must not contain line breaks")
+    address = settings.bounce_address
+    if address:
+        local, _, domain = address.rpartition("@")
+        if not local or "." not in domain or any(c in address for c in ' <>"(),;:'):
+            raise ConfigError(
+                f"NEWSLETTER_BOUNCE_ADDRESS={address!r}: give a bare address such as "
+                "bounces@example.se (no name, no angle brackets)"
+            )
+        if "+" in local:
+            raise ConfigError(
+                f"NEWSLETTER_BOUNCE_ADDRESS={address!r}: leave out the '+'; each message gets "
+                "its own bounces+TOKEN@ address from it"
+            )
 
 
 def _convert(field: dataclasses.Field, name: str, raw: object) -> object:
@@ -198,6 +271,7 @@ def load_settings(
             values[field_name] = _convert(fields[field_name], field_name, value)
     settings = Settings(**values)
     _validate(settings)
+    _validate_bounces(settings)
     return settings
 
 

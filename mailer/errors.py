@@ -25,3 +25,7 @@ class SubscriberError(MailerError):
 
 class SendError(MailerError):
     """Sending cannot start or had to stop (SMTP refused, login failed, paused)."""
+
+
+class BounceError(MailerError):
+    """Bounce reports cannot be read (IMAP server refused, a file is missing or unreadable)."""

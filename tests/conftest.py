@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.fixtures_send",
     "tests.fixtures_web",
     "tests.fixtures_check",
+    "tests.fixtures_bounces",
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

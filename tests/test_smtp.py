@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import ssl
 
 import pytest
@@ -11,51 +9,18 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from mailer.delivery.smtp import ConnectionLost, PermanentFailure, SmtpTransport, TemporaryFailure
 from mailer.errors import SendError
-from tests.fixtures_send import FaultyHandler, count_sessions, free_port, start_sink
+from tests.fixtures_send import (
+    FaultyHandler,
+    client_context,
+    count_sessions,
+    free_port,
+    start_sink,
+)
 
 MESSAGE = (
     b"From: a@example.se\r\nTo: b@example.org\r\nSubject: hej\r\n\r\n"
     b"first line\r\n.starts with a dot\r\n.\r\nlast line\r\n"
 )
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory):
-    """A self-signed certificate for 127.0.0.1: (cert path, key path)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    folder = tmp_path_factory.mktemp("tls")
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
 
 
 def authenticator(server, session, envelope, mechanism, auth_data):
@@ -76,10 +41,6 @@ def tls_sink(certificate):
     )
     yield sink
     controller.stop()
-
-
-def client_context(certificate) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=str(certificate[0]))
 
 
 def test_refused_connection_names_host_and_port(settings, mail_sink):

@@ -30,6 +30,7 @@ ACTIONS = (
     "complaint",
     "erase",
     "purge",  # unconfirmed sign-up removed after the retention period
+    "reactivate",  # a bounce or complaint undone by the coordinator
 )
 LAWFUL_BASES = ("consent", "legitimate_interest", "legal_obligation", None)
 MAX_USER_AGENT = 500
@@ -188,6 +189,8 @@ def export_subject(db: Database, subscriber_id: int) -> dict:
             )
         ]
         document["deliveries"] = deliveries
+    if db["bounce_events"].exists():
+        document["bounces"] = _bounce_reports(db, subscriber_id)
     if db["service_mail"].exists():  # the delivery wing's outbox, read here as plain rows
         document["service_mail"] = [
             dict(zip(("kind", "state", "created", "sent_at", "last_reply"), r, strict=True))
@@ -198,6 +201,23 @@ def export_subject(db: Database, subscriber_id: int) -> dict:
             )
         ]
     return document
+
+
+BOUNCE_FIELDS = ("issue", "list", "kind", "status", "diagnostic", "reported_at", "decision")
+
+
+def _bounce_reports(db: Database, subscriber_id: int) -> list[dict]:
+    """Bounce and complaint reports held about the person and what was decided on each (the
+    diagnostic often quotes the address). Erasure deletes them."""
+    return [
+        dict(zip(BOUNCE_FIELDS, row, strict=True))
+        for row in db.execute(
+            "SELECT b.issue, lists.name, b.kind, b.status, b.diagnostic, b.reported_at, "
+            "b.decision FROM bounce_events b LEFT JOIN lists ON lists.id = b.list_id "
+            "WHERE b.subscriber_id = ? ORDER BY b.reported_at, b.id",
+            [subscriber_id],
+        )
+    ]
 
 
 DELIVERY_FIELDS = (
@@ -261,6 +281,8 @@ def _forget(db: Database, subscriber_id: int) -> None:
             f"UPDATE deliveries SET subscriber_id = NULL{reply} WHERE subscriber_id = ?",  # noqa: S608 - only placeholders or fixed names are formatted in
             [subscriber_id],
         )
+    if db["bounce_events"].exists():  # reports quote the address; only the keyed hash stays
+        db.execute("DELETE FROM bounce_events WHERE subscriber_id = ?", [subscriber_id])
     if db["service_mail"].exists():  # waiting, failed and remembered service mail (delivery)
         db.execute(
             "DELETE FROM service_mail WHERE subscriber_id = ? OR recipient = "

@@ -144,9 +144,90 @@ def unsubscribe_address(db: Database, email: str, list_name: str | None = None) 
     return unsubscribe(db, subscriber["id"], list_name, channel="cli")
 
 
+REACTIVATE_CHANNEL = "cli"
+RATE_DAYS = 30  # the window of `subscribers stats`' bounce and complaint rates
+BOUNCE_RATE_WARNING = 0.02  # above this share of messages bouncing, providers start to block
+COMPLAINT_RATE_WARNING = 0.001  # Gmail and Yahoo: keep complaints under 0.3 %, aim < 0.1 %
+
+
+def reactivate_address(db: Database, email: str, list_name: str | None = None) -> list[str]:
+    """Undo a bounce or a complaint (a report that was wrong, a mailbox that works again):
+    bounced subscriptions, and those a complaint unsubscribed, become active again with a
+    'reactivate' consent event. Returns the lists changed. People who unsubscribed themselves
+    are left alone: only they can undo that."""
+    subscriber = require_subscriber(db, email)
+    list_pk = None if list_name is None else list_id(db, list_name)
+    changed = []
+    with transaction(db):
+        rows = db.execute(
+            "SELECT sub.list_id, lists.name, sub.status, (SELECT log.channel FROM consent_log log "
+            "WHERE log.subscriber_id = sub.subscriber_id AND log.list_id = sub.list_id "
+            "ORDER BY log.id DESC LIMIT 1) FROM subscriptions sub "
+            "JOIN lists ON lists.id = sub.list_id "
+            "WHERE sub.subscriber_id = ? AND (? IS NULL OR sub.list_id = ?) ORDER BY lists.name",
+            [subscriber["id"], list_pk, list_pk],
+        ).fetchall()
+        for pk, name, status, channel in rows:
+            if status == "bounced" or (status == "unsubscribed" and channel == "complaint"):
+                activate(
+                    db,
+                    subscriber["id"],
+                    pk,
+                    action="reactivate",
+                    channel=REACTIVATE_CHANNEL,
+                    detail=f"was {status}"
+                    + (" after a complaint" if channel == "complaint" else ""),
+                )
+                changed.append(name)
+    return changed
+
+
+def delivery_rates(db: Database, days: int = RATE_DAYS) -> dict[str, dict]:
+    """Per list, over the last `days`: messages handed over, how many bounced (refused in our
+    SMTP session, or reported back hard or soft) and how many drew a complaint, as shares,
+    with a warning above the thresholds the big providers watch. The send wing's tables are
+    read here with plain SQL (an audience module imports no delivery code)."""
+    if not (db["deliveries"].exists() and db["bounce_events"].exists()):
+        return {}
+    rows = db.execute(
+        "SELECT lists.name, count(*), "
+        "sum(d.state = 'failed' OR EXISTS (SELECT 1 FROM bounce_events b WHERE "
+        "b.delivery_id = d.id AND b.kind IN ('hard', 'soft'))), "
+        "sum(EXISTS (SELECT 1 FROM bounce_events b WHERE b.delivery_id = d.id "
+        "AND b.kind = 'complaint')) "
+        "FROM deliveries d JOIN lists ON lists.id = d.list_id "
+        "WHERE d.state IN ('sent', 'failed') AND coalesce(d.sent_at, d.updated_at) >= ? "
+        "GROUP BY lists.name ORDER BY lists.name",
+        [utc_now(-days * 86400)],
+    ).fetchall()
+    rates = {}
+    for name, messages, bounces, complaints in rows:
+        bounce_rate, complaint_rate = bounces / messages, complaints / messages
+        warnings = []
+        if bounce_rate > BOUNCE_RATE_WARNING:
+            warnings.append(
+                f"{name}: {bounce_rate:.1%} of messages bounced (over 2 %): mail providers "
+                "start refusing senders whose lists have dead addresses"
+            )
+        if complaint_rate > COMPLAINT_RATE_WARNING:
+            warnings.append(
+                f"{name}: {complaint_rate:.2%} of messages were reported as spam (over 0.1 %; "
+                "Gmail and Yahoo block above 0.3 %)"
+            )
+        rates[name] = {
+            "messages": messages,
+            "bounces": bounces,
+            "complaints": complaints,
+            "bounce_rate": bounce_rate,
+            "complaint_rate": complaint_rate,
+            "warnings": warnings,
+        }
+    return rates
+
+
 def stats(db: Database, settings: Settings) -> dict:
     """Counts per list and status, people, suppressions, pending sign-ups due for purge, and
-    service mail waiting or failed."""
+    service mail waiting or failed; bounce and complaint rates of the last RATE_DAYS days."""
     per_list: dict[str, dict[str, int]] = {}
     for name, status, count in db.execute(
         "SELECT lists.name, sub.status, count(*) FROM lists "
@@ -162,6 +243,8 @@ def stats(db: Database, settings: Settings) -> dict:
         "suppressions": db.execute("SELECT count(*) FROM suppressions").fetchone()[0],
         "consent_events": db.execute("SELECT count(*) FROM consent_log").fetchone()[0],
         "pending_retention_days": settings.pending_retention_days,
+        "rates": delivery_rates(db),
+        "rate_days": RATE_DAYS,
         "service_mail": service_mail_stats(db),
     }
 
@@ -284,6 +367,13 @@ def format_subject(document: dict) -> str:
         where = event["channel"] + (f" ({event['source']})" if event["source"] else "")
         out.write(f"    {event['at'][:19]}  {event['action']:<11} {event['list'] or '-':<14}")
         out.write(f" {where}\n")
+    for event in document.get("bounces", []):
+        out.write(
+            f"    {event['reported_at'][:10]}  {event['kind']:<9} {event['status']:<6} "
+            f"{event['issue']} on {event['list'] or '-'}: {event['decision']}"
+            + (f" - {event['diagnostic']}" if event["diagnostic"] else "")
+            + "\n"
+        )
     out.write(f"  {len(document['issues_sent'])} issues sent\n")
     for row in document.get("deliveries", []):
         if row["state"] != "sent":  # what went wrong is held too, and asked about

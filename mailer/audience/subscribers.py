@@ -223,17 +223,20 @@ def unsubscribe(
     )
 
 
-def mark_bounced(db: Database, subscriber_id: int, list_name: str | None, *, reply: str) -> None:
+def mark_bounced(
+    db: Database, subscriber_id: int, list_name: str | None, *, reply: str, channel: str = "smtp"
+) -> list[str]:
     """Stop sending to an address the receiving server refused permanently (the reply is kept
-    in the log until erasure, as the reason)."""
-    _set_status(
+    in the log until erasure, as the reason). `channel` says how we learnt it: 'smtp' (our own
+    session was refused) or 'bounce' (a report mailed back). Returns the lists changed."""
+    return _set_status(
         db,
         subscriber_id,
         list_name,
         from_statuses=("active",),
         to_status="bounced",
         action="bounce",
-        channel="smtp",
+        channel=channel,
         lawful_basis="legitimate_interest",
         detail=reply[:1000],
     )

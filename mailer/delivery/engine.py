@@ -66,6 +66,7 @@ class SendEngine:
         notify: Callable[[str], None] = lambda text: None,
         stop: threading.Event | None = None,
         clock: Callable[[], float] = time.time,
+        return_path: Callable[[int], str] | None = None,  # bounces: row id -> envelope sender
     ) -> None:
         self.db, self.issue, self.list_name = db, issue, list_name
         self.list_id = subscribers.list_id(db, list_name)
@@ -78,6 +79,7 @@ class SendEngine:
         self.notify = notify
         self.told_wait = 0.0
         self.clock = clock
+        self.return_path = return_path  # bounces: VERP (issue 12); None = the From address
         self.jobs: queue.Queue = queue.Queue()
         self.outcomes: queue.Queue = queue.Queue()
         self.capacity = QUEUE_DEPTH * len(transports)
@@ -316,7 +318,10 @@ class SendEngine:
             preferences_url=f"{self.base_url}/preferences/{preferences}",
             fields=fields.fields_of(self.db, subscriber_id) if self.factory.field_names else {},
         )
-        return Job(row_id, subscriber_id, address, message_id, attempts + 1, values)
+        job = Job(row_id, subscriber_id, address, message_id, attempts + 1, values)
+        if self.return_path is not None:  # bounces: this row's own VERP envelope sender
+            job.sender = self.return_path(row_id)
+        return job
 
     def _dispatch(self, claims: list[Job]) -> None:
         """Build and sign each claimed message outside the transaction, then queue it."""

@@ -102,6 +102,57 @@ def m003_service_outbox(db: sqlite_utils.Database) -> None:
     )
 
 
+BOUNCE_KINDS = ("hard", "soft", "complaint")
+
+
+@MIGRATIONS()
+def m010_bounce_events(db: sqlite_utils.Database) -> None:
+    """One row per bounce or complaint report matched to a ledger row, with the decision taken.
+
+    `report_hash` (SHA-256 of the report as read) makes a second reading of the same report a
+    no-op, whether it comes from IMAP or a file. `subscriber_id` is copied from the ledger row
+    so that erasure can delete the person's reports (the diagnostic often quotes the address)."""
+    kinds = ", ".join(f"'{kind}'" for kind in BOUNCE_KINDS)
+    db.execute(
+        f"""CREATE TABLE bounce_events (
+            id INTEGER PRIMARY KEY,
+            delivery_id INTEGER NOT NULL,
+            subscriber_id INTEGER,
+            list_id INTEGER,
+            issue TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ({kinds})),
+            status TEXT NOT NULL,
+            diagnostic TEXT,
+            reported_at TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            matched_by TEXT NOT NULL CHECK (matched_by IN ('token', 'message-id', 'address')),
+            decision TEXT NOT NULL,
+            source TEXT NOT NULL,
+            report_hash TEXT NOT NULL,
+            UNIQUE (report_hash, delivery_id)
+        )"""
+    )
+    db.execute("CREATE INDEX bounce_events_issue ON bounce_events (issue, kind)")
+    db.execute(
+        "CREATE INDEX bounce_events_subscriber ON bounce_events (subscriber_id, list_id, kind)"
+    )
+
+
+@MIGRATIONS()
+def m011_bounce_mailboxes(db: sqlite_utils.Database) -> None:
+    """Where `bounces fetch` got to in each IMAP folder: the folder's UIDVALIDITY and the
+    highest UID read. A new UIDVALIDITY means the server renumbered the folder: read it all
+    again (reports already recorded are recognised by their hash)."""
+    db.execute(
+        """CREATE TABLE bounce_mailboxes (
+            mailbox TEXT PRIMARY KEY,
+            uidvalidity INTEGER NOT NULL,
+            last_uid INTEGER NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+
+
 @MIGRATIONS()
 def m015_send_segments(db: sqlite_utils.Database) -> None:
     """The segment a send of an issue to a list was started with (`send --segment`), so that a

@@ -34,6 +34,7 @@ class SendPlan:
     rate: str
     dkim: bool
     warnings: list[str] = field(default_factory=list)
+    return_path: str = ""  # bounces: NEWSLETTER_BOUNCE_ADDRESS, "" = the From address
     international: int = 0  # recipients whose address needs SMTPUTF8
     segment: str = ""  # `send --segment`, canonical; "" = the whole list
     segment_size: int = 0  # active people on the list the segment picks
@@ -55,6 +56,9 @@ class SendPlan:
             f"Pace:       {self.connections} connection{'s' if self.connections != 1 else ''}, "
             f"rate {self.rate}, DKIM {'on' if self.dkim else 'off'}",
         ]
+        if self.return_path:
+            local, _, domain = self.return_path.rpartition("@")
+            lines.append(f"Bounces:    to {local}+TOKEN@{domain}, one token per message (VERP)")
         if self.interrupted:
             lines.append(
                 f"Resuming:   {self.interrupted} message(s) were in flight when an earlier run "
@@ -181,6 +185,12 @@ def make_plan(
         warnings.append(
             f"DKIM_DOMAIN={signing} does not match the From domain {domain}: DMARC will fail"
         )
+    bounce_domain = settings.bounce_address.rpartition("@")[2].lower()
+    if bounce_domain and not _related(bounce_domain, domain):
+        warnings.append(
+            f"NEWSLETTER_BOUNCE_ADDRESS is at {bounce_domain}, not under the From domain "
+            f"{domain}: SPF will not align with From, so DMARC rests on DKIM alone"
+        )
     return SendPlan(
         issue=slug,
         title=str(meta.get("title", "")),
@@ -197,7 +207,14 @@ def make_plan(
         rate=describe_rate(rate, settings.send_rate_per_hour),
         dkim=settings.dkim_enabled,
         warnings=warnings,
+        return_path=settings.bounce_address,
         international=international,
         segment=segment.text if segment else "",
         segment_size=len(active) if segment else 0,
     )
+
+
+def _related(one: str, other: str) -> bool:
+    """Whether one domain is the other or under it (either way): a rough stand-in for "the
+    same organisational domain" that needs no public-suffix list."""
+    return one == other or one.endswith("." + other) or other.endswith("." + one)

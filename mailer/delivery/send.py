@@ -26,6 +26,8 @@ from ..config import Settings
 from ..errors import SendError, SubscriberError
 from ..store.db import open_db, transaction
 from . import ledger, schedule, segment_memory, smtputf8
+from .bounces.report import issue_reports
+from .bounces.verp import return_path_for
 from .dkim import signer_for
 from .engine import PAUSE_AFTER_FAILURES, RETRY_DELAYS, SendEngine
 from .message import MessageFactory, RecipientValues, delivery_message_id, test_message_id
@@ -216,6 +218,7 @@ def run_send(
             pause_after=pause_after,
             stop=stop or threading.Event(),
             notify=notify,
+            return_path=return_path_for(settings),  # bounces: VERP envelope sender (issue 12)
         )
         return _run_locked(
             db,
@@ -375,6 +378,7 @@ def send_status(settings: Settings, issue_dir: Path) -> dict:
             "interrupted": counts["sending"],
             "problems": problems,
             "smtputf8_deferred": sum(1 for row in problems if smtputf8.is_deferral(row)),
+            "bounces": issue_reports(db, slug),  # bounces: reported back (issue 12)
         }
     finally:
         db.close()

@@ -19,6 +19,7 @@ class Job:
     attempts: int = 1  # attempts so far, all runs, this one included
     values: RecipientValues | None = None
     data: bytes = b""
+    sender: str = ""  # bounces: this message's envelope sender (VERP); "" = the run's sender
 
 
 @dataclass
@@ -36,7 +37,7 @@ def smtp_worker(transport: SmtpTransport, sender: str, jobs: queue.Queue, out: q
     try:
         while (job := jobs.get()) is not None:
             try:
-                reply = transport.send(sender, job.address, job.data)
+                reply = transport.send(job.sender or sender, job.address, job.data)
                 out.put(Outcome(job, "sent", reply))
             except PermanentFailure as exc:
                 # only a refused address ends a recipient; a 5xx to MAIL FROM or DATA is about

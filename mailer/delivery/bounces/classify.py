@@ -1,0 +1,210 @@
+"""Reading one returned message: a bounce (RFC 3464 DSN or a non-standard format), a complaint
+(RFC 5965 ARF), an auto-reply, or something else. Pure: bytes in, a `Report` out, no I/O.
+
+Standard reports are read here; the non-standard bounce formats of the big servers (Exchange,
+Exim, qmail, Yahoo, old Postfix...) go to `freetext`, which uses flufl.bounce. A report
+that cannot be read (a truncated DSN, a detector that crashes) is `unreadable`, never a guess.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import hashlib
+import re
+from email.message import Message
+from email.parser import HeaderParser
+from email.utils import getaddresses, parsedate_to_datetime
+
+from ...store.db import utc_now
+from .findings import Failure, Report, clean, original_headers, status_of
+from .freetext import non_standard
+
+COMPLAINT_TYPES = ("abuse", "fraud", "other", "virus")
+DAEMONS = ("mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon")
+
+
+def digest_of(raw: bytes) -> str:
+    """The same hash for a report read over IMAP (CRLF) or from a file (LF)."""
+    return hashlib.sha256(raw.replace(b"\r\n", b"\n").strip()).hexdigest()
+
+
+def classify(raw: bytes) -> Report:
+    """Classify one message given as bytes (never raises for bad input)."""
+    text = raw.decode("utf-8", "replace")
+    base = {"digest": digest_of(raw), "text": text}
+    try:
+        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    except Exception as exc:  # the parser is lenient; this is a last resort
+        return Report("unreadable", f"cannot parse the message ({exc})", **base)
+    base["reported_at"] = _report_date(msg)
+    if not msg.keys():
+        return Report("not-bounce", "no mail headers", **base)
+    try:
+        report = _classify(msg, text)
+    except Exception as exc:  # a library or a malformed part: no traceback, no guess
+        report = Report("unreadable", f"cannot read the report ({type(exc).__name__}: {exc})")
+    for key, value in base.items():
+        setattr(report, key, value)
+    return report
+
+
+def _classify(msg: Message, text: str) -> Report:
+    report_type = (msg.get_param("report-type", header="content-type") or "").lower()
+    parts = list(msg.walk())
+    types = [part.get_content_type() for part in parts]
+    if report_type == "feedback-report" or "message/feedback-report" in types:
+        return _arf(msg, parts)
+    if report_type == "delivery-status" or "message/delivery-status" in types:
+        return _dsn(msg, parts)
+    if _is_auto_reply(msg):
+        return Report("auto-reply", "an automatic reply (out of office or similar): ignored")
+    return non_standard(msg, parts, text)
+
+
+# --- RFC 3464 delivery status notifications ---------------------------------------------------
+
+
+def _dsn(msg: Message, parts: list[Message]) -> Report:
+    status_part = next(
+        (p for p in parts if p.get_content_type() == "message/delivery-status"), None
+    )
+    if status_part is None:
+        return Report("unreadable", "a delivery report without its delivery-status part")
+    blocks = _field_blocks(status_part)
+    recipients = [b for b in blocks[1:] if b.get("final-recipient") or b.get("original-recipient")]
+    if not recipients:
+        return Report("unreadable", "a delivery report without a recipient (truncated?)")
+    message_ids = _original_message_ids(msg, parts)
+    failures, ignored = [], []
+    for block in recipients:
+        recipient = _address_field(block.get("final-recipient") or block.get("original-recipient"))
+        action = (block.get("action") or "").strip().lower()
+        diagnostic = clean(block.get("diagnostic-code") or "")
+        status = status_of(block.get("status") or "") or status_of(diagnostic)
+        if not recipient or not (action or status):
+            return Report("unreadable", "a delivery report whose recipient fields are cut short")
+        if action in ("delivered", "relayed", "expanded") or status.startswith("2."):
+            ignored.append(f"{action or status} (a success notice)")
+            continue
+        if action == "delayed":
+            ignored.append("delayed (a warning; the server is still trying)")
+            continue
+        if not status:
+            status = "5.0.0" if action == "failed" else ""
+        if not status:
+            return Report("unreadable", f"a delivery report with Action {action!r} and no Status")
+        kind = "hard" if status.startswith("5.") else "soft"
+        failures.append(Failure(recipient, kind, status, diagnostic or f"Action: {action}"))
+    if not failures:
+        return Report("ignored", "; ".join(ignored), message_ids=message_ids)
+    return Report("dsn", failures=failures, message_ids=message_ids)
+
+
+def _field_blocks(part: Message) -> list[dict[str, str]]:
+    """The header blocks of a message/delivery-status (or feedback-report) part, lower-cased
+    names; the email package gives sub-messages, or a string when it could not split them."""
+    payload = part.get_payload()
+    blocks: list[dict[str, str]] = []
+    if isinstance(payload, list):
+        for block in payload:
+            if isinstance(block, Message):
+                fields = {k.lower(): str(v) for k, v in block.items()}
+                if block.defects and not fields:
+                    continue
+                blocks.append(fields)
+        if blocks:
+            return blocks
+    if isinstance(payload, list):
+        payload = "\n\n".join(p.as_string() if isinstance(p, Message) else str(p) for p in payload)
+    text = payload if isinstance(payload, str) else ""
+    if part.get("content-transfer-encoding", "").lower() in ("base64", "quoted-printable"):
+        text = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+    for chunk in re.split(r"\r?\n[ \t]*\r?\n", text.strip()):
+        if chunk.strip():
+            parsed = HeaderParser(policy=email.policy.compat32).parsestr(chunk.strip() + "\n")
+            blocks.append({k.lower(): str(v) for k, v in parsed.items()})
+    return blocks
+
+
+def _address_field(value: str | None) -> str:
+    """`rfc822; user@example.org` -> `user@example.org`."""
+    if not value:
+        return ""
+    _kind, _, address = value.partition(";")
+    address = (address or value).strip().strip("<>").strip()
+    return address if "@" in address else ""
+
+
+# --- RFC 5965 abuse reports -------------------------------------------------------------------
+
+
+def _arf(msg: Message, parts: list[Message]) -> Report:
+    feedback = next((p for p in parts if p.get_content_type() == "message/feedback-report"), None)
+    if feedback is None:
+        return Report("unreadable", "a feedback report without its feedback-report part")
+    fields: dict[str, str] = {}
+    for block in _field_blocks(feedback):
+        fields.update(block)
+    kind = (fields.get("feedback-type") or "").strip().lower()
+    if not kind:
+        return Report("unreadable", "a feedback report without Feedback-Type (truncated?)")
+    message_ids = _original_message_ids(msg, parts)
+    if kind not in COMPLAINT_TYPES:
+        return Report("ignored", f"a feedback report of type {kind!r}", message_ids=message_ids)
+    recipient = _address_field(fields.get("original-rcpt-to") or fields.get("removal-recipient"))
+    if not recipient:
+        original = original_headers(parts)
+        if original is not None:
+            addresses = getaddresses(original.get_all("to", []))
+            recipient = next((a for _n, a in addresses if "@" in a), "")
+    agent = clean(fields.get("user-agent") or fields.get("reporting-mta") or "")
+    diagnostic = f"complaint (Feedback-Type: {kind})" + (f" from {agent}" if agent else "")
+    return Report(
+        "arf", failures=[Failure(recipient, "complaint", kind, diagnostic)], message_ids=message_ids
+    )
+
+
+# --- the original message inside a report -----------------------------------------------------
+
+
+def _original_message_ids(msg: Message, parts: list[Message]) -> list[str]:
+    original = original_headers(parts)
+    ids = []
+    if original is not None and original.get("message-id"):
+        ids.append(str(original.get("message-id")).strip())
+    return [i for i in ids if i and i != str(msg.get("message-id", "")).strip()]
+
+
+# --- everything else ----------------------------------------------------------------------------
+
+
+def _is_auto_reply(msg: Message) -> bool:
+    """RFC 3834 auto-replies (and the older vendor headers), unless the message comes from a
+    mail system and names failed recipients: Exim marks its bounces auto-replied too."""
+    if msg.get("x-failed-recipients"):
+        return False
+    sender = " ".join(a for _n, a in getaddresses(msg.get_all("from", []))).lower()
+    if any(sender.startswith(d + "@") for d in DAEMONS):
+        return False
+    submitted = str(msg.get("auto-submitted", "no")).strip().lower()
+    precedence = str(msg.get("precedence", "")).strip().lower()
+    return (
+        submitted != "no"
+        or precedence == "auto_reply"
+        or any(msg.get(h) for h in ("x-autoreply", "x-autorespond", "x-autoresponder"))
+    )
+
+
+def _report_date(msg: Message) -> str:
+    """The report's Date as UTC text in the database's format; now when missing or broken."""
+    try:
+        moment = parsedate_to_datetime(str(msg.get("date", "")))
+    except (TypeError, ValueError, IndexError):
+        return utc_now()
+    if moment is None:
+        return utc_now()
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,71 @@
+"""What reading a report finds (`Report`, `Failure`) and the helpers both readers share: the
+standard one (`classify`) and the free-text one (`freetext`)."""
+
+from __future__ import annotations
+
+import email.policy
+import re
+from dataclasses import dataclass, field
+from email.message import Message
+from email.parser import HeaderParser
+
+ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+BASIC = re.compile(r"\b([245])\d\d\b")
+MESSAGE_ID = re.compile(r"^message-id:[ \t]*(<[^>\s]+>)", re.IGNORECASE | re.MULTILINE)
+MAX_DIAGNOSTIC = 500
+
+
+@dataclass
+class Failure:
+    """One recipient a report is about: `kind` is hard, soft or complaint."""
+
+    recipient: str
+    kind: str
+    status: str  # x.y.z for bounces, the Feedback-Type for complaints
+    diagnostic: str
+
+
+@dataclass
+class Report:
+    """What one message turned out to be."""
+
+    verdict: str  # dsn | arf | bounce | auto-reply | ignored | not-bounce | unreadable
+    reason: str = ""
+    failures: list[Failure] = field(default_factory=list)
+    message_ids: list[str] = field(default_factory=list)  # of the original message
+    reported_at: str = ""
+    digest: str = ""
+    text: str = ""  # the message as text, searched for VERP tokens
+
+    @property
+    def actionable(self) -> bool:
+        return bool(self.failures)
+
+
+def status_of(text: str) -> str:
+    """The x.y.z status in a Status field or a diagnostic; a bare 5xx/4xx code gives x.0.0."""
+    match = ENHANCED.search(text)
+    if match:
+        return ".".join(match.groups())
+    match = BASIC.search(text)
+    return f"{match.group(1)}.0.0" if match and match.group(1) in "45" else ""
+
+
+def original_headers(parts: list[Message]) -> Message | None:
+    for part in parts:
+        ctype = part.get_content_type()
+        if ctype in ("message/rfc822", "message/global"):
+            payload = part.get_payload()
+            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+                return payload[0]
+        if ctype in ("text/rfc822-headers", "text/global-headers"):
+            body = part.get_payload(decode=True) or b""
+            return HeaderParser(policy=email.policy.compat32).parsestr(
+                body.decode("utf-8", "replace")
+            )
+    return None
+
+
+def clean(text: str) -> str:
+    """One line, no control characters, at most MAX_DIAGNOSTIC characters."""
+    return " ".join(str(text).split())[:MAX_DIAGNOSTIC]

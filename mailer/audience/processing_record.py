@@ -70,6 +70,25 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "sent_at": "when sent",
         },
     ),
+    "service_mail": (
+        "Service mail outbox (confirmations, data-download and erasure links, welcome)",
+        {
+            "recipient": "address",
+            "message": "the mail as it will be sent (recipient and message go once sent)",
+            "request": "a web sign-up waiting to be handled (name, language, lists, IP, browser)",
+            "last_reply": "the mail server's last reply",
+        },
+    ),
+    "bounce_events": (
+        "Bounce and complaint reports",
+        {
+            "kind": "hard, soft or complaint",
+            "status": "status code",
+            "diagnostic": "the reporting server's words",
+            "reported_at": "when reported",
+            "decision": "what was done (bounced, unsubscribed, counted)",
+        },
+    ),
 }
 PERSONAL_LINK = ("subscriber_id",)
 SKIP_TABLES = ("_sqlite_migrations", "sqlite_sequence", "send_pacing", "send_counts", "send_locks")

@@ -30,7 +30,7 @@ def test_the_record_describes_this_installation_without_personal_data(db, settin
         fields.set_fields(db, person, {"län": "Örebro", "organisation": "Bygdegården"})
         # a table a newer version might add, holding something per person
         db.execute(
-            "CREATE TABLE bounce_events (id INTEGER PRIMARY KEY, subscriber_id INTEGER, kind TEXT)"
+            "CREATE TABLE event_signups (id INTEGER PRIMARY KEY, subscriber_id INTEGER, kind TEXT)"
         )
     erase_subscriber(db, settings, "bo@exempel.se")
     environment = {
@@ -68,7 +68,7 @@ def test_the_record_describes_this_installation_without_personal_data(db, settin
     assert "The SMTP relay `smtp.office365.com` (port 587, STARTTLS)" in record
     assert "deleted after 21 days" in record and "valid for 24 hours" in record
     assert "fields in use: `län`, `organisation`" in record
-    assert "`bounce_events`: id, subscriber_id, kind" in record  # read from the schema
+    assert "`event_signups`: id, subscriber_id, kind" in record  # read from the schema
     assert "is served over HTTPS (https://nyhetsbrev.exempel.se)" in record
     # the bases the consent log actually records: consent, and the erasure's own record
     assert "Lawful basis: consent, Art. 6(1)(a); legal obligation, Art. 6(1)(c)." in record

@@ -7,6 +7,7 @@ tests call it directly. Library errors (`MailerError`) become a message and a no
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -232,7 +233,7 @@ def serve(
 )
 @click.pass_context
 def preview(ctx: click.Context, issue_dir: Path, port: int) -> None:
-    """Live preview of ISSUE_DIR on 127.0.0.1: desktop, 375 px and plain text.
+    """Live preview of ISSUE_DIR on 127.0.0.1: desktop, 375 px, a 320 px phone frame, text.
 
     Rebuilds when a file in the issue or templates/ changes and reloads the browser;
     build errors show in the page.
@@ -708,7 +709,13 @@ def outbox_run(ctx) -> None:
     metavar="PER_SECOND",
     type=click.FloatRange(min=0),
     help="At most this many messages per second, 0 = no limit [default: SEND_RATE]. "
-    "SEND_RATE_PER_HOUR caps each hour too.",
+    "SEND_RATE_PER_HOUR and SEND_RATE_PER_DAY cap each rolling hour and day too.",
+)
+@click.option(
+    "--stop-at-quota",
+    is_flag=True,
+    help="Stop when SEND_RATE_PER_HOUR or SEND_RATE_PER_DAY is reached, and say when to "
+    "resume, instead of waiting for the quota to free up.",
 )
 @click.option("--yes", "-y", is_flag=True, help="Send without asking for confirmation.")
 @click.option(
@@ -724,10 +731,10 @@ def outbox_run(ctx) -> None:
 )
 @click.option(
     "--at",
-    "at_text",
+    "at",
     metavar='"YYYY-MM-DD HH:MM"',
-    help="Check and plan now, send later: `newsletter scheduled run` (cron) sends it at this "
-    "local time (NEWSLETTER_TIMEZONE).",
+    help="Do not send now: check the issue now and schedule it for this local time (in the "
+    "issue's timezone:, default Europe/Stockholm); 'newsletter scheduled run' sends it.",
 )
 @click.option(
     "--segment",
@@ -747,8 +754,9 @@ def send_command(
     yes,
     force,
     retry_failed,
+    stop_at_quota,
+    at,
     segment,
-    at_text,
 ):
     """Mail ISSUE_DIR to its list, or resume a send that stopped.
 
@@ -771,19 +779,23 @@ def send_command(
     from mailer.delivery import send as sending
 
     settings = get_settings(ctx)
+    if at:
+        if to_address or dry_run_dir or limit or retry_failed:
+            raise click.UsageError(
+                "--at schedules a whole send; leave out --to, --dry-run, --limit and --retry-failed"
+            )
+        if segment:  # the schedule table keeps no segment yet: refuse rather than mail everyone
+            raise click.UsageError(
+                "--segment cannot be scheduled yet: send the segment now, or schedule the list"
+            )
+        _schedule(settings, issue_dir, at, list_name, connections, rate, force, yes)
+        return
     if to_address:
         reply = sending.send_test(settings, issue_dir, to_address)
         click.echo(f"Test copy of {issue_dir.name} sent to {to_address} ({reply}).")
         return
-    at = None
-    if at_text:
-        from mailer.delivery.schedule import parse_at
-        from mailer.errors import SendError
 
-        if dry_run_dir or limit:
-            raise SendError("--at schedules the whole send; leave out --dry-run and --limit")
-        at = parse_at(at_text, settings.timezone)
-    preflight = _preflight(settings, force)
+    preflight = _check_gate(settings, force)
 
     def confirm(plan):
         click.echo(plan.describe())
@@ -812,93 +824,25 @@ def send_command(
         retry_failed=retry_failed,
         confirm=confirm,
         notify=lambda text: click.echo(text, err=True),
+        stop_at_quota=stop_at_quota,
         segment=segment,
-        at=at,
     )
     resume = f"newsletter send {issue_dir}" + (f" --list {list_name}" if list_name else "")
     click.echo(summary.line())
     if summary.stopped == "interrupted":
         click.echo(f"Stopped. Resume with: {resume}", err=True)
         ctx.exit(130)
+    if summary.stopped == "quota":
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(summary.resume_at))
+        click.echo(
+            f"Stopped: {summary.reason}. The quota frees the next message at {when}; "
+            f"resume then with: {resume} (add --stop-at-quota to stop again at the next "
+            "quota, or leave it out to wait).",
+            err=True,
+        )
+        ctx.exit(75)
     if summary.remaining and not summary.dry_run:
         click.echo(f"Run '{resume}' again to send the rest.", err=True)
-
-
-def _preflight(settings, force: bool):
-    """`newsletter check` run on the built issue before mailing (and before scheduling)."""
-
-    def preflight(issue_dir):
-        from mailer.check import check_issue
-        from mailer.errors import SendError
-
-        report = check_issue(issue_dir, settings, before_send=True)
-        if report.errors and not force:
-            raise SendError(
-                f"{report.format_text()}\nNothing was sent. Fix the errors and rebuild, "
-                "or send anyway with --force."
-            )
-        click.echo(report.summary())
-        if report.errors:
-            click.echo("--force: sending in spite of the errors.", err=True)
-        if report.warnings:
-            click.echo(f"Details: newsletter check {issue_dir}")
-
-    return preflight
-
-
-@cli.group()
-def scheduled() -> None:
-    """Sends scheduled with `send ISSUE --at "YYYY-MM-DD HH:MM"`: run, list, cancel."""
-
-
-@scheduled.command("run")
-@click.pass_context
-def scheduled_run(ctx) -> None:
-    """Send every scheduled issue whose time has come (for cron or a systemd timer).
-
-    Each is checked again and sent like `newsletter send`; a send cut short stays
-    scheduled and the next run resumes it. Prints one line per issue; nothing due is quiet.
-    """
-    from mailer.delivery.scheduler import run_due
-
-    settings = get_settings(ctx)
-    results = run_due(
-        settings,
-        preflight=_preflight(settings, force=False),
-        notify=lambda text: click.echo(text, err=True),
-    )
-    for result in results:
-        click.echo(f"{result.issue}: {result.state}: {result.text}")
-    if any(r.state == "failed" for r in results):
-        ctx.exit(1)
-
-
-@scheduled.command("list")
-@click.pass_context
-def scheduled_list(ctx) -> None:
-    """Show scheduled sends: issue, when (local time), list, segment, state, last result."""
-    from mailer.delivery.schedule import list_all
-
-    items = list_all(get_settings(ctx))
-    if not items:
-        click.echo("Nothing is scheduled.")
-    for item in items:
-        extra = f" --list {item.list_name}" if item.list_name else ""
-        extra += f' --segment "{item.segment}"' if item.segment else ""
-        click.echo(f"{item.issue}  {item.due_text()}  {item.state}{extra}")
-        if item.last_result:
-            click.echo(f"  {item.last_result}")
-
-
-@scheduled.command("cancel")
-@click.argument("issue")
-@click.pass_context
-def scheduled_cancel(ctx, issue: str) -> None:
-    """Cancel the scheduled send of ISSUE (its folder or slug); nothing is mailed."""
-    from mailer.delivery.schedule import cancel
-
-    item = cancel(get_settings(ctx), issue)
-    click.echo(f"{item.issue}: the send scheduled for {item.due_text()} is cancelled.")
 
 
 @cli.command("send-status")
@@ -970,6 +914,124 @@ def gdpr_record(ctx, newsletters_dir: Path) -> None:
     click.echo(render_record(db, settings, load_site(newsletters_dir)))
 
 
+# --- scheduled sends ------------------------------------------------------------------------
+
+
+def _check_gate(settings: Settings, force: bool):
+    """The checks `send` runs before mailing anyone: `newsletter check` stops on errors unless
+    forced. Returns `gate(issue_dir)`."""
+
+    def gate(issue_dir: Path) -> None:
+        from mailer.check import check_issue
+        from mailer.errors import SendError
+
+        report = check_issue(issue_dir, settings, before_send=True)
+        if report.errors and not force:
+            raise SendError(
+                f"{report.format_text()}\nNothing was sent. Fix the errors and rebuild, "
+                "or send anyway with --force."
+            )
+        click.echo(report.summary())
+        if report.errors:
+            click.echo("--force: sending in spite of the errors.", err=True)
+        if report.warnings:
+            click.echo(f"Details: newsletter check {issue_dir}")
+
+    return gate
+
+
+def _schedule(settings, issue_dir, at, list_name, connections, rate, force, yes) -> None:
+    """`send ISSUE --at ...`: check now, show the plan with the time and zone, record it."""
+    from mailer.delivery.schedule import schedule_send
+
+    def confirm(plan, schedule):
+        click.echo(plan.describe().replace(" to send now", " on the list now", 1))
+        click.echo(f"Scheduled:  {schedule.when()}; the recipients are counted again then")
+        return yes or click.confirm("Schedule this send?", default=False)
+
+    schedule, _plan = schedule_send(
+        settings,
+        issue_dir,
+        at,
+        list_name=list_name,
+        connections=connections,
+        rate=rate,
+        force=force,
+        gate=_check_gate(settings, force),
+        confirm=confirm,
+    )
+    click.echo(
+        f"{schedule.issue} is scheduled for {schedule.when()} to list {schedule.list_name}. "
+        "'newsletter scheduled run' sends it when due (run it from cron or a systemd timer)."
+    )
+
+
+@cli.group()
+def scheduled() -> None:
+    """Sends scheduled with 'newsletter send ISSUE --at TIME': run, list, cancel."""
+
+
+@scheduled.command("run")
+@click.pass_context
+def scheduled_run(ctx) -> None:
+    """Send every scheduled issue that is due, and continue any that stopped.
+
+    Non-interactive, for cron or a systemd timer (every few minutes). The checks run again
+    first. Prints one line per issue it touched and nothing when nothing is due; exits 1
+    when a schedule failed or stopped.
+
+    \b
+    Example (crontab, every 5 minutes):
+      */5 * * * * cd /srv/newsletter && newsletter scheduled run
+    """
+    from mailer.delivery.schedule import run_due
+
+    settings = get_settings(ctx)
+
+    def gate(issue_dir: Path, force: bool) -> None:
+        _check_gate(settings, force)(issue_dir)
+
+    outcomes = run_due(settings, gate=gate, notify=lambda text: click.echo(text, err=True))
+    for outcome in outcomes:
+        click.echo(f"{outcome.schedule.issue} ({outcome.schedule.when()}): {outcome.message}")
+    if any(outcome.state != "done" for outcome in outcomes):
+        ctx.exit(1)
+
+
+@scheduled.command("list")
+@click.option("--all", "everything", is_flag=True, help="Also sends done, failed or cancelled.")
+@click.pass_context
+def scheduled_list(ctx, everything) -> None:
+    """Show the scheduled sends: issue, list, local time and zone, state, last result."""
+    from mailer.delivery.schedule import list_schedules
+
+    schedules = list_schedules(get_settings(ctx), everything=everything)
+    for item in schedules:
+        result = f"  {item.last_result}" if item.last_result else ""
+        click.echo(f"{item.issue}  {item.list_name}  {item.when()}  {item.state}{result}")
+    if not schedules:
+        click.echo('Nothing scheduled; `newsletter send ISSUE --at "YYYY-MM-DD HH:MM"` schedules.')
+
+
+@scheduled.command("cancel")
+@click.argument("issue")
+@click.option("--list", "list_name", metavar="NAME", help="Only the send to this list.")
+@click.pass_context
+def scheduled_cancel(ctx, issue, list_name) -> None:
+    """Cancel the scheduled send of ISSUE (its folder or slug): a waiting one never goes out; one
+    that has begun is not continued by 'scheduled run' (a run in progress finishes its pass)."""
+    from mailer.delivery.schedule import cancel_schedule
+
+    for item in cancel_schedule(get_settings(ctx), issue, list_name=list_name):
+        click.echo(f"Cancelled: {item.issue} to {item.list_name} at {item.when()}.")
+        if item.state == "sending":
+            click.echo(
+                f"Its send had begun ({item.last_result or 'running'}); nothing more is sent "
+                f"automatically. 'newsletter send {item.issue_dir}' sends the rest.",
+                err=True,
+            )
+
+
 # --- check ---------------------------------------------------------------------------------
 
 
@@ -977,14 +1039,27 @@ def gdpr_record(ctx, newsletters_dir: Path) -> None:
 @issue_dir_argument
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON, for machines.")
 @click.option("--no-spam", is_flag=True, help="Skip the SpamAssassin run (it takes about 2 s).")
+@click.option(
+    "--no-render",
+    is_flag=True,
+    help="Skip looking at the rendering in headless Chromium (it takes about 3 s).",
+)
+@click.option(
+    "--screenshots",
+    "screenshots",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write desktop.png, phone.png, dark.png and images-blocked.png into this folder.",
+)
 @click.pass_context
-def check_command(ctx, issue_dir, as_json, no_spam):
+def check_command(ctx, issue_dir, as_json, no_spam, no_render, screenshots):
     """Check the built ISSUE_DIR for what will break before anyone is mailed.
 
     Size (Gmail clips HTML over 102 KB as sent, drops <style> over 16 KB), structure,
     images, links, client support (caniemail.com data for Gmail, Outlook Windows, Apple
     Mail, Outlook.com, Yahoo), accessibility and, when SpamAssassin is installed, the spam
-    score of the message for a sample recipient (local tests only). Each finding names the
+    score of the message for a sample recipient (local tests only). When Chromium is
+    installed it also renders the email at 320, 375 and 600 px and in dark mode: anything
+    wider than the screen is an error. Each finding names the
     section file to change, or the built file when it comes from the templates.
     Exits with status 1 when there are errors; warnings alone exit 0.
     `newsletter send` runs the same checks and stops on errors unless forced.
@@ -993,12 +1068,19 @@ def check_command(ctx, issue_dir, as_json, no_spam):
     Examples:
       newsletter check newsletters/2018-2
       newsletter check newsletters/2018-2 --json > report.json
+      newsletter check newsletters/2018-2 --screenshots shots/
     """
     import json
 
     from mailer.check import check_issue
 
-    report = check_issue(issue_dir, get_settings(ctx), spam=not no_spam)
+    report = check_issue(
+        issue_dir,
+        get_settings(ctx),
+        spam=not no_spam,
+        render=not no_render,
+        screenshots=screenshots,
+    )
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:

@@ -1,17 +1,21 @@
-"""Send throughput: `newsletter send` against plain smtplib, into a local SMTP sink.
+"""Send benchmarks: throughput against plain smtplib, peak memory by list size, and the web's
+longest wait while a big send starts.
 
-Builds the largest example issue, creates 10,000 subscribers, starts postfix's smtp-sink (or
-aiosmtpd when smtp-sink is missing) on 127.0.0.1, then for 1 and 4 connections runs:
-- the real send (ledger, tokens, personalisation, commits), in a fresh subprocess;
-- plain smtplib replaying the same pre-rendered messages (written by a dry run) over the same
-  number of connections, in a fresh subprocess;
-and prints messages per second and each subprocess's peak memory (RSS), with the peak for a
-2,000-recipient send beside it to show memory does not grow with the list.
+Starts postfix's smtp-sink (or aiosmtpd when smtp-sink is missing) on 127.0.0.1 and builds
+the largest example issue, then:
 
-    python bench/send.py [--recipients 10000] [--repeat 3] [--dkim]
+1. Throughput, for 1 and 4 connections, `--repeat` times each, alternating: the real send
+   (ledger, lock, links, personalisation, one commit per 250) in a fresh subprocess, and plain
+   smtplib replaying the same message bytes (written by a dry run) in a fresh subprocess.
+   Prints the best msg/s of each and their ratio.
+2. Peak memory (RSS) of a whole send, each in its own process, on databases of
+   `--memory-sizes` people (default 10,000 and 100,000).
+3. Web latency: the web app (waitress, its own process) answers one-click unsubscribes in a
+   loop while a send to `--recipients` people starts (planning, queueing every row) and
+   mails its first 200; prints the longest and the 99th-percentile request.
 
-The send figure includes everything `newsletter send --yes` does after start-up: checking the
-build, counting and queueing the recipients, then sending.
+    python bench/send.py [--recipients 100000] [--repeat 3] [--throughput-size 5000]
+    python bench/send.py --recipients 1000000 --skip-memory   # the million-person start
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,32 +47,28 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_sink(port: int) -> subprocess.Popen:
-    sink = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
-    if os.path.exists(sink):
-        command = [sink, *(["-u", "nobody"] if os.geteuid() == 0 else []), f"127.0.0.1:{port}"]
-        process = subprocess.Popen([*command, "256"])
-    else:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "aiosmtpd",
-                "-n",
-                "-l",
-                f"127.0.0.1:{port}",
-                "-c",
-                "aiosmtpd.handlers.Sink",
-            ]
-        )
-    for _ in range(100):
+def wait_port(port: int, process: subprocess.Popen, what: str) -> None:
+    for _ in range(400):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return process
+            return
         except OSError:
             time.sleep(0.05)
     process.kill()
-    raise SystemExit("the SMTP sink did not start")
+    raise SystemExit(f"{what} did not start on port {port}")
+
+
+def start_sink(port: int) -> tuple[subprocess.Popen, str]:
+    sink = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
+    if os.path.exists(sink):
+        command = [sink, *(["-u", "nobody"] if os.geteuid() == 0 else []), f"127.0.0.1:{port}"]
+        process, name = subprocess.Popen([*command, "256"]), "postfix smtp-sink"
+    else:
+        command = [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}"]
+        process = subprocess.Popen([*command, "-c", "aiosmtpd.handlers.Sink"])
+        name = "aiosmtpd Sink"
+    wait_port(port, process, "the SMTP sink")
+    return process, name
 
 
 def make_settings(db_path: Path, port: int, **extra):
@@ -100,16 +101,33 @@ def largest_issue(work: Path, port: int) -> Path:
     return max(sizes, key=sizes.get)
 
 
-def make_database(path: Path, port: int, count: int, list_name: str) -> None:
-    from mailer.audience.roster import add_subscriber
-    from mailer.store.db import open_db, transaction
+def make_database(path: Path, count: int, list_name: str) -> None:
+    """`count` active subscribers, written with plain SQL in batches (setup, not measured)."""
+    from mailer.store.db import open_db, transaction, utc_now
 
-    settings = make_settings(path, port)
     db = open_db(path)
+    now = utc_now()
     with transaction(db):
-        for n in range(count):
-            add_subscriber(
-                db, settings, f"reader{n:06d}@example.org", name=f"Läsare {n}", list_name=list_name
+        db.execute("INSERT INTO lists (name, created) VALUES (?, ?)", [list_name, now])
+    list_pk = db.execute("SELECT id FROM lists WHERE name = ?", [list_name]).fetchone()[0]
+    step = 50_000
+    for start in range(0, count, step):
+        numbers = range(start, min(count, start + step))
+        with transaction(db):
+            db.conn.executemany(
+                "INSERT INTO subscribers (id, email, name, language, created) "
+                "VALUES (?, ?, ?, 'sv', ?)",
+                ((n + 1, f"reader{n:07d}@example.org", f"Läsare {n}", now) for n in numbers),
+            )
+            db.conn.executemany(
+                "INSERT INTO consent_log (id, at, action, subscriber_id, list_id, channel, "
+                "lawful_basis) VALUES (?, ?, 'add', ?, ?, 'bench', 'consent')",
+                ((n + 1, now, n + 1, list_pk) for n in numbers),
+            )
+            db.conn.executemany(
+                "INSERT INTO subscriptions (subscriber_id, list_id, status, created, updated, "
+                "consent_event_id) VALUES (?, ?, 'active', ?, ?, ?)",
+                ((n + 1, list_pk, now, now, n + 1) for n in numbers),
             )
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
@@ -128,24 +146,18 @@ def fresh_copy(source: Path, target: Path) -> Path:
 def worker_send(args) -> dict:
     from mailer.delivery.send import run_send
 
-    extra = {}
-    if args.dkim_key:
-        extra = {
-            "dkim_domain": "example.se",
-            "dkim_selector": "bench",
-            "dkim_private_key": args.dkim_key,
-        }
-    settings = make_settings(Path(args.db), args.port, **extra)
+    settings = make_settings(Path(args.db), args.port)
     started = time.perf_counter()
     summary = run_send(settings, Path(args.issue), connections=args.connections, limit=args.limit)
     seconds = time.perf_counter() - started
-    return {"messages": summary.sent, "seconds": seconds}
+    # summary.seconds: the engine's loop only (the first claim to the last reply), without
+    # the start (imports, build check, plan, lock, queueing), like the smtplib loop below
+    return {"messages": summary.sent, "seconds": seconds, "loop_seconds": summary.seconds}
 
 
 def worker_smtplib(args) -> dict:
     messages = [p.read_bytes() for p in sorted(Path(args.eml).glob("*.eml"))]
-    total = args.limit
-    counter = iter(range(total))
+    counter = iter(range(args.limit))
     lock = threading.Lock()
     sent = [0]
 
@@ -157,7 +169,7 @@ def worker_smtplib(args) -> dict:
             if n is None:
                 break
             conn.sendmail(
-                "nyhetsbrev@example.se", [f"reader{n:06d}@example.org"], messages[n % len(messages)]
+                "nyhetsbrev@example.se", [f"reader{n:07d}@example.org"], messages[n % len(messages)]
             )
             with lock:
                 sent[0] += 1
@@ -172,6 +184,17 @@ def worker_smtplib(args) -> dict:
     return {"messages": sent[0], "seconds": time.perf_counter() - started}
 
 
+def worker_web(args) -> None:
+    """Serve the web app with waitress until killed."""
+    import waitress
+
+    from mailer.web import create_app
+
+    settings = make_settings(Path(args.db), args.port, base_url=f"http://127.0.0.1:{args.web}")
+    app = create_app(settings, newsletters_dir=Path(args.issue).parent)
+    waitress.serve(app, host="127.0.0.1", port=args.web, threads=8, _quiet=True)
+
+
 def measure(kind: str, **options) -> dict:
     command = [sys.executable, __file__, "--worker", kind]
     for key, value in options.items():
@@ -180,95 +203,193 @@ def measure(kind: str, **options) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 
 
+# --- the three benchmarks ---------------------------------------------------------------------
+
+
+def bench_throughput(args, port, work, issue, list_name) -> None:
+    base = work / "throughput.db"
+    make_database(base, args.throughput_size, list_name)
+    eml = work / "eml"
+    settings = make_settings(fresh_copy(base, work / "dry.db"), port)
+    from mailer.delivery.send import run_send
+
+    run_send(settings, issue, dry_run_dir=eml, limit=1000)
+    files = list(eml.glob("*.eml"))
+    size = sum(p.stat().st_size for p in files) / len(files)
+    print(
+        f"\n1. Throughput: {args.throughput_size} messages of {issue.name} "
+        f"({size / 1024:.0f} KB each as sent), best of {args.repeat} runs each, alternating"
+    )
+    print(
+        "   'whole run' counts everything `newsletter send --yes` does after start-up (imports,\n"
+        "   build check, plan, lock, queueing); 'sending' only the loop, as the smtplib figure"
+    )
+    print(
+        f"{'connections':>11} {'send, whole run':>17} {'send, sending':>15} "
+        f"{'plain smtplib':>15} {'ratios':>12} {'CPU ms/msg send, smtplib':>26}"
+    )
+    for connections in (1, 4):
+        whole, loop, plain, cpu, plain_cpu = [], [], [], [], []
+        for n in range(args.repeat):
+            db = fresh_copy(base, work / f"send-{connections}-{n}.db")
+            result = measure("send", db=db, issue=issue, port=port, connections=connections)
+            whole.append(result["messages"] / result["seconds"])
+            loop.append(result["messages"] / result["loop_seconds"])
+            cpu.append(result["cpu_seconds"] * 1000 / result["messages"])
+            result = measure(
+                "smtplib", eml=eml, port=port, connections=connections, limit=args.throughput_size
+            )
+            plain.append(result["messages"] / result["seconds"])
+            plain_cpu.append(result["cpu_seconds"] * 1000 / result["messages"])
+            db.unlink()
+        best = max(plain)
+        print(
+            f"{connections:>11} {max(whole):>11.0f} msg/s {max(loop):>9.0f} msg/s "
+            f"{best:>9.0f} msg/s {max(whole) / best:>5.2f} {max(loop) / best:>5.2f} "
+            f"{min(cpu):>17.2f}, {min(plain_cpu):.2f}"
+        )
+        runs = ", ".join(
+            f"{a:.0f}/{b:.0f}/{c:.0f}" for a, b, c in zip(whole, loop, plain, strict=True)
+        )
+        print(f"{'':>11} each run (whole/sending/smtplib): {runs}")
+
+
+def bench_memory(args, port, work, issue, list_name) -> None:
+    print("\n2. Peak memory (RSS) of a whole send, each in its own process")
+    for size in args.memory_sizes:
+        db = work / f"memory-{size}.db"
+        make_database(db, size, list_name)
+        result = measure("send", db=db, issue=issue, port=port, connections=1)
+        rate = result["messages"] / result["seconds"]
+        print(
+            f"  {size:>9,} recipients: peak RSS {result['peak_rss_mb']:.0f} MB "
+            f"({result['messages']:,} sent at {rate:.0f} msg/s)"
+        )
+        db.unlink()
+
+
+def bench_web(args, port, work, issue, list_name) -> None:
+    from mailer.audience.tokens import signed_token
+
+    db_path = work / "web.db"
+    started = time.perf_counter()
+    make_database(db_path, args.recipients, list_name)
+    print(
+        f"\n3. Web requests while a send to {args.recipients:,} people starts "
+        f"(database built in {time.perf_counter() - started:.0f} s)"
+    )
+    import sqlite3
+
+    conn = sqlite3.connect(db_path)
+    list_pk = conn.execute("SELECT id FROM lists WHERE name = ?", [list_name]).fetchone()[0]
+    people = conn.execute(
+        "SELECT id, created FROM subscribers ORDER BY id DESC LIMIT 5000"
+    ).fetchall()
+    conn.close()
+    links = [signed_token(SECRET, "unsubscribe", sid, list_pk, c) for sid, c in people]
+    web_port = free_port()
+    command = [sys.executable, __file__, "--worker", "web", "--db", str(db_path)]
+    command += ["--port", str(port), "--web", str(web_port), "--issue", str(issue)]
+    web = subprocess.Popen(command)
+    try:
+        wait_port(web_port, web, "the web app")
+        latencies: list[float] = []
+        done = threading.Event()
+
+        def click() -> None:
+            for token in links:
+                if done.is_set():
+                    return
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{web_port}/unsubscribe/{token}",
+                    data=b"List-Unsubscribe=One-Click",
+                    headers={"Content-Type": "application/x-www-form-urlencoded"},
+                )
+                before = time.perf_counter()
+                with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - http://127.0.0.1
+                    response.read()
+                latencies.append(time.perf_counter() - before)
+
+        clicker = threading.Thread(target=click)
+        clicker.start()
+        time.sleep(1.0)  # some answers before the send starts, for comparison
+        before_send = len(latencies)
+        began = time.perf_counter()
+        sent = measure("send", db=db_path, issue=issue, port=port, connections=1, limit=200)
+        seconds = time.perf_counter() - began
+        during = latencies[before_send:]
+        done.set()
+        clicker.join(timeout=120)
+    finally:
+        web.terminate()
+        web.wait(timeout=30)
+    conn = sqlite3.connect(db_path)
+    queued = conn.execute("SELECT count(*) FROM deliveries").fetchone()[0]
+    conn.close()
+    during.sort()
+    p99 = during[int(len(during) * 0.99)] if during else float("nan")
+    print(
+        f"  send start (plan, queue {queued:,} rows) and first {sent['messages']} messages: "
+        f"{seconds:.1f} s, peak RSS {sent['peak_rss_mb']:.0f} MB"
+    )
+    print(
+        f"  {len(during)} one-click unsubscribes answered meanwhile: longest "
+        f"{max(during) * 1000:.0f} ms, 99th percentile {p99 * 1000:.0f} ms, median "
+        f"{during[len(during) // 2] * 1000:.0f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--recipients", type=int, default=10_000)
-    parser.add_argument("--dkim", action="store_true", help="also time DKIM signing (slow)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (best is shown)")
+    parser.add_argument("--recipients", type=int, default=100_000, help="list for the web test")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per throughput figure")
+    parser.add_argument("--throughput-size", type=int, default=5_000)
+    parser.add_argument(
+        "--memory-sizes",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[10_000, 100_000],
+    )
+    parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--skip-web", action="store_true")
     parser.add_argument("--worker")
-    for name in ("db", "issue", "eml", "dkim-key"):
+    for name in ("db", "issue", "eml"):
         parser.add_argument(f"--{name}")
     parser.add_argument("--port", type=int)
+    parser.add_argument("--web", type=int)
     parser.add_argument("--connections", type=int, default=1)
     parser.add_argument("--limit", type=int)
     args = parser.parse_args()
+    if args.worker == "web":
+        worker_web(args)
+        return
     if args.worker:
         result = {"send": worker_send, "smtplib": worker_smtplib}[args.worker](args)
-        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        result["peak_rss_mb"] = usage.ru_maxrss / 1024
+        result["cpu_seconds"] = usage.ru_utime + usage.ru_stime
         print(json.dumps(result))
         return
 
     port = free_port()
-    sink = start_sink(port)
+    sink, sink_name = start_sink(port)
     work = Path(tempfile.mkdtemp(prefix="bench-send-"))
     try:
-        run_bench(args, port, work)
+        from mailer.compose.personalize import load_built
+
+        issue = largest_issue(work, port)
+        list_name = load_built(issue).meta["list"]
+        print(f"sink: {sink_name} on 127.0.0.1:{port}; issue {issue.name}; {os.cpu_count()} cores")
+        if not args.skip_throughput:
+            bench_throughput(args, port, work, issue, list_name)
+        if not args.skip_memory:
+            bench_memory(args, port, work, issue, list_name)
+        if not args.skip_web:
+            bench_web(args, port, work, issue, list_name)
     finally:
         sink.terminate()
         sink.wait(timeout=10)
         shutil.rmtree(work, ignore_errors=True)
-
-
-def run_bench(args, port: int, work: Path) -> None:
-    from mailer.compose.personalize import load_built
-    from mailer.delivery.send import run_send
-
-    issue = largest_issue(work, port)
-    meta = load_built(issue).meta
-    base_db = work / "base.db"
-    make_database(base_db, port, args.recipients, meta["list"])
-    eml = work / "eml"
-    settings = make_settings(fresh_copy(base_db, work / "dry.db"), port)
-    run_send(settings, issue, dry_run_dir=eml, limit=1000)
-    size = sum(p.stat().st_size for p in eml.glob("*.eml")) / len(list(eml.glob("*.eml")))
-    print(
-        f"issue {issue.name}: email.html {meta['sizes']['email_html']} bytes, "
-        f"{size / 1024:.0f} KB per message as sent; {args.recipients} recipients"
-    )
-    print(
-        f"{'connections':>11} {'newsletter send':>17} {'plain smtplib':>15} {'ratio':>6} "
-        f"{'peak RSS send':>14} {'peak RSS smtplib':>17}"
-    )
-    for connections in (1, 4):
-        db = fresh_copy(base_db, work / f"send-{connections}.db")
-        ours = measure("send", db=db, issue=issue, port=port, connections=connections)
-        plain = measure(
-            "smtplib", eml=eml, port=port, connections=connections, limit=args.recipients
-        )
-        ours_rate = ours["messages"] / ours["seconds"]
-        plain_rate = plain["messages"] / plain["seconds"]
-        print(
-            f"{connections:>11} {ours_rate:>11.0f} msg/s {plain_rate:>9.0f} msg/s "
-            f"{ours_rate / plain_rate:>6.0%} {ours['peak_rss_mb']:>11.0f} MB "
-            f"{plain['peak_rss_mb']:>14.0f} MB"
-        )
-    small = measure(
-        "send",
-        db=fresh_copy(base_db, work / "small.db"),
-        issue=issue,
-        port=port,
-        connections=1,
-        limit=max(1, args.recipients // 5),
-    )
-    print(
-        f"memory: peak RSS {small['peak_rss_mb']:.0f} MB for {small['messages']} messages "
-        f"vs {ours['peak_rss_mb']:.0f} MB for {ours['messages']} (flat = does not grow)"
-    )
-    if args.dkim:
-        key = work / "dkim.pem"
-        subprocess.run(
-            ["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True
-        )
-        signed = measure(
-            "send",
-            db=fresh_copy(base_db, work / "dkim.db"),
-            issue=issue,
-            port=port,
-            connections=1,
-            limit=1000,
-            dkim_key=key,
-        )
-        print(f"with DKIM (dkimpy, RSA 2048): {signed['messages'] / signed['seconds']:.0f} msg/s")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ import dataclasses
 import importlib.resources
 import os
 import sys
-import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parseaddr
@@ -47,10 +46,12 @@ ENV_NAMES: dict[str, str] = {
     "SMTP_TIMEOUT": "smtp_timeout",
     "SEND_RATE": "send_rate",
     "SEND_RATE_PER_HOUR": "send_rate_per_hour",
+    "SEND_RATE_PER_DAY": "send_rate_per_day",
     "SEND_CONNECTIONS": "send_connections",
     "DKIM_DOMAIN": "dkim_domain",
     "DKIM_SELECTOR": "dkim_selector",
     "DKIM_PRIVATE_KEY": "dkim_private_key",
+    "NEWSLETTER_SEND_LOCK_STALE_SECONDS": "send_lock_stale_seconds",
     "NEWSLETTER_BOUNCE_ADDRESS": "bounce_address",
     "BOUNCE_IMAP_HOST": "bounce_imap_host",
     "BOUNCE_IMAP_PORT": "bounce_imap_port",
@@ -59,7 +60,6 @@ ENV_NAMES: dict[str, str] = {
     "BOUNCE_IMAP_FOLDER": "bounce_imap_folder",
     "BOUNCE_IMAP_SECURITY": "bounce_imap_security",
     "BOUNCE_SOFT_LIMIT": "bounce_soft_limit",
-    "NEWSLETTER_TIMEZONE": "timezone",
 }
 
 
@@ -83,10 +83,14 @@ class Settings:
     smtp_timeout: float = 30.0
     send_rate: float = 0.0  # messages per second; 0 means no limit
     send_rate_per_hour: int = 0  # 0 means no limit
+    send_rate_per_day: int = 0  # rolling 24 hours; 0 means no limit
     send_connections: int = 1
     dkim_domain: str = ""
     dkim_selector: str = ""
     dkim_private_key: str = dataclasses.field(default="", repr=False)  # PEM text or a file path
+    # a send lock of another host with no heartbeat for this long is taken over (tests shorten
+    # it; a lock of a live process on this host is never taken over)
+    send_lock_stale_seconds: float = 900.0
     bounce_address: str = ""  # envelope sender base: bounces+TOKEN@domain per message (VERP)
     bounce_imap_host: str = ""
     bounce_imap_port: int = 993
@@ -95,7 +99,6 @@ class Settings:
     bounce_imap_folder: str = "INBOX"
     bounce_imap_security: str = "ssl"
     bounce_soft_limit: str = DEFAULT_SOFT_LIMIT  # COUNT/DAYS/ISSUES
-    timezone: str = "Europe/Stockholm"  # how `send --at` times are read and shown
 
     @property
     def sender_domain(self) -> str:
@@ -229,14 +232,16 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(f"{name} must not contain line breaks")
     if settings.smtp_timeout <= 0:
         raise ConfigError(f"SMTP_TIMEOUT={settings.smtp_timeout:g}: give a number of seconds > 0")
-    if settings.send_rate < 0 or settings.send_rate_per_hour < 0 or settings.send_connections < 1:
-        raise ConfigError("SEND_RATE and SEND_RATE_PER_HOUR must be >= 0, SEND_CONNECTIONS >= 1")
-    try:
-        zoneinfo.ZoneInfo(settings.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    if (
+        min(settings.send_rate, settings.send_rate_per_hour, settings.send_rate_per_day) < 0
+        or settings.send_connections < 1
+    ):
         raise ConfigError(
-            f"NEWSLETTER_TIMEZONE={settings.timezone!r} is not a time zone; e.g. Europe/Stockholm"
-        ) from None
+            "SEND_RATE, SEND_RATE_PER_HOUR and SEND_RATE_PER_DAY must be >= 0, "
+            "SEND_CONNECTIONS >= 1"
+        )
+    if settings.send_lock_stale_seconds <= 0:
+        raise ConfigError("NEWSLETTER_SEND_LOCK_STALE_SECONDS must be > 0")
     if settings.pending_retention_days < 1 or settings.confirm_ttl_hours < 1:
         raise ConfigError(
             "NEWSLETTER_PENDING_RETENTION_DAYS and NEWSLETTER_CONFIRM_TTL_HOURS must be positive"

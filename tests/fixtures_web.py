@@ -205,11 +205,18 @@ class LiveServer:
         return self
 
     def __exit__(self, *exc):
-        self.server.close()
-        for channel in list(self.server._map.values()):
-            channel.close()
-        self.server._map.clear()
+        # Requests still being answered finish first (a finished task wakes the loop through
+        # the trigger, which must still be open); then the sockets are closed inside the loop's
+        # own thread, never under its select() (that raced: EBADF in the server thread).
         self.server.task_dispatcher.shutdown()
+
+        def stop() -> None:
+            self.server.close()
+            for channel in list(self.server._map.values()):
+                channel.close()
+            self.server._map.clear()
+
+        self.server.trigger.pull_trigger(stop)
         self.thread.join(timeout=5)
 
 

@@ -23,7 +23,18 @@ from tests.fixtures_compose import (
     copy_examples,
 )
 
-ALL_LAYOUTS = {"article", "image-text", "divider", "events", "facts", "contact", "privacy", "text"}
+ALL_LAYOUTS = {
+    "article",
+    "image-text",
+    "divider",
+    "events",
+    "facts",
+    "contact",
+    "privacy",
+    "text",
+    "small-print",
+    "partners",
+}
 
 
 @pytest.fixture(params=EXAMPLE_SLUGS)
@@ -59,8 +70,8 @@ def test_examples_together_use_every_layout(compose_examples):
 
 def test_email_head_has_lang_charset_viewport_and_color_scheme(built):
     root = parsed(built.html_path)
-    assert root.get("lang") == built.meta["language"] == "sv"
-    assert root.xpath("//div[@role='article']/@lang") == ["sv"]
+    assert root.get("lang") == built.meta["language"] in ("sv", "da", "en")
+    assert root.xpath("//div[@role='article']/@lang") == [built.meta["language"]]
     assert root.xpath("//meta[@charset]/@charset")[0].lower() == "utf-8"
     assert "width=device-width" in root.xpath("//meta[@name='viewport']/@content")[0]
     assert root.xpath("//meta[@name='color-scheme']/@content") == ["light dark"]
@@ -145,8 +156,8 @@ def test_buttons_are_bulletproof_table_cells(built, compose_examples):
     root = parsed(built.html_path)
     issue = read_issue(built.out_dir.parent)
     wanted = [s.options["button_url"] for s in issue.sections if s.options.get("button_url")]
-    if issue.invitation:  # the invitation's "Add to calendar" comes first
-        wanted.insert(0, f"{built.meta['web_url']}invitation.ics")
+    if issue.invitation:  # the invitation box's "Lägg till i kalendern" comes first
+        wanted.insert(0, f"{COMPOSE_BASE_URL}/archive/{issue.slug}/invitation.ics")
     buttons = root.xpath("//a[contains(@class, 'button-a')]")
     assert [a.get("href") for a in buttons] == wanted
     for link in buttons:
@@ -180,7 +191,8 @@ def test_header_links_to_web_version_subscription_and_forwarding(built):
 def test_every_section_row_names_its_source_file(built):
     root = parsed(built.html_path)
     marked = root.xpath("//tr[@data-section]/@data-section")
-    assert list(dict.fromkeys(marked)) == [s["file"] for s in built.meta["sections"]]
+    invitation = ["issue.md"] if "invitation.ics" in built.meta["calendars"] else []
+    assert list(dict.fromkeys(marked)) == invitation + [s["file"] for s in built.meta["sections"]]
     for name in marked:
         assert (built.out_dir.parent / name).is_file()
     ids = root.xpath("//@id")
@@ -196,8 +208,12 @@ def test_email_html_is_below_gmail_clipping_size(built):
 def test_footer_has_organisation_address_and_why(built):
     footer = parsed(built.html_path).xpath("//td[contains(@class, 'footer')]")[0].text_content()
     assert built.meta["organisation"] in footer
-    assert "Box 100, 701 00 Örebro" in footer
-    assert "Du får" in footer
+    address, why = {
+        "sv": ("Box 100, 701 00 Örebro", "Du får"),
+        "da": ("Havnegade 12, 6400 Sønderborg", "Du modtager"),
+    }[built.meta["language"]]
+    assert address in footer
+    assert why in footer
 
 
 def test_funding_logo_and_text_are_shown_when_given(compose_examples):
@@ -215,7 +231,7 @@ def test_web_version_has_images_and_no_placeholders_preheader_or_tracking(built)
     source = built.web_path.read_text(encoding="utf-8")
     root = lxml_html.fromstring(source)
     assert "%%" not in source
-    assert root.get("lang") == "sv"
+    assert root.get("lang") == built.meta["language"]
     assert root.xpath("//img") and all(i.get("alt") for i in root.xpath("//img"))
     assert root.xpath("//script") == []
     assert not [i for i in root.xpath("//img") if i.get("width") in ("0", "1")]

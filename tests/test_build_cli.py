@@ -209,13 +209,37 @@ def test_new_writes_its_sample_text_in_the_issues_language_and_passes_check(
     newsletters = tmp_path / "newsletters"
     assert compose_cli("new", slug, "--dir", newsletters, "--language", language).exit_code == 0
     issue_dir = newsletters / slug
-    assert words in (issue_dir / "01-inledning.md").read_text(encoding="utf-8")
+    intro = {"sv": "01-inledning.md", "da": "01-indledning.md", "en": "01-introduction.md"}
+    assert words in (issue_dir / intro[language]).read_text(encoding="utf-8")
     settings = compose_settings()
     built = build_issue(issue_dir, settings)
     assert built.meta["title"] == title and built.meta["issue_number"].endswith(number)
     report = check_issue(issue_dir, settings, spam=False)
     assert report.errors == []
     assert not [f for f in report.warnings if f.check == "accessibility"], report.format_text()
+
+
+@pytest.mark.parametrize(
+    ("language", "swedish"),
+    [
+        ("da", ("namn", "example.se", "Organisationens namn", "inledning", "kontakt@")),
+        ("en", ("namn", "example.se", "Organisationens", "inledning", "kontakt")),
+    ],
+)
+def test_new_in_danish_or_english_writes_no_swedish(tmp_path, compose_cli, language, swedish):
+    """newsletter.yml, file names and example addresses follow --language (issue 15)."""
+    newsletters = tmp_path / "newsletters"
+    assert compose_cli("new", "2026-3", "--dir", newsletters, "--language", language).exit_code == 0
+    files = sorted(p.name for p in (newsletters / "2026-3").glob("*.md"))
+    texts = [(newsletters / "newsletter.yml").read_text(encoding="utf-8")]
+    texts += [(newsletters / "2026-3" / name).read_text(encoding="utf-8") for name in files]
+    everything = "\n".join([*files, *texts])
+    for word in swedish:
+        assert word not in everything
+    domain = {"da": "example.dk", "en": "example.com"}[language]
+    contact = next(name for name in files if name.startswith("07-"))
+    assert f"info@{domain}" in texts[0]
+    assert f"@{domain}" in (newsletters / "2026-3" / contact).read_text(encoding="utf-8")
 
 
 def test_new_refuses_an_existing_folder_and_a_bad_name(tmp_path, compose_cli):

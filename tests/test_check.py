@@ -234,6 +234,24 @@ VARIANTS = {
         "warning",
         "contrast",
     ),
+    "contrast-hsl": (
+        [(HTML, "<p style=\"margin: 0 0 16px 0;\">Vinnaren", "<p style=\"margin: 0 0 16px 0; color: hsl(200, 10%, 75%);\">Vinnaren")],
+        {},
+        "warning",
+        "contrast",
+    ),
+    "contrast-hsla-background": (
+        [(HTML, "<p style=\"margin: 0 0 16px 0;\">Vinnaren", "<p style=\"margin: 0 0 16px 0; color: #333; background: hsla(200, 50%, 15%, 0.95) no-repeat;\">Vinnaren")],
+        {},
+        "warning",
+        "contrast",
+    ),
+    "contrast-named": (
+        [(HTML, "<p style=\"margin: 0 0 16px 0;\">Vinnaren", "<p style=\"margin: 0 0 16px 0; color: lightgray;\">Vinnaren")],
+        {},
+        "warning",
+        "contrast",
+    ),
     "link-no-text": ([(HTML, END_OF_PHOTO_SECTION, END_OF_PHOTO_SECTION + '<a href="https://www.example.se/tom"> </a>')], {}, "error", "link-no-text"),
     "link-vague": ([(HTML, "alla bidrag i fotogalleriet</a>", "Läs mer</a>")], {}, "warning", "link-vague"),
     "table-headers": (

@@ -23,7 +23,7 @@ def run(*args: str):
 
 
 def test_check_passes_the_good_fixture_with_exit_status_zero(built_issue):
-    result = run("check", str(built_issue()), "--no-spam")
+    result = run("check", str(built_issue()), "--no-spam", "--no-render")
     assert result.exit_code == 0, result.output
     assert "0 errors" in result.output
     assert "ready to send" in result.output
@@ -32,7 +32,7 @@ def test_check_passes_the_good_fixture_with_exit_status_zero(built_issue):
 def test_check_exits_non_zero_and_names_the_section_on_errors(built_issue):
     alt = ' alt="Solnedgång över Hjälmaren med en ensam roddbåt"'
     issue = built_issue([("build/email.html", alt, "")])
-    result = run("check", str(issue), "--no-spam")
+    result = run("check", str(issue), "--no-spam", "--no-render")
     assert result.exit_code == 1
     assert f"{issue / '03-fotopris.md'}" in result.output
     assert "fix the errors before sending" in result.output
@@ -40,7 +40,7 @@ def test_check_exits_non_zero_and_names_the_section_on_errors(built_issue):
 
 def test_check_json_gives_the_same_report_for_machines(built_issue):
     issue = built_issue([("build/email.html", "Läs i webbläsaren</a>", "Läs mer</a>")])
-    result = run("check", str(issue), "--json", "--no-spam")
+    result = run("check", str(issue), "--json", "--no-spam", "--no-render")
     data = json.loads(result.output)
     assert result.exit_code == 0
     assert data["ok"] is True

@@ -66,6 +66,24 @@ image_alt: Porträtt av Lena
 ---
 Hör av dig!
 """,
+    "085-partner.md": """\
+---
+layout: partners
+partners:
+  - image: images/side.png
+    alt: Regionen
+    url: https://www.example.se/region
+  - image: images/hero.png
+    alt: Kommunen
+---
+""",
+    "086-smatt.md": """\
+---
+layout: small-print
+lang: en
+---
+The partnership is funded by the EU.
+""",
     "08-text.md": """\
 ---
 layout: text

@@ -45,8 +45,9 @@ def test_preview_shows_the_email_at_desktop_and_phone_width_and_the_text(preview
     response = preview_app.test_client().get("/preview/")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert page.count('src="http://127.0.0.1:8001/preview/email.html"') == 2
+    assert page.count('src="http://127.0.0.1:8001/preview/email.html"') == 3
     assert "Desktop (800 px)" in page and "Phone (375 px)" in page
+    assert "Small phone (320 px)" in page  # the handset frame (issue 15)
     assert "<pre>" in page and "%%" not in page
     assert 'class="error"' not in page
 

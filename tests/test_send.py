@@ -57,14 +57,17 @@ def test_every_active_subscriber_gets_one_personal_message(
         text = message.get_body(("plain",)).get_content()
         unsubscribe = link_token(str(message["List-Unsubscribe"]), "unsubscribe")
         assert unsubscribe == link_token(text, "unsubscribe")
-        assert tokens.lookup_token(db, "unsubscribe", unsubscribe)["subscriber_id"] == person
+        key = send_settings.secret_key
+        assert tokens.lookup_token(db, "unsubscribe", unsubscribe, key)["subscriber_id"] == person
         preferences = link_token(text, "preferences")
-        assert tokens.lookup_token(db, "preferences", preferences)["subscriber_id"] == person
+        assert tokens.lookup_token(db, "preferences", preferences, key)["subscriber_id"] == person
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         row = ledger_rows[person]
         assert row["state"] == "sent" and row["attempts"] == 1 and row["sent_at"]
         assert row["consent_event_id"] is not None and row["last_reply"].startswith("250")
     assert len(ledger_rows) == 10  # nobody inactive was even queued
+    # the links are signed: sending an issue adds no token rows (the database does not grow)
+    assert db.execute("SELECT count(*) FROM tokens WHERE purpose != 'confirm'").fetchone() == (0,)
 
 
 def test_running_again_mails_nobody_twice(db, send_settings, mail_sink, built_example):
@@ -399,14 +402,6 @@ def test_rate_limit_state_is_saved_and_restored_across_runs(
     assert counted == 4
 
 
-def test_a_second_concurrent_send_of_the_same_issue_is_refused(db):
-    ledger.acquire_lock(db, "2018-2", pid=111, host="here", now=1000.0, alive=lambda pid: True)
-    with pytest.raises(SendError, match="another send of 2018-2 is running"):
-        ledger.acquire_lock(db, "2018-2", pid=222, host="here", now=1001.0, alive=lambda p: True)
-    # a lock whose process is gone is taken over
-    ledger.acquire_lock(db, "2018-2", pid=222, host="here", now=1002.0, alive=lambda p: False)
-
-
 def test_policy_refusal_fails_the_row_but_keeps_the_subscription(
     db, send_settings, mail_sink, built_example
 ):
@@ -482,3 +477,18 @@ def test_a_name_with_a_line_break_in_the_database_fails_its_row_and_injects_noth
     row = rows(db)[subscriber_id(db, addresses[1])]
     assert row["state"] == "failed" and "line break" in row["last_reply"]
     assert subscribers.get_subscriber(db, addresses[1])["subscriptions"] == {LIST: "active"}
+
+
+def test_queueing_a_list_takes_short_transactions_of_a_fixed_size(db, send_settings):
+    add_subscribers(db, send_settings, 10, LIST)
+    list_pk = subscribers.list_id(db, LIST)
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    try:
+        added = ledger.queue_list(db, "2018-2", list_pk, batch=3, pause=0)
+    finally:
+        db.conn.set_trace_callback(None)
+    assert added == 10
+    assert statements.count("BEGIN IMMEDIATE") == statements.count("COMMIT") == 4
+    assert ledger.queue_list(db, "2018-2", list_pk, batch=3, pause=0) == 0  # nobody twice
+    assert ledger.new_recipients(db, "2018-2", list_pk) == 0

@@ -309,3 +309,31 @@ def test_a_clean_issue_shows_the_check_summary_before_the_plan(
     summary = result.output.index("0 errors")
     assert summary < result.output.index("Recipients:")
     assert mail_sink.handler.count() == 1
+
+
+def test_stop_at_quota_stops_says_when_and_how_to_resume_and_the_quota_survives(
+    db, settings, mail_sink, built_example, invoke
+):
+    import time
+
+    addresses = add_subscribers(db, settings, 5, LIST)
+    quota = {"SEND_RATE_PER_DAY": "3"}
+    started = time.time()
+    first = invoke(mail_sink.port, "send", str(built_example), "--yes", "--stop-at-quota", **quota)
+    assert first.exit_code == 75, first.output
+    assert "Stopped: SEND_RATE_PER_DAY=3 reached" in first.output
+    assert f"resume then with: newsletter send {built_example}" in first.output
+    # the quota frees its first message 24 hours after the first message counted
+    expected = {
+        time.strftime("%Y-%m-%d %H:%M", time.localtime(started + 86400 + shift))
+        for shift in (-60, 0, 60, 120)
+    }
+    assert any(f"next message at {when}" in first.output for when in expected), first.output
+    assert mail_sink.handler.count() == 3
+    again = invoke(mail_sink.port, "send", str(built_example), "--yes", "--stop-at-quota", **quota)
+    assert again.exit_code == 75 and mail_sink.handler.count() == 3  # a restart resets nothing
+    with db.conn:  # a day passes
+        db.execute("UPDATE send_counts SET minute = minute - 1441")
+    last = invoke(mail_sink.port, "send", str(built_example), "--yes", "--stop-at-quota", **quota)
+    assert last.exit_code == 0, last.output
+    assert mail_sink.handler.copies() == dict.fromkeys(addresses, 1)

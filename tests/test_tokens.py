@@ -102,3 +102,32 @@ def test_tokens_disappear_with_their_owner(db, settings, person):
     erase_subscriber(db, settings, person)
     assert lookup_token(db, "unsubscribe", token) is None
     assert db.execute("SELECT count(*) FROM tokens").fetchone()[0] == 0
+
+
+def test_signed_tokens_are_stable_need_no_row_and_die_with_the_person(db, settings, person):
+    from mailer.audience.consent import erase_subscriber
+    from mailer.audience.tokens import SIGNED_LENGTH, signed_token
+
+    key = settings.secret_key
+    created = db.execute("SELECT created FROM subscribers WHERE id = ?", [person]).fetchone()[0]
+    token = signed_token(key, "unsubscribe", person, 1, created)
+    assert token == signed_token(key, "unsubscribe", person, 1, created)  # one per subscription
+    assert (
+        len(token) == SIGNED_LENGTH and db.execute("SELECT count(*) FROM tokens").fetchone()[0] == 0
+    )
+    found = lookup_token(db, "unsubscribe", token, key)
+    assert (found["subscriber_id"], found["list_id"], found["id"]) == (person, 1, None)
+    assert lookup_token(db, "unsubscribe", token) is None  # without the key: stored tokens only
+    assert lookup_token(db, "unsubscribe", token, "another-secret-key-0123456789") is None
+    assert lookup_token(db, "preferences", token, key) is None
+    assert consume_token(db, "unsubscribe", token) is None  # nothing to consume
+    # the person is erased and somebody new gets the same row id: the old link opens nothing
+    erase_subscriber(db, settings, "token.owner@example.se")
+    add_subscriber(db, settings, "next.person@example.se")
+    assert db.execute("SELECT id FROM subscribers").fetchone()[0] == person
+    assert lookup_token(db, "unsubscribe", token, key) is None
+
+
+def test_stored_tokens_from_earlier_sends_keep_working_with_the_key(db, settings, person):
+    token = issue_token(db, "unsubscribe", person, 1)
+    assert lookup_token(db, "unsubscribe", token, settings.secret_key)["subscriber_id"] == person

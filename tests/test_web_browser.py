@@ -238,6 +238,10 @@ def test_screenshots_of_the_editor_preview(
         for width in (1280, 1600):
             page.set_viewport_size({"width": width, "height": 1000})
             page.screenshot(path=str(screenshot_dir / f"web-preview-{width}.png"))
+        handset = page.locator(".handset iframe")  # the 320 px phone frame (issue 15)
+        assert handset.bounding_box()["width"] == 320
+        email = page.frame_locator(".handset iframe").locator("html")
+        assert email.evaluate("root => root.scrollWidth") == 320
         section = sorted(issue.glob("[0-9]*.md"))[1]
         added = "\n\nNy rad i förhandsvisningen.\n"
         section.write_text(section.read_text(encoding="utf-8") + added, encoding="utf-8")

@@ -132,3 +132,26 @@ def test_token_for_all_lists_unsubscribes_from_all(client, db, person):
     token = issue_token(db, "unsubscribe", person.id, None)
     client.post(f"/unsubscribe/{token}", data=ONE_CLICK)
     assert set(statuses(db, person.id).values()) == {"unsubscribed"}
+
+
+def test_signed_newsletter_links_unsubscribe_and_open_preferences_with_no_token_row(
+    client, db, person, web_settings
+):
+    from mailer.audience.tokens import signed_token
+
+    sid, created = db.execute(
+        "SELECT id, created FROM subscribers WHERE id = ?", [person.id]
+    ).fetchone()
+    list_pk = db.execute("SELECT id FROM lists WHERE name = 'nyhetsbrev'").fetchone()[0]
+    key = web_settings.secret_key
+    rows_before = db.execute("SELECT count(*) FROM tokens").fetchone()[0]
+    preferences = signed_token(key, "preferences", sid, list_pk, created)
+    assert client.get(f"/preferences/{preferences}").status_code == 200
+    unsubscribe = signed_token(key, "unsubscribe", sid, list_pk, created)
+    assert client.get(f"/preferences/{unsubscribe}").status_code == 404  # one purpose each
+    tampered = unsubscribe[:-2] + ("AA" if unsubscribe[-2:] != "AA" else "BB")
+    assert client.post(f"/unsubscribe/{tampered}", data=ONE_CLICK).status_code == 404
+    response = client.post(f"/unsubscribe/{unsubscribe}", data=ONE_CLICK)
+    assert response.status_code == 200
+    assert statuses(db, person.id)["nyhetsbrev"] == "unsubscribed"
+    assert db.execute("SELECT count(*) FROM tokens").fetchone()[0] == rows_before

@@ -1,15 +1,27 @@
-"""Tokens for the unsubscribe, preferences and confirm links: random, hashed at rest, one purpose.
+"""Tokens for the unsubscribe, preferences and confirm links: one purpose each, checked in
+constant time.
 
-A token is 256 bits from `secrets`, shown once (in the link) and stored only as its SHA-256,
-so a copy of the database cannot be used to unsubscribe or confirm anyone. The row is found by
-hash and the hash is compared again with `hmac.compare_digest`.
+Two kinds. A stored token is 256 bits from `secrets`, shown once (in the link) and stored only
+as its SHA-256, so a copy of the database cannot be used to unsubscribe or confirm anyone; the
+row is found by hash and compared again with `hmac.compare_digest`. Confirm tokens and the
+mailed export/erase links are stored tokens (they expire and work once).
+
+The unsubscribe and preferences links in a newsletter are signed tokens that need no row, so
+the database does not grow with every issue sent: the purpose, subscriber and list, with an
+HMAC-SHA256 (128 bits kept) keyed with NEWSLETTER_SECRET_KEY over them and the subscriber's
+creation time (so a link of an erased person never opens a later subscriber who got the same
+row id). The same person and list always get the same link. Stored tokens mailed by earlier
+versions keep working: a token that is not a valid signed one is looked up by hash.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import secrets
+import struct
 
 from sqlite_utils import Database
 
@@ -19,6 +31,11 @@ from .migrations import TOKEN_PURPOSES
 TOKEN_BYTES = 32  # 256 bits; the issue asks for at least 128
 DEFAULT_CONFIRM_TTL_SECONDS = 48 * 3600
 COLUMNS = ("id", "purpose", "subscriber_id", "list_id", "scope", "created", "expires", "used_at")
+SIGNED_VERSION = 1
+SIGNED_PURPOSES = ("unsubscribe", "preferences")
+_SIGNED = struct.Struct(">BBQQ")  # version, purpose, subscriber id, list id (0 = none)
+_MAC_BYTES = 16
+SIGNED_LENGTH = len(base64.urlsafe_b64encode(bytes(_SIGNED.size + _MAC_BYTES)).rstrip(b"="))
 
 
 def hash_token(token: str) -> str:
@@ -55,12 +72,59 @@ def issue_token(
     return token
 
 
-def lookup_token(db: Database, purpose: str, token: str) -> dict | None:
+def _signature(secret_key: str, payload: bytes, subscriber_created: str) -> bytes:
+    message = b"link-token\0" + payload + subscriber_created.encode("utf-8")
+    return hmac.new(secret_key.encode("utf-8"), message, hashlib.sha256).digest()[:_MAC_BYTES]
+
+
+def signed_token(
+    secret_key: str, purpose: str, subscriber_id: int, list_id: int | None, subscriber_created: str
+) -> str:
+    """The unsubscribe or preferences token of one person (and list), needing no row.
+    `subscriber_created` is the person's `subscribers.created` value."""
+    if purpose not in SIGNED_PURPOSES:
+        raise ValueError(f"only {SIGNED_PURPOSES} links are signed, not {purpose!r}")
+    code = SIGNED_PURPOSES.index(purpose) + 1
+    payload = _SIGNED.pack(SIGNED_VERSION, code, subscriber_id, list_id or 0)
+    raw = payload + _signature(secret_key, payload, subscriber_created)
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _lookup_signed(db: Database, purpose: str, token: str, secret_key: str) -> dict | None:
+    """The owner of a valid signed token, as a row-like dict (id None: nothing to consume)."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) != _SIGNED.size + _MAC_BYTES:
+        return None
+    payload, mac = raw[: _SIGNED.size], raw[_SIGNED.size :]
+    version, code, subscriber_id, list_id = _SIGNED.unpack(payload)
+    if version != SIGNED_VERSION or not 1 <= code <= len(SIGNED_PURPOSES):
+        return None
+    row = db.execute("SELECT created FROM subscribers WHERE id = ?", [subscriber_id]).fetchone()
+    created = row[0] if row else "no such subscriber"
+    expected = _signature(secret_key, payload, created)
+    # compare first, then decide: the time taken does not depend on which part was wrong
+    valid = hmac.compare_digest(mac, expected)
+    if not valid or row is None or SIGNED_PURPOSES[code - 1] != purpose:
+        return None
+    values = (None, purpose, subscriber_id, list_id or None, None, None, None, None)
+    return dict(zip(COLUMNS, values, strict=True))
+
+
+def lookup_token(db: Database, purpose: str, token: str, secret_key: str = "") -> dict | None:
     """The token's row (subscriber_id, list_id, ...) if it is valid for `purpose`: known,
-    same purpose, not expired, not used. None otherwise, whatever the reason."""
+    same purpose, not expired, not used. None otherwise, whatever the reason. With
+    `secret_key`, a signed unsubscribe or preferences token (see the module docstring) is
+    accepted too; its dict has `id` None."""
     _check_purpose(purpose)
     if not isinstance(token, str) or not 20 <= len(token) <= 200:
         return None
+    if secret_key and purpose in SIGNED_PURPOSES and len(token) == SIGNED_LENGTH:
+        found = _lookup_signed(db, purpose, token, secret_key)
+        if found is not None:
+            return found
     digest = hash_token(token)
     sql = f"SELECT {', '.join(COLUMNS)}, token_hash FROM tokens WHERE token_hash = ?"  # noqa: S608 - fixed column names only
     row = db.execute(sql, [digest]).fetchone()

@@ -29,13 +29,22 @@ CHECKS = {
 
 
 def check_issue(
-    issue_dir: Path, settings: Settings, *, spam: bool = True, before_send: bool = False
+    issue_dir: Path,
+    settings: Settings,
+    *,
+    spam: bool = True,
+    before_send: bool = False,
+    render: bool = False,
+    screenshots: Path | None = None,
+    chromium: str | None = None,
 ) -> Report:
     """Run every check on `issue_dir/build/`; errors mean the issue should not be sent.
 
     Raises `IssueError` when there is no build to check. `spam=False` skips SpamAssassin
     (about 2 s), e.g. for a quick look while writing. `before_send` adds what only matters
     when real people are about to be mailed: a base URL on this computer is then an error.
+    `render` looks at the email in headless Chromium (`chromium`, found when None) at phone
+    and desktop widths, about 3 s; `screenshots` is a folder for the PNGs it takes.
     """
     issue_dir = Path(issue_dir)
     context = load_context(issue_dir, settings)
@@ -47,6 +56,10 @@ def check_issue(
         if name == "spam" and not spam:
             continue
         check(context, report)
+    if render or screenshots:
+        from .rendering import check_rendering
+
+        check_rendering(context, report, chromium=chromium, screenshots=screenshots)
     return report
 
 

@@ -1,54 +1,50 @@
-"""CSS colours to RGB and WCAG 2 contrast ratios."""
+"""CSS colours to RGB and WCAG 2 contrast ratios.
+
+Colours are read by tinycss2's CSS Color 4 parser: hex, rgb()/rgba(), hsl()/hsla(), hwb() and
+the named colours all reach the contrast check (before, hsl() and some names were skipped).
+"""
 
 from __future__ import annotations
 
-import re
-
-from cssutils.css.value import ColorValue
+import tinycss2
+from tinycss2 import color4
 
 RGB = tuple[float, float, float]
-_HEX = re.compile(r"#([0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})\b", re.I)
-_FUNC = re.compile(r"rgba?\(\s*([^)]*)\)", re.I)
+_UNKNOWN = ("inherit", "initial", "currentcolor", "unset", "transparent", "revert", "none")
 
 
-def parse_color(value: str, below: RGB = (255, 255, 255)) -> RGB | None:
-    """An opaque RGB for a CSS colour (alpha blended over `below`); None when unknown."""
-    value = value.strip().lower()
-    if not value or value in ("inherit", "initial", "currentcolor", "unset", "transparent"):
+def parse_color(value, below: RGB = (255, 255, 255)) -> RGB | None:
+    """An opaque RGB for a CSS colour (alpha blended over `below`); None when unknown.
+
+    `value` is CSS text or one tinycss2 token.
+    """
+    if isinstance(value, str):
+        value = value.strip()
+        if not value or value.lower() in _UNKNOWN:
+            return None
+    try:
+        color = color4.parse_color(value)
+    except (TypeError, ValueError, ZeroDivisionError):
         return None
-    match = _HEX.fullmatch(value)
-    if match:
-        digits = match.group(1)
-        if len(digits) in (3, 4):
-            digits = "".join(ch * 2 for ch in digits)
-        channels = [int(digits[i : i + 2], 16) for i in range(0, len(digits), 2)]
-        alpha = channels[3] / 255 if len(channels) == 4 else 1.0
-        return _blend(tuple(channels[:3]), alpha, below)
-    match = _FUNC.fullmatch(value)
-    if match:
-        parts = [p for p in re.split(r"[\s,/]+", match.group(1)) if p]
-        if len(parts) < 3:
-            return None
-        try:
-            rgb = tuple(float(p[:-1]) * 2.55 if p.endswith("%") else float(p) for p in parts[:3])
-            alpha = 1.0
-            if len(parts) > 3:
-                alpha = float(parts[3][:-1]) / 100 if parts[3].endswith("%") else float(parts[3])
-        except ValueError:
-            return None
-        return _blend(rgb, alpha, below)
-    named = ColorValue.COLORS.get(value)
-    if named:
-        return _blend(named[:3], named[3], below)
-    return None
+    if color is None or isinstance(color, str):  # unknown, or 'currentcolor'
+        return None
+    try:
+        red, green, blue = color.to("srgb").coordinates
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if color.alpha == 0:
+        return None  # transparent: the colour below shows
+    rgb = tuple(min(max(channel, 0.0), 1.0) * 255 for channel in (red, green, blue))
+    return _blend(rgb, color.alpha, below)
 
 
 def color_in(shorthand: str, below: RGB = (255, 255, 255)) -> RGB | None:
     """The colour inside a `background:` shorthand (`#fff url(x.png) no-repeat`)."""
-    for token in re.findall(r"rgba?\([^)]*\)|#[0-9a-f]{3,8}\b|[a-z]+", shorthand, re.I):
-        color = parse_color(token, below)
-        if color is not None:
-            return color
+    for token in tinycss2.parse_component_value_list(shorthand, skip_comments=True):
+        if token.type in ("ident", "hash", "function"):
+            color = parse_color(token, below)
+            if color is not None:
+                return color
     return None
 
 
@@ -58,6 +54,8 @@ def _blend(rgb, alpha: float, below: RGB) -> RGB:
 
 
 def relative_luminance(rgb: RGB) -> float:
+    """WCAG 2 relative luminance of an sRGB colour with 0-255 channels."""
+
     def channel(value: float) -> float:
         c = value / 255
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4

@@ -1,11 +1,18 @@
-"""A small CSS reader for the checks: rules, at-rules and declarations, without cssutils' noise."""
+"""The checks' view of CSS: rules, at-rules and declarations, read by tinycss2 (no cssutils noise).
+
+tinycss2 tokenises as browsers do, so `font-family: "A;B"` stays one declaration and
+`url(data:...;base64,...)` one value; this module only turns its nodes into the small
+`Rule`/`Declaration` records the checks walk.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
-_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+import tinycss2
+
+_PROPERTY = re.compile(r"-?[a-z][a-z0-9-]*")
 
 
 @dataclass
@@ -29,55 +36,52 @@ class Declaration:
     important: bool
 
 
-def strip_comments(css: str) -> str:
-    return _COMMENT.sub(" ", css)
+def serialize(tokens) -> str:
+    """CSS text of component values, comments left out, whitespace runs made one space."""
+    kept = [token for token in tokens or () if getattr(token, "type", "") != "comment"]
+    return " ".join(tinycss2.serialize(kept).split())
 
 
-def parse_declarations(text: str) -> list[Declaration]:
-    """`color: red; padding: 0 !important` -> declarations (inline styles and rule bodies)."""
+def parse_declarations(text) -> list[Declaration]:
+    """`color: red; padding: 0 !important` -> declarations (inline styles and rule bodies).
+
+    `text` is a string or the tokens of a block. Custom properties and broken declarations are
+    left out, as a browser would ignore the broken ones.
+    """
+    nodes = tinycss2.parse_declaration_list(text, skip_comments=True, skip_whitespace=True)
     result = []
-    for chunk in _split_outside_parens(text, ";"):
-        prop, sep, value = chunk.partition(":")
-        prop = prop.strip().lower()
-        if not sep or not prop or not re.fullmatch(r"-?[a-z][a-z0-9-]*", prop):
+    for node in nodes:
+        if node.type != "declaration" or not _PROPERTY.fullmatch(node.lower_name):
             continue
-        value = value.strip()
-        important = bool(re.search(r"!\s*important\s*$", value, re.I))
-        if important:
-            value = re.sub(r"!\s*important\s*$", "", value, flags=re.I).strip()
-        result.append(Declaration(prop, value, important))
+        result.append(Declaration(node.lower_name, serialize(node.value), node.important))
     return result
 
 
-def parse_stylesheet(css: str) -> list[Rule]:
+def parse_stylesheet(css) -> list[Rule]:
     """Top-level rules of a style sheet; at-rules such as @media hold their nested rules."""
-    css = strip_comments(css)
+    nodes = tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
+    return _rules(nodes)
+
+
+def _rules(nodes) -> list[Rule]:
     rules: list[Rule] = []
-    pos = 0
-    while pos < len(css):
-        brace = css.find("{", pos)
-        semicolon = css.find(";", pos)
-        if semicolon != -1 and (brace == -1 or semicolon < brace):
-            prelude = css[pos:semicolon].strip()
-            if prelude.startswith("@"):
-                rules.append(Rule(prelude, at_rule=True))
-            pos = semicolon + 1
-            continue
-        if brace == -1:
-            break
-        prelude = css[pos:brace].strip()
-        end = _matching_brace(css, brace)
-        body = css[brace + 1 : end]
-        if prelude.startswith("@"):
+    for node in nodes:
+        if node.type == "at-rule":
+            prelude = f"@{node.at_keyword} {serialize(node.prelude)}".strip()
             rule = Rule(prelude, at_rule=True)
-            if "{" in body:
-                rule.children = parse_stylesheet(body)
-            else:
-                rule.declarations = parse_declarations(body)
+            if node.content is not None:
+                if any(getattr(token, "type", "") == "{} block" for token in node.content):
+                    nested = tinycss2.parse_rule_list(
+                        node.content, skip_comments=True, skip_whitespace=True
+                    )
+                    rule.children = _rules(nested)
+                else:
+                    rule.declarations = parse_declarations(node.content)
             rules.append(rule)
-        elif prelude:
-            rules.append(Rule(prelude, parse_declarations(body)))
-        pos = end + 1
+        elif node.type == "qualified-rule":
+            prelude = serialize(node.prelude)
+            if prelude:
+                rules.append(Rule(prelude, parse_declarations(node.content)))
     return rules
 
 
@@ -86,32 +90,3 @@ def walk(rules: list[Rule], parents: tuple[Rule, ...] = ()):
     for rule in rules:
         yield rule, parents
         yield from walk(rule.children, (*parents, rule))
-
-
-def _matching_brace(css: str, start: int) -> int:
-    depth = 0
-    for index in range(start, len(css)):
-        if css[index] == "{":
-            depth += 1
-        elif css[index] == "}":
-            depth -= 1
-            if depth == 0:
-                return index
-    return len(css)
-
-
-def _split_outside_parens(text: str, separator: str) -> list[str]:
-    """Split on `separator` except inside parentheses (`url(data:...;base64,...)`)."""
-    parts, depth, current = [], 0, []
-    for char in text:
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth = max(0, depth - 1)
-        if char == separator and depth == 0:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    return parts

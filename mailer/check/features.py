@@ -132,8 +132,15 @@ def declaration_features(prop: str, value: str, properties: dict[str, str]) -> I
         yield f"css-unit-{unit.lower()}"
 
 
+OUTLOOK_DARK = re.compile(r"\[data-ogs[cb]\]\s*")
+
+
 def selector_features(selector: str) -> Iterator[str]:
-    """Slugs for the less common selectors (pseudo-classes, attributes, combinators...)."""
+    """Slugs for the less common selectors (pseudo-classes, attributes, combinators...).
+
+    `[data-ogsc]`/`[data-ogsb]` are the marks Outlook.com's own dark mode sets: rules under
+    them are meant for that client alone, so they count as no attribute selector."""
+    selector = OUTLOOK_DARK.sub("", selector)
     for colons, name in PSEUDO.findall(selector):
         kind = "element" if colons == "::" else "class"
         name = name.lower()

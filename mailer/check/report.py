@@ -103,5 +103,8 @@ class Report:
                 if item.advice:
                     lines.append(f"      -> {item.advice}")
             lines.append("")
+        widths = self.facts.get("rendered_widths")
+        if widths:
+            lines.append(f"Rendering looked at in Chromium: {', '.join(widths)}.")
         lines.append(self.summary())
         return "\n".join(lines)

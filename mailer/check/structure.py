@@ -261,8 +261,7 @@ def _check_media_rules(context: CheckContext, report: Report) -> None:
                 "media-important",
                 f"{len(missing)} declaration(s) inside @media lack !important and lose to the "
                 f"inlined styles: {shown}",
-                "add !important to every declaration inside @media (and keep premailer's "
-                "strip_important off)",
+                "add !important to every declaration inside @media (templates/email/media.css)",
                 style.sourceline,
             )
     has_meta = any(

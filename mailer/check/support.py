@@ -108,7 +108,7 @@ def used_features(context: CheckContext, known: dict[str, dict]) -> dict[str, se
         if _hidden(element):
             used.setdefault("css-display-none", set()).add(built)
             return
-        # Inline styles come from the template's CSS (premailer): report them on the built
+        # Inline styles come from the template's CSS (the inliner): report them on the built
         # file. Elements and attributes may come from a section's Markdown: name the section.
         for slug in inline_style_features(element, properties):
             used.setdefault(slug, set()).add(built)

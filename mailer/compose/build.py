@@ -1,4 +1,5 @@
-"""`build_issue`: an issue folder to build/ (email.html, email.txt, web.html, meta.json, images/).
+"""`build_issue`: an issue folder to build/ (email.html, email.txt, web.html, meta.json, images/,
+and .ics calendar files for an invitation or events).
 
 The build is all-or-nothing: everything is rendered and written into a temporary folder beside
 build/, which then replaces build/ in one rename. A failed build leaves the previous one as it
@@ -24,7 +25,7 @@ import jinja2
 
 from ..config import Settings
 from ..errors import IssueError
-from .ics import calendar_files
+from .ics import INVITATION_FILE, issue_calendars
 from .inline import inline_css
 from .issue import Issue, read_issue
 from .personalize import MARKER, Template, check_field_markers, neutral_values
@@ -136,9 +137,10 @@ def _environment(templates_dirs: tuple[Path, ...]) -> jinja2.Environment:
 
 def _render(
     issue: Issue, settings: Settings, templates_dirs: tuple[Path, ...]
-) -> tuple[str, str, str, dict]:
+) -> tuple[str, str, str, dict, dict[str, str]]:
     env = _environment(templates_dirs)
     context = issue_context(issue, settings)
+    calendars = issue_calendars(issue, context["base_url"], context["web_url"])
     email_html = inline_css(render(env, "email/issue.html", {**context, "variant": "email"}))
     email_text = _tidy_text(render(env, "text/issue.txt", context))
     web_source = render(env, "web_issue/web.html", {**context, "variant": "web"})
@@ -158,12 +160,10 @@ def _render(
         "organisation": issue.site["organisation"],
         "placeholders": sorted({m.group(1) for m in MARKER.finditer(email_html + email_text)}),
         "sections": [{"file": s.name, "layout": s.layout} for s in issue.sections],
-        "calendar": {
-            "invitation": context["invitation"]["file"] if context["invitation"] else None,
-            "attach_ics": bool(issue.invitation and issue.invitation.attach_ics),
-            "events": bool(any(s.get("ics_url") for s in context["sections"])),
-        },
         "images": sorted(issue.images),
+        "timezone": issue.timezone,
+        "calendars": sorted(calendars),
+        "attach_ics": INVITATION_FILE if issue.attach_ics else "",
         "sizes": {
             "email_html": len(email_html.encode()),
             "email_txt": len(email_text.encode()),
@@ -172,7 +172,7 @@ def _render(
         },
         "source_hash": source_hash(issue, settings.base_url, templates_dirs),
     }
-    return email_html, email_text, web_html, meta
+    return email_html, email_text, web_html, meta, calendars
 
 
 def _swap_into_place(new_dir: Path, target: Path) -> None:
@@ -208,7 +208,7 @@ def build_issue(
     """
     issue_dir = Path(issue_dir)
     issue = read_issue(issue_dir)
-    email_html, email_text, web_html, meta = _render(
+    email_html, email_text, web_html, meta, calendars = _render(
         issue, settings, _folders(templates_dir, settings)
     )
     target = issue_dir / BUILD_DIR
@@ -217,8 +217,8 @@ def build_issue(
         _write(work / "email.html", email_html)
         _write(work / "email.txt", email_text)
         _write(work / "web.html", web_html)
-        for name, data in calendar_files(issue, settings).items():
-            (work / name).write_bytes(data)
+        for name, text in calendars.items():
+            (work / name).write_bytes(text.encode("utf-8"))  # CRLF line ends, as RFC 5545 says
         (work / "images").mkdir()
         for name, image in issue.images.items():
             shutil.copyfile(image.path, work / "images" / name)

@@ -69,6 +69,7 @@ class FrontMatter:
     first_line: int = 1  # file line of the YAML text's first line
     key_lines: dict[str, int] = field(default_factory=dict)
     item_lines: dict[str, list[int]] = field(default_factory=dict)
+    sub_lines: dict[str, dict[str, int]] = field(default_factory=dict)  # key -> its keys' lines
 
     @classmethod
     def from_yaml(cls, path: Path, text: str, first_line: int = 1) -> FrontMatter:
@@ -111,10 +112,19 @@ class FrontMatter:
                     front.item_lines[key] = [
                         first_line + item.start_mark.line for item in value_node.value
                     ]
+                elif isinstance(value_node, yaml.MappingNode):
+                    front.sub_lines[key] = {
+                        str(sub.value): first_line + sub.start_mark.line
+                        for sub, _ in value_node.value
+                    }
         return front
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, self.first_line)
+
+    def sub_line(self, key: str, sub: str) -> int:
+        """Line of `sub` inside the mapping under `key` (else the line of `key`)."""
+        return self.sub_lines.get(key, {}).get(sub, self.line_of(key))
 
     def item_line(self, key: str, index: int) -> int:
         lines = self.item_lines.get(key, [])

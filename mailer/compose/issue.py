@@ -13,9 +13,12 @@ from markdown_it.token import Token
 from ..errors import IssueError
 from ..locale import LANGUAGES
 from .frontmatter import FrontMatter, read_source, split_front_matter
-from .ics import Invitation, read_invitation
+from .invitation import Invitation, read_calendar_options
+from .localtime import DEFAULT_TIMEZONE
 from .markup import check_links_and_images, parse
+from .section_lists import check_lang, read_contacts, read_partners
 from .sources import Image, ImageSet, check_url, first_text_line, where
+from .tables import MODES
 
 __all__ = ["Image", "Issue", "Section", "read_issue", "where"]
 
@@ -27,6 +30,7 @@ BRAND_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 ISSUE_REQUIRED = ("title", "issue", "date", "preheader", "language", "list")
 SITE_KEYS = (
     "organisation",
+    "subtitle",
     "address",
     "web",
     "email",
@@ -39,24 +43,38 @@ SITE_KEYS = (
     "why",
     "brand_color",
 )
-ISSUE_KEYS = (*ISSUE_REQUIRED, "subject", "invitation", *SITE_KEYS)
+CALENDAR_KEYS = ("invitation", "timezone", "attach_ics")
+ISSUE_KEYS = (*ISSUE_REQUIRED, "subject", *CALENDAR_KEYS, *SITE_KEYS)
 IMAGE_KEYS = ("logo", "funding_logo")
 
 BUTTON = ("button_text", "button_url")
 LAYOUT_KEYS: dict[str, tuple[str, ...]] = {
-    "article": ("image", "image_alt", *BUTTON),
-    "image-text": ("image", "image_alt", "image_side", *BUTTON),
+    "article": ("image", "image_alt", "image_url", *BUTTON, "tables"),
+    "image-text": ("image", "image_alt", "image_url", "image_side", *BUTTON, "tables"),
     "divider": (),
-    "events": ("events",),
-    "facts": (),
-    "contact": ("name", "role", "organisation", "phone", "email", "web", "image", "image_alt"),
-    "privacy": (),
-    "text": BUTTON,
+    "events": ("events", "tables"),
+    "facts": ("tables",),
+    "contact": (
+        "name",
+        "role",
+        "organisation",
+        "phone",
+        "email",
+        "web",
+        "image",
+        "image_alt",
+        "contacts",
+        "tables",
+    ),
+    "privacy": ("tables",),
+    "text": (*BUTTON, "tables"),
+    "small-print": ("lang", "tables"),
+    "partners": ("partners",),
 }
 LAYOUT_REQUIRED: dict[str, tuple[str, ...]] = {
     "image-text": ("image", "image_alt"),
     "events": ("events",),
-    "contact": ("name",),
+    "partners": ("partners",),
 }
 EVENT_KEYS = ("date", "end", "time", "title", "place", "url")
 
@@ -95,7 +113,9 @@ class Issue:
     sections: tuple[Section, ...]
     images: dict[str, Image] = field(default_factory=dict)
     source_files: tuple[Path, ...] = ()
-    invitation: Invitation | None = None  # `invitation:` of issue.md (see ics.py)
+    timezone: str = DEFAULT_TIMEZONE  # IANA zone of the invitation's and `send --at` times
+    invitation: Invitation | None = None
+    attach_ics: bool = False  # attach build/invitation.ics to the mail
 
 
 def _string(fm: FrontMatter, key: str, required: bool = False) -> str:
@@ -173,7 +193,14 @@ def _read_section(path: Path, images: ImageSet) -> Section:
                 f"{where(path, fm.line_of(key))}: layout {layout} needs {key!r} in the front "
                 f"matter; see docs/issue-format.md"
             )
-    options: dict[str, Any] = {k: v for k, v in fm.data.items() if k != "events"}
+    if layout == "contact" and not fm.data.get("name") and not fm.data.get("contacts"):
+        raise IssueError(
+            f"{where(path, fm.line_of('name'))}: layout contact needs 'name' (one person) or "
+            "'contacts' (a list of people) in the front matter; see docs/issue-format.md"
+        )
+    options: dict[str, Any] = {
+        k: v for k, v in fm.data.items() if k not in ("events", "contacts", "partners")
+    }
     for key in ("title", "image_alt", "button_text", "name", "role", "organisation", "phone"):
         if key in fm.data:
             options[key] = _string(fm, key)
@@ -185,7 +212,12 @@ def _read_section(path: Path, images: ImageSet) -> Section:
                 "describing the picture for people who cannot see it"
             )
         image = images.add(path.parent, fm.data["image"], path, fm.line_of("image"), "image")
-    for key in ("button_url", "web"):
+    if options.get("image_url") and not image:
+        raise IssueError(
+            f"{where(path, fm.line_of('image_url'))}: image_url makes the image a link; "
+            "add the image (image: images/...) or remove image_url"
+        )
+    for key in ("button_url", "web", "image_url"):
         if key in fm.data:
             options[key] = check_url(fm.data[key], path, fm.line_of(key), key)
     if options.get("button_text") and not options.get("button_url"):
@@ -195,6 +227,18 @@ def _read_section(path: Path, images: ImageSet) -> Section:
         raise IssueError(f"{where(path, fm.line_of('image_side'))}: image_side is left or right")
     if layout == "events":
         options["events"] = _events(fm)
+    if layout == "contact" and "contacts" in fm.data:
+        options["contacts"] = read_contacts(fm, images)
+    if layout == "partners":
+        options["partners"] = read_partners(fm, images)
+    if layout == "small-print":
+        options["lang"] = check_lang(fm)
+    tables = options.setdefault("tables", "auto")
+    if tables not in MODES:
+        raise IssueError(
+            f"{where(path, fm.line_of('tables'))}: tables {tables!r}: use auto (the default: "
+            "chosen by width), stack (rows become 'Header: value' blocks on phones) or scale"
+        )
     if layout == "divider" and body.strip():
         raise IssueError(
             f"{where(path, first_text_line(body, body_line))}: a divider has no text; "
@@ -212,7 +256,12 @@ def _read_section(path: Path, images: ImageSet) -> Section:
     return Section(path, layout, options, body, body_line, tuple(tokens), image)
 
 
-BODY_REQUIRED = ("facts", "privacy", "image-text")  # a box or column with no text in it
+BODY_REQUIRED = (
+    "facts",
+    "privacy",
+    "image-text",
+    "small-print",
+)  # a box or column with no text in it
 CONTENT_REQUIRED = ("article", "text")  # text, a title or a picture
 
 
@@ -303,6 +352,7 @@ def read_issue(issue_dir: Path) -> Issue:
     subject = _string(fm, "subject") or f"{values['title']} {values['issue']}"
     if any(ch in subject for ch in "\r\n"):
         raise IssueError(f"{where(issue_file, fm.line_of('subject'))}: subject is one line")
+    calendar = read_calendar_options(fm, site, subject)
     return Issue(
         path=issue_dir,
         slug=slug,
@@ -317,5 +367,7 @@ def read_issue(issue_dir: Path) -> Issue:
         sections=sections,
         images=dict(sorted(images.images.items())),
         source_files=(*sources, issue_file, *section_files),
-        invitation=read_invitation(fm, subject),
+        timezone=calendar.timezone,
+        invitation=calendar.invitation,
+        attach_ics=calendar.attach_ics,
     )

@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from ..errors import IssueError
 from .sources import where
+from .tables import PHONE_WIDTH, plan_table
 
 CONTENT_WIDTH = 540  # px of text column inside the 600 px container
 LINK_SCHEMES = ("https://", "http://", "mailto:", "tel:")
@@ -102,7 +103,33 @@ def _image(self, tokens, idx, options, env):
 
 
 def _table_open(self, tokens, idx, options, env):
-    return '<table class="md-table" width="100%" cellpadding="0" cellspacing="0">\n'
+    plan = plan_table(tokens, idx, env.get("tables", "auto"), env.get("width", PHONE_WIDTH))
+    env["plan"] = plan
+    return f'<table class="{plan.css_class}" width="100%" cellpadding="0" cellspacing="0">\n'
+
+
+def _td_open(self, tokens, idx, options, env):
+    """A body cell; in a stacked table it starts with its column's header, shown on phones only
+    ("Header: value"), hidden elsewhere (Outlook desktop keeps the plain table)."""
+    token = tokens[idx]
+    if "right" in str(token.attrGet("style") or "") and "nowrap" not in str(token.attrGet("style")):
+        token.attrSet("style", f"{token.attrGet('style')};white-space:nowrap")  # "54 %" whole
+    html = self.renderToken(tokens, idx, options, env)
+    plan = env.get("plan")
+    if not plan or plan.mode != "stack":
+        return html
+    column = 0
+    for token in reversed(tokens[:idx]):
+        if token.type == "tr_open":
+            break
+        column += token.type == "td_open"
+    header = plan.headers[column] if column < len(plan.headers) else ""
+    if not header.strip():
+        return html
+    return (
+        f'{html}<span class="stack-label" style="display: none; mso-hide: all;">'
+        f"{escape(header)}: </span>"
+    )
 
 
 def _class_rule(tag: str, css_class: str):
@@ -116,11 +143,23 @@ _md.add_render_rule("heading_open", _heading(False))
 _md.add_render_rule("heading_close", _heading(True))
 _md.add_render_rule("image", _image)
 _md.add_render_rule("table_open", _table_open)
+_md.add_render_rule("td_open", _td_open)
 _md.add_render_rule("blockquote_open", _class_rule("blockquote", "md-quote"))
 _md.add_render_rule("hr", lambda self, tokens, idx, options, env: '<hr class="md-hr">\n')
 
 
-def to_html(tokens: list[Token], image: Callable[[str], tuple[str, int, int]]) -> Markup:
-    """HTML fragment of a parsed body; `image(name)` gives (absolute URL, width, height)."""
+def to_html(
+    tokens: list[Token],
+    image: Callable[[str], tuple[str, int, int]],
+    *,
+    tables: str = "auto",
+    width: int = PHONE_WIDTH,
+) -> Markup:
+    """HTML fragment of a parsed body; `image(name)` gives (absolute URL, width, height).
+
+    `tables` (auto, stack, scale) and `width` (px of the phone column) decide how each table is
+    shown on phones (see tables.py).
+    """
+    env = {"image": image, "tables": tables, "width": width}
     # markdown-it escapes all text and raw HTML is disabled, so the result is safe markup
-    return Markup(_md.renderer.render(tokens, _md.options, {"image": image}))  # noqa: S704
+    return Markup(_md.renderer.render(tokens, _md.options, env))  # noqa: S704

@@ -1,9 +1,9 @@
 """Per-recipient values filled into a built issue: `%%name%%`-style markers, cheap substitution.
 
 The build leaves markers such as `%%unsubscribe_url%%` in email.html and email.txt (they pass
-premailer and lxml unchanged, also inside href attributes). `%%name|friend%%` falls back to the
-text after `|` when the value is empty. Filling splits the template once and joins per recipient,
-so sending never re-runs Markdown or premailer.
+the CSS inliner and lxml unchanged, also inside href attributes). `%%name|friend%%` falls back
+to the text after `|` when the value is empty. Filling splits the template once and joins per
+recipient, so sending never re-runs Markdown or the CSS inliner.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -94,13 +94,22 @@ class Template:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with every copy of the issue (the invitation's .ics with `attach_ics`)."""
+
+    filename: str
+    content_type: str  # with its parameters: 'text/calendar; charset="utf-8"; method=PUBLISH'
+    data: bytes
+
+
+@dataclass(frozen=True)
 class BuiltIssue:
-    """A built issue ready for sending: the two templates and build/meta.json."""
+    """A built issue ready for sending: the two templates, build/meta.json, attachments."""
 
     html: Template
     text: Template
     meta: dict[str, Any]
-    attachments: dict[str, bytes] = field(default_factory=dict)  # attached to every copy
+    attachments: tuple[Attachment, ...] = ()
 
 
 def load_built(issue_dir: Path) -> BuiltIssue:
@@ -110,19 +119,20 @@ def load_built(issue_dir: Path) -> BuiltIssue:
         html = (build / "email.html").read_text(encoding="utf-8")
         text = (build / "email.txt").read_text(encoding="utf-8")
         meta = json.loads((build / "meta.json").read_text(encoding="utf-8"))
+        attachments = ()
+        if meta.get("attach_ics"):
+            name = str(meta["attach_ics"])
+            attachments = (
+                Attachment(
+                    f"{meta.get('slug') or Path(issue_dir).name}-{name}",
+                    'text/calendar; charset="utf-8"; method=PUBLISH',
+                    (build / name).read_bytes(),
+                ),
+            )
     except FileNotFoundError as exc:
         raise IssueError(
             f"{exc.filename}: not built; run 'newsletter build {issue_dir}' first"
         ) from None
-    attachments = {}
-    invitation = (meta.get("calendar") or {}).get("invitation")
-    if invitation and meta["calendar"].get("attach_ics"):
-        try:
-            attachments[invitation] = (build / invitation).read_bytes()
-        except FileNotFoundError as exc:
-            raise IssueError(
-                f"{exc.filename}: missing; run 'newsletter build {issue_dir}' again"
-            ) from None
     return BuiltIssue(
         Template(html, escape_html=True), Template(text, escape_html=False), meta, attachments
     )

@@ -16,18 +16,31 @@ from markupsafe import Markup
 
 from ..config import Settings, bundled_path
 from ..locale import format_date, month_abbreviation, translate
-from .ics import EVENTS_FILE, INVITATION_FILE, when_text
+from .ics import INVITATION_FILE, calendar_file_of
 from .issue import SITE_KEYS, Image, Issue, Section
+from .localtime import when_text
 from .markup import to_html
 from .personalize import marker
 from .plaintext import WIDTH, shown_url, to_text, wrap
+from .tables import BOX_WIDTH, PHONE_WIDTH
 
 TEMPLATES_DIR = bundled_path("templates")
 BUNDLED_PREFIX = "bundled"  # `bundled/email/issue.html`: the tool's file, even when overridden
 DEFAULT_BRAND = "#0f5e6e"
 
 # shown width in the email (px) for each use of an image; smaller files show at their own size
-IMAGE_WIDTHS = {"hero": 600, "side": 270, "photo": 88, "logo": 200, "funding": 200}
+IMAGE_WIDTHS = {
+    "hero": 600,
+    "side": 270,
+    "photo": 88,
+    "logo": 200,
+    "funding": 200,
+    "partner": 200,
+    "photo-small": 56,
+}
+# a partner logo's box: 540 px shared by 2-4 logos, less the plate's padding; at most this tall
+PARTNER_HEIGHT = 64
+BOXED = ("facts", "privacy", "contact")  # layouts whose text sits in a padded box
 
 
 @jinja2.pass_context
@@ -79,9 +92,14 @@ def template_loader(templates_dirs: Path | tuple[Path, ...]) -> jinja2.BaseLoade
 def make_environment(
     templates_dirs: Path | tuple[Path, ...] = (TEMPLATES_DIR,),
 ) -> jinja2.Environment:
-    """The one template environment: autoescape for .html, StrictUndefined, `_` translates."""
+    """The one template environment: autoescape for .html, StrictUndefined, `_` translates.
+
+    Compiled templates are kept in Jinja's bytecode cache (a private folder in the system's
+    temporary directory, keyed by each template's name and source), so a cold `newsletter
+    build` does not compile them again."""
     env = jinja2.Environment(
         loader=template_loader(templates_dirs),
+        bytecode_cache=jinja2.FileSystemBytecodeCache(),
         autoescape=jinja2.select_autoescape(["html", "htm", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -101,11 +119,21 @@ def image_url(base: str, slug: str, name: str) -> str:
     return f"{base}/archive/{slug}/images/{quote(name)}"
 
 
-def image_view(base: str, issue: Issue, image: Image, use: str, alt: str = "") -> dict[str, Any]:
-    """What a template needs to show an image: absolute URL, unitless width and height, alt."""
-    width = min(image.width, IMAGE_WIDTHS[use])
-    if use == "logo" and image.height:
-        width = min(width, round(image.width * 56 / image.height))
+def calendar_url(base: str, slug: str, name: str) -> str:
+    """Absolute address of an issue's .ics file as the web archive serves it."""
+    return f"{base}/archive/{slug}/{quote(name)}"
+
+
+def image_view(
+    base: str, issue: Issue, image: Image, use: str, alt: str = "", box: int | None = None
+) -> dict[str, Any]:
+    """What a template needs to show an image: absolute URL, unitless width and height, alt.
+
+    `box` narrows the width further (a partner logo's share of the row)."""
+    width = min(image.width, IMAGE_WIDTHS[use], box or IMAGE_WIDTHS[use])
+    limit = {"logo": 56, "partner": PARTNER_HEIGHT}.get(use)
+    if limit and image.height:
+        width = min(width, round(image.width * limit / image.height))
     return {
         "url": image_url(base, issue.slug, image.name),
         "width": width,
@@ -119,13 +147,15 @@ def _event_view(issue: Issue, event: dict[str, Any]) -> dict[str, Any]:
     view = {key: event.get(key, "") for key in ("title", "place", "time", "url")}
     if isinstance(start, dt.date):
         month = month_abbreviation(lang, start.month)
-        day = str(start.day)
-        label = f"{start.day} {month}"
+        day = translate(lang, "day", day=start.day)  # "15" or Danish "15."
+        label = f"{day} {month}"
         if isinstance(end, dt.date) and end != start:
+            last = translate(lang, "day", day=end.day)
             if (end.year, end.month) == (start.year, start.month):
-                day, label = f"{start.day}–{end.day}", f"{start.day}–{end.day} {month}"
+                day = f"{day}–{last}"
+                label = f"{day} {month}"
             else:
-                label = f"{label} – {end.day} {month_abbreviation(lang, end.month)}"
+                label = f"{label} – {last} {month_abbreviation(lang, end.month)}"
         view.update(day=day, month=month, label=label, is_date=True)
     else:
         view.update(day="", month="", label=str(start), is_date=False)
@@ -172,11 +202,18 @@ def section_view(base: str, issue: Issue, section: Section) -> dict[str, Any]:
         "id": section.path.stem,
         "file": section.path.name,
         "title": options.get("title", ""),
-        "html": to_html(list(section.tokens), md_image),
+        "html": to_html(
+            list(section.tokens),
+            md_image,
+            tables=options.get("tables", "auto"),
+            width=BOX_WIDTH if section.layout in BOXED else PHONE_WIDTH,
+        ),
         "text": to_text(list(section.tokens)),
         "button": None,
         "image": None,
         "image_side": options.get("image_side", "left"),
+        "image_url": options.get("image_url", ""),
+        "lang": options.get("lang", ""),
     }
     if options.get("button_url"):
         view["button"] = {
@@ -194,17 +231,43 @@ def section_view(base: str, issue: Issue, section: Section) -> dict[str, Any]:
     if section.layout == "events":
         view["events"] = [_event_view(issue, e) for e in options["events"]]
         view["events_text"] = _events_text(view["events"])
-        if any(isinstance(e.get("date"), dt.date) for e in options["events"]):
-            view["ics_url"] = f"{base}/archive/{issue.slug}/{EVENTS_FILE}"
-    if section.layout == "contact":
-        view["contact"] = {
-            key: options.get(key, "")
-            for key in ("name", "role", "organisation", "phone", "email", "web")
-        }
-        view["contact"]["tel"] = "".join(
-            ch for ch in view["contact"]["phone"] if ch.isdigit() or ch == "+"
+        dated = any(e["is_date"] for e in view["events"])
+        view["calendar_url"] = (
+            calendar_url(base, issue.slug, calendar_file_of(section.name)) if dated else ""
         )
+    if section.layout == "contact":
+        people = options.get("contacts") or [
+            {**options, "photo": section.image} if options.get("name") else {}
+        ]
+        size = "photo" if len(people) == 1 else "photo-small"  # two across: smaller photos
+        view["contacts"] = [_contact_view(base, issue, p, size) for p in people if p]
+        view["contact"] = view["contacts"][0]
+    if section.layout == "partners":
+        partners = options["partners"]
+        share = 540 // len(partners) - 28  # plate padding and gutter
+        view["partners"] = [
+            {
+                "alt": p["alt"],
+                "url": p.get("url", ""),
+                "image": image_view(base, issue, p["logo"], "partner", p["alt"], box=share),
+            }
+            for p in partners
+        ]
+        view["column"] = 540 // len(partners)
     return view
+
+
+def _contact_view(base: str, issue: Issue, person: dict[str, Any], size: str) -> dict[str, Any]:
+    contact = {
+        key: person.get(key) or ""
+        for key in ("name", "role", "organisation", "phone", "email", "web")
+    }
+    contact["tel"] = "".join(ch for ch in contact["phone"] if ch.isdigit() or ch == "+")
+    photo = person.get("photo")
+    contact["image"] = (
+        image_view(base, issue, photo, size, person.get("image_alt") or "") if photo else None
+    )
+    return contact
 
 
 def _section_views(base: str, issue: Issue) -> list[dict[str, Any]]:
@@ -213,6 +276,20 @@ def _section_views(base: str, issue: Issue) -> list[dict[str, Any]]:
     for previous, view in zip([None, *views], views, strict=False):
         view["after"] = previous["layout"] if previous else "header"
     return views
+
+
+def invitation_view(base: str, issue: Issue) -> dict[str, Any] | None:
+    """The invitation box: title, when (in words), place, organiser, link to the .ics."""
+    invitation = issue.invitation
+    if invitation is None:
+        return None
+    return {
+        "title": invitation.title,
+        "when": when_text(issue.language, invitation.start, invitation.end),
+        "place": invitation.place,
+        "organiser": invitation.organiser_name or invitation.organiser_email,
+        "calendar_url": calendar_url(base, issue.slug, INVITATION_FILE),
+    }
 
 
 def issue_context(issue: Issue, settings: Settings) -> dict[str, Any]:
@@ -228,12 +305,21 @@ def issue_context(issue: Issue, settings: Settings) -> dict[str, Any]:
         quote(translate(lang, "forward_subject", subject=issue.subject)),
         quote(translate(lang, "forward_body", url=web_url)),
     )
-    why = site.get("why") or translate(
-        lang, "why_you_receive", list=issue.title, organisation=site["organisation"]
+    # "Nyhetsbrev from Nyhetsbrev": when the title is the organisation's name, say it once
+    same_name = (
+        " ".join(issue.title.split()).casefold()
+        == " ".join(site["organisation"].split()).casefold()
+    )
+    why = site.get("why") or (
+        translate(lang, "why_you_receive_same", list=issue.title)
+        if same_name
+        else translate(lang, "why_you_receive", list=issue.title, organisation=site["organisation"])
     )
     return {
         "language": lang,
         "title": issue.title,
+        "subtitle": site.get("subtitle", ""),
+        "show_organisation": not same_name,
         "number": issue.number,
         "date": issue.date.isoformat(),
         "date_text": format_date(lang, issue.date),
@@ -250,27 +336,7 @@ def issue_context(issue: Issue, settings: Settings) -> dict[str, Any]:
         "forward_url": forward,
         "contact_url": f"mailto:{site['email']}" if site.get("email") else site.get("web", ""),
         "sections": _section_views(base, issue),
-        "invitation": _invitation_view(issue, web_url),
-    }
-
-
-def _invitation_view(issue: Issue, web_url: str) -> dict[str, Any] | None:
-    """The invitation block: what, when (in words of the issue's language), where, who."""
-    invitation = issue.invitation
-    if invitation is None:
-        return None
-    return {
-        "title": invitation.title,
-        "when": when_text(invitation, issue.language),
-        "place": invitation.place,
-        "organiser": invitation.organiser_name or invitation.organiser_email,
-        "organiser_email": invitation.organiser_email,
-        "organiser_text": ", ".join(
-            dict.fromkeys(x for x in (invitation.organiser_name, invitation.organiser_email) if x)
-        ),
-        "description": invitation.description,
-        "file": INVITATION_FILE,
-        "ics_url": web_url + INVITATION_FILE,
+        "invitation": invitation_view(base, issue),
     }
 
 

@@ -12,7 +12,9 @@ from ..errors import IssueError
 from ..locale import LANGUAGES
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-SITE_TEMPLATE = """# Header and footer of every issue in this folder (issue.md may override a key).
+# newsletter.yml to fill in, per language (example.se/.dk/.com addresses lead nowhere real)
+SITE_TEMPLATES = {
+    "sv": """# Sidhuvud och sidfot i varje nummer i mappen (issue.md kan ändra en nyckel).
 organisation: Organisationens namn
 address: Box 0, 000 00 Orten
 web: https://www.example.se/
@@ -23,7 +25,32 @@ phone: 000-00 00 00
 # funding_logo: assets/eu-logo.png
 # funding_logo_alt: Medfinansieras av Europeiska unionen
 # funding_text: Projektet medfinansieras av Europeiska regionala utvecklingsfonden.
-"""
+""",
+    "da": """# Sidehoved og sidefod i hvert nummer i mappen (issue.md kan ændre en nøgle).
+organisation: Organisationens navn
+address: Vejen 1, 0000 Byen
+web: https://www.example.dk/
+email: info@example.dk
+phone: +45 00 00 00 00
+# logo: assets/logo.png
+# logo_alt: Organisationens navn
+# funding_logo: assets/eu-logo.png
+# funding_logo_alt: Medfinansieret af Den Europæiske Union
+# funding_text: Projektet er medfinansieret af Den Europæiske Fond for Regionaludvikling.
+""",
+    "en": """# Header and footer of every issue in this folder (issue.md may override a key).
+organisation: Name of the organisation
+address: 1 High Street, Town AB1 2CD
+web: https://www.example.com/
+email: info@example.com
+phone: +44 0000 000000
+# logo: assets/logo.png
+# logo_alt: Name of the organisation
+# funding_logo: assets/eu-logo.png
+# funding_logo_alt: Co-funded by the European Union
+# funding_text: The project is co-funded by the European Regional Development Fund.
+""",
+}
 
 
 def gradient_png(width: int, height: int, top: tuple, bottom: tuple) -> bytes:
@@ -64,6 +91,17 @@ SAMPLE_TEXT = {
         "event": ("Partnerskapsmöte", "kl. 10–12", "Örebro"),
         "facts": "Korta fakta i en ruta.",
         "contact": ("Förnamn Efternamn", "Samordnare"),
+        "person": ("namn@example.se", "019-00 00 00"),
+        "web": "https://www.example.se/",
+        "files": (
+            "01-inledning",
+            "02-linje",
+            "03-bild-och-text",
+            "04-text",
+            "05-kalender",
+            "06-fakta",
+            "07-kontakt",
+        ),
     },
     "da": {
         "title": "Nyhedsbrev",
@@ -85,6 +123,17 @@ SAMPLE_TEXT = {
         "event": ("Partnerskabsmøde", "kl. 10–12", "Odense"),
         "facts": "Korte fakta i en boks.",
         "contact": ("Fornavn Efternavn", "Koordinator"),
+        "person": ("navn@example.dk", "+45 00 00 00 00"),
+        "web": "https://www.example.dk/",
+        "files": (
+            "01-indledning",
+            "02-linje",
+            "03-billede-og-tekst",
+            "04-tekst",
+            "05-kalender",
+            "06-fakta",
+            "07-kontakt",
+        ),
     },
     "en": {
         "title": "Newsletter",
@@ -101,11 +150,22 @@ SAMPLE_TEXT = {
         "text_heading": "Text with a list and a table",
         "items": ("one point", "another point"),
         "table": ("What", "When", "Meeting", "1 October"),
-        "links": "Links are written with the whole address: [our website](https://www.example.org/).",
+        "links": "Links are written with the whole address: [our website](https://www.example.com/).",
         "calendar": "Calendar",
         "event": ("Partnership meeting", "10:00–12:00", "York"),
         "facts": "Short facts in a box.",
         "contact": ("First Last", "Coordinator"),
+        "person": ("name@example.com", "+44 0000 000000"),
+        "web": "https://www.example.com/",
+        "files": (
+            "01-introduction",
+            "02-divider",
+            "03-picture-and-text",
+            "04-text",
+            "05-calendar",
+            "06-facts",
+            "07-contact",
+        ),
     },
 }
 
@@ -114,6 +174,8 @@ def _files(title: str, number: str, language: str, today: dt.date) -> dict[str, 
     t = SAMPLE_TEXT[language]
     event_day = (today + dt.timedelta(days=30)).isoformat()
     what, when, meeting, day = t["table"]
+    intro, line, side, text, calendar, facts, contact = (f"{n}.md" for n in t["files"])
+    email, phone = t["person"]
     return {
         "issue.md": f"""---
 title: {title}
@@ -125,19 +187,19 @@ list: {t["list"]}
 # subject: {t["subject"]}
 ---
 """,
-        "01-inledning.md": f"""---
+        intro: f"""---
 layout: article
 image: images/hero.png
 image_alt: {t["describe"]}
 button_text: {t["button"]}
-button_url: https://www.example.se/
+button_url: {t["web"]}
 ---
 # {t["intro_heading"]}
 
 {t["intro"]}
 """,
-        "02-linje.md": "---\nlayout: divider\n---\n",
-        "03-bild-och-text.md": f"""---
+        line: "---\nlayout: divider\n---\n",
+        side: f"""---
 layout: image-text
 image: images/bild.png
 image_alt: {t["describe"]}
@@ -147,7 +209,7 @@ image_side: left
 
 {t["side"]}
 """,
-        "04-text.md": f"""---
+        text: f"""---
 layout: text
 ---
 ## {t["text_heading"]}
@@ -161,7 +223,7 @@ layout: text
 
 {t["links"]}
 """,
-        "05-kalender.md": f"""---
+        calendar: f"""---
 layout: events
 title: {t["calendar"]}
 events:
@@ -171,13 +233,13 @@ events:
     place: {t["event"][2]}
 ---
 """,
-        "06-fakta.md": f"---\nlayout: facts\n---\n{t['facts']}\n",
-        "07-kontakt.md": f"""---
+        facts: f"---\nlayout: facts\n---\n{t['facts']}\n",
+        contact: f"""---
 layout: contact
 name: {t["contact"][0]}
 role: {t["contact"][1]}
-phone: 019-00 00 00
-email: namn@example.se
+phone: {phone}
+email: {email}
 ---
 """,
     }
@@ -215,7 +277,7 @@ def scaffold_issue(
         (target / name).write_text(text, encoding="utf-8")
     site_file = Path(newsletters_dir) / "newsletter.yml"
     if not site_file.exists():
-        site_file.write_text(SITE_TEMPLATE, encoding="utf-8")
+        site_file.write_text(SITE_TEMPLATES[language], encoding="utf-8")
     (target / "images" / "hero.png").write_bytes(
         gradient_png(600, 290, (196, 226, 232), (15, 94, 110))
     )

@@ -20,7 +20,7 @@ from ..config import Settings, bundled_path
 from ..errors import MailerError
 from ..locale import LANGUAGES
 from .render import BUNDLED_PREFIX, TEMPLATES_DIR, site_templates_dir
-from .scaffold import SITE_TEMPLATE, scaffold_issue
+from .scaffold import SITE_TEMPLATES, scaffold_issue
 
 SECRET_LINE = re.compile(r"^NEWSLETTER_SECRET_KEY=.*$", re.M)
 
@@ -58,36 +58,9 @@ newsletter new {next_slug}                    # the next issue
 """
 
 
-# newsletters/newsletter.yml of a new site, in the sample issue's language (sv: scaffold's own)
-SITE_YML = {
-    "sv": SITE_TEMPLATE,
-    "da": """\
-# Sidehoved og sidefod i alle numre i denne mappe (issue.md kan overskrive en nøgle).
-organisation: Organisationens navn
-address: Postboks 0, 0000 Byen
-web: https://www.example.dk/
-email: info@example.dk
-phone: 00 00 00 00
-# logo: assets/logo.png
-# logo_alt: Organisationens navn
-# funding_logo: assets/eu-logo.png
-# funding_logo_alt: Medfinansieret af Den Europæiske Union
-# funding_text: Projektet er medfinansieret af Den Europæiske Fond for Regionaludvikling.
-""",
-    "en": """\
-# Header and footer of every issue in this folder (issue.md may override a key).
-organisation: Name of the organisation
-address: PO Box 0, Town, AB1 2CD
-web: https://www.example.org/
-email: info@example.org
-phone: 0000 000 000
-# logo: assets/logo.png
-# logo_alt: Name of the organisation
-# funding_logo: assets/eu-logo.png
-# funding_logo_alt: Co-funded by the European Union
-# funding_text: The project is co-funded by the European Regional Development Fund.
-""",
-}
+# newsletters/newsletter.yml of a new site, in the sample issue's language: the same text
+# `newsletter new` writes (one place per language)
+SITE_YML = SITE_TEMPLATES
 
 
 class SiteError(MailerError):

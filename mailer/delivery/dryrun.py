@@ -24,7 +24,6 @@ def _recipients(db: Database, slug: str, list_name: str, retry_failed: bool, seg
     """Who a send would mail now: this list's pending ledger rows still active (with the rows
     `ledger.adopt` would move here, and failed ones with `retry_failed`), then new active
     people, as the real run chooses them."""
-    known = ledger.subscriber_ids(db, slug)
     list_pk = subscribers.list_id(db, list_name)
     states = ("queued", "sending", "deferred", *(("failed",) if retry_failed else ()))
     marks = ", ".join("?" * len(states))
@@ -38,11 +37,16 @@ def _recipients(db: Database, slug: str, list_name: str, retry_failed: bool, seg
     for subscriber_id, address, name in pending:
         if subscribers.active_consent_event(db, subscriber_id, list_name) is not None:
             yield subscriber_id, address, name
-    for recipient in subscribers.active_recipients(db, list_name):
-        if segment_ids is not None and recipient.subscriber_id not in segment_ids:
-            continue
-        if recipient.subscriber_id not in known:
-            yield recipient.subscriber_id, recipient.email, recipient.name
+    new = db.execute(
+        "SELECT s.id, s.email, s.name FROM subscriptions sub "
+        "JOIN subscribers s ON s.id = sub.subscriber_id "
+        "WHERE sub.list_id = ? AND sub.status = 'active' AND NOT EXISTS (SELECT 1 FROM "
+        "deliveries d WHERE d.issue = ? AND d.subscriber_id = sub.subscriber_id) ORDER BY s.id",
+        [list_pk, slug],
+    )
+    for row in new:
+        if segment_ids is None or row[0] in segment_ids:
+            yield row
 
 
 def write_dry_run(

@@ -1,20 +1,21 @@
-"""The send loop: the main thread owns the ledger, worker threads own one SMTP connection each.
+"""The send loop: the main thread claims rows, worker threads own one SMTP connection each.
 
-Per row: the main thread re-checks the subscription, mints the two personal tokens and commits
-`sending` (one IMMEDIATE transaction), builds and signs the message, then hands it to a worker.
-The worker talks SMTP and reports the reply; the main thread commits `sent` (or `deferred`,
-`failed`) in its next transaction, which also claims the next rows: one commit (one fsync)
-covers every reply that arrived meanwhile. Workers never touch the database and the main
-thread never talks SMTP, so no SMTP exchange ever waits inside a transaction, and a row is
-`sending` in the database before its message leaves. At most QUEUE_DEPTH x connections rows
-are in flight (claimed but not yet recorded): the only messages a `kill -9` can duplicate.
+Per batch of rows the main thread checks that the run still holds its lock (the fencing
+number), re-checks each subscription and commits `sending` (one IMMEDIATE transaction), then
+builds and signs the messages and hands them to the workers. A worker talks SMTP; just
+before each message's final "." it checks the lock and the subscription once more (someone
+who unsubscribed a moment ago is not mailed), and it commits each 250 while the server
+answers the next message's MAIL FROM (or at once when none is waiting), always before that
+next message can be complete. So a row is `sending` in the database before its message
+leaves, and a `kill -9` can duplicate at most the messages whose 250 had arrived but was not
+yet committed: one per connection. Replies other than 250 are recorded by the main thread.
+No SMTP exchange ever waits inside a transaction.
 """
 
 from __future__ import annotations
 
 import contextlib
 import heapq
-import os
 import queue
 import threading
 import time
@@ -23,27 +24,32 @@ from collections.abc import Callable
 from sqlite_utils import Database
 
 from ..audience import fields, subscribers, tokens
-from ..store.db import transaction, utc_now
-from . import ledger, smtputf8
+from ..store.db import database_file, transaction, utc_now
+from . import ledger, runlock, smtputf8
 from .dkim import DkimSigner
 from .message import HeaderError, MessageFactory, RecipientValues, delivery_message_id
 from .pacing import Pacer
+from .recorder import Recorder
 from .report import SendSummary
 from .smtp import SmtpTransport
-from .worker import Job, Outcome, smtp_worker
+from .worker import LEFT, Job, Outcome, smtp_worker
 
 RETRY_DELAYS = (5.0, 30.0, 120.0)  # seconds before the 2nd, 3rd, 4th attempt in one run
 PAUSE_AFTER_FAILURES = 10
 MAX_ATTEMPTS = 12  # over all runs (crashes included): then `failed`, like a bounce after days
 FETCH_BATCH = 200
-HEARTBEAT_SECONDS = 10.0
-QUEUE_DEPTH = 8  # messages claimed ahead per connection, so workers never wait for a commit
+QUEUE_DEPTH = 16  # messages claimed ahead per connection, so workers never wait for a claim
 LONG_WAIT = 5.0  # seconds of enforced pause worth telling the user about
-MAX_RECORD_DELAY = 0.05  # seconds a 250 may wait to be committed together with others
 
 
 class SendEngine:
-    """One run over the ledger rows of one issue. Create, then call `run()` once."""
+    """One run over the ledger rows of one issue and list. Create, then call `run()` once.
+
+    `fence` is the run's lock number (runlock.acquire); `lock_lost` is set by the heartbeat
+    thread when another run has taken the lock. With `stop_at_quota`, reaching the hourly or
+    daily quota ends the run (summary.stopped == "quota", summary.resume_at) instead of
+    waiting.
+    """
 
     def __init__(
         self,
@@ -59,6 +65,9 @@ class SendEngine:
         sender: str,
         pacer: Pacer,
         summary: SendSummary,
+        fence: int = 0,
+        lock_lost: threading.Event | None = None,
+        stop_at_quota: bool = False,
         limit: int | None = None,
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
         pause_after: int = PAUSE_AFTER_FAILURES,
@@ -74,11 +83,14 @@ class SendEngine:
         self.factory, self.signer = factory, signer
         self.transports, self.sender = transports, sender
         self.pacer, self.summary, self.limit = pacer, summary, limit
+        self.fence, self.lock_lost = fence, lock_lost or threading.Event()
+        self.stop_at_quota = stop_at_quota
         self.retry_delays, self.pause_after = retry_delays, pause_after
         self.on_progress, self.stop = on_progress, stop or threading.Event()
         self.notify = notify
         self.told_wait = 0.0
         self.clock = clock
+        self.write_lock = threading.Lock()  # every connection of this run writes under it
         self.return_path = return_path  # bounces: VERP (issue 12); None = the From address
         self.jobs: queue.Queue = queue.Queue()
         self.outcomes: queue.Queue = queue.Queue()
@@ -89,20 +101,26 @@ class SendEngine:
         self.cursor = 0
         self.exhausted = False
         self.retries: list[tuple[float, int]] = []
-        self.run_attempts: dict[int, int] = {}
+        self.retried: dict[int, int] = {}  # row -> attempts in this run, only while retrying
         self.claimed_new = 0
         self.failures_in_row = 0
-        self.last_heartbeat = 0.0
         self.local: list[Outcome] = []
 
     # --- the loop -----------------------------------------------------------------------------
 
     def run(self) -> SendSummary:
         started = self.summary.started = time.monotonic()
+        path = database_file(self.db)
         workers = [
             threading.Thread(
                 target=smtp_worker,
-                args=(t, self.sender, self.jobs, self.outcomes),
+                args=(
+                    t,
+                    self.sender,
+                    self.jobs,
+                    self.outcomes,
+                    Recorder(path, self.issue, self.list_id, self.fence, self.write_lock),
+                ),
                 name=f"smtp-{n}",
                 daemon=True,
             )
@@ -110,6 +128,9 @@ class SendEngine:
         ]
         for worker in workers:
             worker.start()
+        # the run's commits are written (they survive a kill) without each waiting for the
+        # disk; the heartbeat's commit (synchronous=FULL, every 5 s) syncs them all: see recorder
+        self.db.execute("PRAGMA synchronous = NORMAL")
         try:
             self._loop()
             self.summary.deferred += len(self.retries)  # stopped before their retry was due
@@ -123,77 +144,93 @@ class SendEngine:
                 self.jobs.put(None)
             for worker in workers:
                 worker.join(timeout=max(t.settings.smtp_timeout for t in self.transports) + 5)
+            # replies that arrived while stopping (the 250s are committed already)
+            with contextlib.suppress(Exception):
+                self._record_all(self._drain())
+            self.db.execute("PRAGMA synchronous = FULL")
             self.summary.seconds = time.monotonic() - started
         return self.summary
 
     def _loop(self) -> None:
-        """Group commit: replies are recorded together with the next batch of claims, so one
-        fsync covers several messages; failures, the end of the run and a stop are recorded
-        at once, and no reply waits longer than MAX_RECORD_DELAY."""
-        finished: list[Outcome] = []
-        oldest = 0.0
         while True:
-            got = self._drain()
-            if got and not finished:
-                oldest = time.monotonic()
-            finished.extend(got)
+            finished = self._drain()
             stopping = self._stopping()
-            busy = self.in_flight - sum(1 for o in finished if o.smtp)
-            free = self.capacity - busy
-            may_claim = not stopping and (free >= self.batch or busy == 0)
+            free = self.capacity - self.in_flight
+            may_claim = not stopping and (free >= self.batch or self.in_flight == 0)
             rows = self._candidates(free) if may_claim else []
-            urgent = bool(finished) and (
-                stopping
-                or not self._has_new()
-                or any(o.kind != "sent" for o in finished)
-                or time.monotonic() - oldest >= MAX_RECORD_DELAY
-            )
-            if rows or self.local or urgent:
-                claims = self._commit(finished + self.local, rows)
-                finished, self.local = [], []
+            committed = [o for o in finished if o.kind == "sent" and o.recorded]
+            for outcome in committed:
+                self._record(outcome, "")  # counted only: the worker committed the row
+            finished = [o for o in finished if not (o.kind == "sent" and o.recorded)]
+            if rows or finished:
+                claims = self._commit(finished, rows)
                 self._dispatch(claims)
-                continue
-            if self.in_flight == 0 and (stopping or self._all_done()):
+                if rows or self.local:
+                    continue
+            if self.in_flight == 0 and (self._stopping() or self._all_done()):
                 return
             timeout = 0.5
-            if finished:
-                timeout = min(timeout, oldest + MAX_RECORD_DELAY - time.monotonic())
             if may_claim:
                 pause = self._wait_time()
                 timeout = min(timeout, pause)
-                self._tell_long_wait(pause)
+                self._quota_reached(pause)
             timeout = max(timeout, 0.001)
-            if busy > 0:
+            if self.in_flight > 0:
                 with contextlib.suppress(queue.Empty):
-                    outcome = self.outcomes.get(timeout=timeout)
-                    if not finished:
-                        oldest = time.monotonic()
-                    finished.append(outcome)
+                    self.local.append(self.outcomes.get(timeout=timeout))
+                    self.in_flight -= 1
             else:
                 self.stop.wait(timeout)
 
-    def _tell_long_wait(self, pause: float) -> None:
-        """Say once when the hourly cap makes the run wait (the progress bar just stalls)."""
-        if pause < LONG_WAIT or not self.pacer.per_hour or self.told_wait > self.clock():
+    def _quota_reached(self, pause: float) -> None:
+        """At the hourly or daily quota: stop (--stop-at-quota) or say once until when the
+        run waits (the progress bar just stalls)."""
+        if pause < LONG_WAIT:
             return
-        until = self.clock() + pause
+        wait, setting = self.pacer.quota_wait(self.clock())
+        if not setting or wait < LONG_WAIT:
+            return
+        until = self.clock() + wait
+        if self.stop_at_quota:
+            if self.summary.stopped is None:
+                self.summary.stopped, self.summary.reason = "quota", f"{setting} reached"
+                self.summary.resume_at = until
+            return
+        if self.told_wait > self.clock():
+            return
         self.told_wait = until
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(until))
         self.notify(
-            f"SEND_RATE_PER_HOUR={self.pacer.per_hour} reached; waiting until "
-            f"{time.strftime('%H:%M', time.localtime(until))} to go on (Ctrl-C stops; running "
-            "the same command later resumes)."
+            f"{setting} reached; waiting until {when} to go on (Ctrl-C stops; running the "
+            "same command later resumes; --stop-at-quota stops here instead)."
         )
 
     def _stopping(self) -> bool:
         if self.stop.is_set() and self.summary.stopped is None:
             self.summary.stopped = "interrupted"
-        return self.summary.stopped in ("interrupted", "paused")
+        if self.lock_lost.is_set() and self.summary.stopped is None:
+            self._lost()
+        return self.summary.stopped in ("interrupted", "paused", "quota", "lost")
+
+    def _lost(self) -> None:
+        """Another run holds the lock now: hand no more messages to SMTP (the rows stay
+        `sending` under our older fencing number, for the run that holds the lock)."""
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self.jobs.get_nowait()
+                self.in_flight -= 1
+        self.summary.stopped = "lost"
+        self.summary.reason = (
+            f"another run has taken over the lock of {self.issue} to list {self.list_name}; "
+            "this one stopped without mailing anybody else"
+        )
 
     def _drain(self) -> list[Outcome]:
-        got = []
+        got, self.local = self.local, []
         while True:
             try:
                 got.append(self.outcomes.get_nowait())
+                self.in_flight -= 1
             except queue.Empty:
                 return got
 
@@ -235,7 +272,8 @@ class SendEngine:
             self.exhausted = True
 
     def _candidates(self, free: int) -> list[int]:
-        """Row ids to claim now: due retries first, then rows in ledger order."""
+        """Row ids to claim now: due retries first, then rows in ledger order (the cursor
+        only moves forward, so a row is read from the ledger once per run)."""
         chosen: list[int] = []
         now = self.clock()
         while len(chosen) < free and self.pacer.wait_time(now) <= 0:
@@ -248,69 +286,84 @@ class SendEngine:
                     self._refill()
                 if not self.buffer:
                     break
-                row_id = self.buffer.pop()[0]
-                if row_id in self.run_attempts:
-                    continue  # already handled in this run (retry heap owns it)
                 self.claimed_new += 1
-                chosen.append(row_id)
+                chosen.append(self.buffer.pop()[0])
             self.pacer.take(now)
         return chosen
 
-    # --- the one transaction per cycle --------------------------------------------------------
+    # --- the claim transaction ----------------------------------------------------------------
 
     def _commit(self, finished: list[Outcome], rows: list[int]) -> list[Job]:
+        """Record the replies the workers did not commit and claim `rows`, in one transaction
+        that first checks the run still holds its lock."""
         now_text = utc_now()
         claims: list[Job] = []
-        with transaction(self.db):
-            for outcome in finished:
-                self._record(outcome, now_text)
-            for row_id in rows:
-                job = self._claim(row_id, now_text)
-                if job is not None:
-                    claims.append(job)
+        with self.write_lock, transaction(self.db):
+            self._record_all(finished, now_text)
+            if rows and not runlock.holds(self.db, self.issue, self.list_id, self.fence):
+                if self.summary.stopped is None:
+                    self._lost()
+                rows = []
+            claims = self._claim_rows(rows, now_text)
             if self.pacer.limited:
                 ledger.save_pacing(self.db, self.pacer.next_slot, self.pacer.unsaved())
-            now = self.clock()
-            if now - self.last_heartbeat > HEARTBEAT_SECONDS:
-                ledger.heartbeat(self.db, self.issue, os.getpid(), now)
-                self.last_heartbeat = now
-        self.in_flight -= sum(1 for o in finished if o.smtp)
         return claims
 
-    def _claim(self, row_id: int, now_text: str) -> Job | None:
-        row = self.db.execute(
-            "SELECT d.subscriber_id, d.list_id, d.state, d.message_id, d.attempts, s.email, s.name "
-            "FROM deliveries d LEFT JOIN subscribers s ON s.id = d.subscriber_id WHERE d.id = ?",
-            [row_id],
-        ).fetchone()
-        if row is None or row[2] not in ledger.PENDING_STATES:
-            return None
-        subscriber_id, list_id, _, message_id, attempts, address, name = row
-        self.run_attempts[row_id] = self.run_attempts.get(row_id, 0) + 1
-        event = None
-        if subscriber_id is not None and address is not None:
-            event = subscribers.active_consent_event(self.db, subscriber_id, self.list_name)
-        if event is None:
-            reason = "not sent: the subscription was no longer active when its turn came"
-            ledger.mark(self.db, row_id, "skipped", reply=reason, now=now_text)
-            self.summary.skipped += 1
-            self.on_progress(1)
-            return None
-        deferral = smtputf8.deferral_reason(address, self.transports)
-        if deferral:  # an international address the server cannot take: no attempt counted
-            ledger.mark(self.db, row_id, "deferred", reply=deferral, now=now_text)
-            self.summary.deferred += 1
-            self.summary.smtputf8_deferred += 1
-            self.on_progress(1)
-            return None
-        message_id = message_id or delivery_message_id(
-            self.secret_key, self.issue, subscriber_id, self.factory.domain
-        )
-        ledger.mark_sending(
-            self.db, row_id, message_id=message_id, consent_event_id=event, now=now_text
-        )
-        unsubscribe = tokens.issue_token(self.db, "unsubscribe", subscriber_id, list_id)
-        preferences = tokens.issue_token(self.db, "preferences", subscriber_id, list_id)
+    def _claim_rows(self, rows: list[int], now_text: str) -> list[Job]:
+        """Mark the rows that are still to send `sending` (with this run's fencing number),
+        skip those whose subscription ended; one read and one write for the whole batch."""
+        if not rows:
+            return []
+        found = {
+            row[0]: row
+            for row in self.db.execute(
+                "SELECT d.id, d.subscriber_id, d.list_id, d.state, d.message_id, d.attempts, "  # noqa: S608 - placeholders only
+                "d.claimed_by, s.email, s.name, s.created, sub.status, sub.consent_event_id "
+                "FROM deliveries d LEFT JOIN subscribers s ON s.id = d.subscriber_id "
+                "LEFT JOIN subscriptions sub ON sub.subscriber_id = d.subscriber_id "
+                f"AND sub.list_id = d.list_id WHERE d.id IN ({', '.join('?' * len(rows))})",
+                rows,
+            )
+        }
+        claims, marks = [], []
+        for row_id in rows:
+            row = found.get(row_id)
+            if row is None:
+                continue
+            _, subscriber_id, list_id, state, message_id, attempts, claimed_by = row[:7]
+            address, name, created, status, event = row[7:]
+            if list_id != self.list_id or state not in ledger.PENDING_STATES:
+                continue  # moved to another list's run, or finished meanwhile
+            if state == "sending" and claimed_by is not None and claimed_by >= self.fence:
+                continue  # in flight in this run (or a newer one): never taken twice
+            if address is None or status != "active":
+                reason = "not sent: the subscription was no longer active when its turn came"
+                ledger.mark(self.db, row_id, "skipped", reply=reason, now=now_text)
+                self.retried.pop(row_id, None)
+                self.summary.skipped += 1
+                self.on_progress(1)
+                continue
+            deferral = smtputf8.deferral_reason(address, self.transports)
+            if deferral:  # an international address the server cannot take: no attempt counted
+                ledger.mark(self.db, row_id, "deferred", reply=deferral, now=now_text)
+                self.retried.pop(row_id, None)
+                self.summary.deferred += 1
+                self.summary.smtputf8_deferred += 1
+                self.on_progress(1)
+                continue
+            message_id = message_id or delivery_message_id(
+                self.secret_key, self.issue, subscriber_id, self.factory.domain
+            )
+            marks.append((message_id, event, now_text, self.fence, row_id))
+            claims.append(self._job(row_id, subscriber_id, list_id, address, name, created))
+            claims[-1].message_id, claims[-1].attempts = message_id, attempts + 1
+        ledger.mark_sending_many(self.db, marks)
+        return claims
+
+    def _job(self, row_id, subscriber_id, list_id, address, name, created) -> Job:
+        key = self.secret_key
+        unsubscribe = tokens.signed_token(key, "unsubscribe", subscriber_id, list_id, created)
+        preferences = tokens.signed_token(key, "preferences", subscriber_id, list_id, created)
         values = RecipientValues(
             email=address,
             name=name or "",
@@ -318,7 +371,7 @@ class SendEngine:
             preferences_url=f"{self.base_url}/preferences/{preferences}",
             fields=fields.fields_of(self.db, subscriber_id) if self.factory.field_names else {},
         )
-        job = Job(row_id, subscriber_id, address, message_id, attempts + 1, values)
+        job = Job(row_id, subscriber_id, address, "", 1, values)
         if self.return_path is not None:  # bounces: this row's own VERP envelope sender
             job.sender = self.return_path(row_id)
         return job
@@ -335,13 +388,39 @@ class SendEngine:
             self.in_flight += 1
             self.jobs.put(job)
 
+    # --- recording replies --------------------------------------------------------------------
+
+    def _record_all(self, finished: list[Outcome], now_text: str | None = None) -> None:
+        if not finished:
+            return
+        now_text = now_text or utc_now()
+        if not self.db.conn.in_transaction:
+            with self.write_lock, transaction(self.db):
+                for outcome in finished:
+                    self._record(outcome, now_text)
+            return
+        for outcome in finished:
+            self._record(outcome, now_text)
+
     def _record(self, outcome: Outcome, now_text: str) -> None:
         row_id = outcome.job.row_id
         summary = self.summary
+        if outcome.kind != "retry":
+            self.retried.pop(row_id, None)
         if outcome.kind == "sent":
-            ledger.mark_sent(self.db, row_id, reply=outcome.reply, now=now_text)
+            if not outcome.recorded:
+                ledger.mark_sent(self.db, row_id, reply=outcome.reply, now=now_text)
             summary.sent += 1
             self.failures_in_row = 0
+            self.on_progress(1)
+            return
+        if outcome.kind == "lost":  # the row stays `sending` for the run that holds the lock
+            if summary.stopped is None:
+                self._lost()
+            return
+        if outcome.kind == "skipped":  # left between the claim and the final "."
+            ledger.mark(self.db, row_id, "skipped", reply=f"not sent: {LEFT}", now=now_text)
+            summary.skipped += 1
             self.on_progress(1)
             return
         if outcome.smtp:
@@ -358,6 +437,7 @@ class SendEngine:
         elif outcome.job.attempts >= MAX_ATTEMPTS:
             reply = f"gave up after {outcome.job.attempts} attempts; the last: {outcome.reply}"
             ledger.mark(self.db, row_id, "failed", reply=reply, now=now_text)
+            self.retried.pop(row_id, None)
             summary.failed += 1
             self.on_progress(1)
         elif outcome.kind == "held":  # refused, but not the address: no retry in this run
@@ -369,11 +449,13 @@ class SendEngine:
                 summary.reason = f"the server refused the sender address: {outcome.reply}"
         else:
             ledger.mark(self.db, row_id, "deferred", reply=outcome.reply, now=now_text)
-            attempt = self.run_attempts.get(row_id, 1)
+            attempt = self.retried.get(row_id, 0) + 1  # attempts of this row in this run
             if attempt <= len(self.retry_delays) and not self._stopping():
+                self.retried[row_id] = attempt
                 delay = self.retry_delays[attempt - 1]
                 heapq.heappush(self.retries, (self.clock() + delay, row_id))
             else:
+                self.retried.pop(row_id, None)
                 summary.deferred += 1
                 self.on_progress(1)
         if len(summary.failures) < 5:

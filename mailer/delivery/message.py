@@ -46,10 +46,17 @@ class FillableTemplate(Protocol):
     def fill(self, values: Mapping[str, str]) -> str: ...
 
 
+class AttachmentLike(Protocol):
+    filename: str
+    content_type: str
+    data: bytes
+
+
 class BuiltIssueLike(Protocol):
     html: FillableTemplate
     text: FillableTemplate
     meta: dict[str, Any]
+    # and optionally `attachments: tuple[AttachmentLike, ...]` (the invitation's .ics)
 
 
 @dataclass(frozen=True)
@@ -166,8 +173,6 @@ class MessageFactory:
         self.text = EncodedTemplate(built.text.source, escape_html=False)
         # custom fields the issue uses (`%%län|%%`): the sender loads only these per person
         self.field_names = frozenset(field_markers(built.html.source + built.text.source))
-        # files attached to every copy (the invitation's .ics with `attach_ics: true`)
-        self.attachments: dict[str, bytes] = dict(getattr(built, "attachments", None) or {})
         self.domain = settings.sender_domain
         self.settings = settings
         self.sender = parseaddr(settings.from_address)[1]
@@ -186,6 +191,9 @@ class MessageFactory:
             headers.insert(1, ("Reply-To", encode_address("Reply-To", settings.reply_to)))
         self.constant_headers = b"".join(_header_line(k, v) for k, v in headers)
         self.mailto = settings.unsubscribe_mailto
+        self.attachments = b"".join(
+            _attachment_part(item) for item in getattr(built, "attachments", ())
+        )
 
     def render(
         self,
@@ -207,6 +215,9 @@ class MessageFactory:
         boundary = "=_" + hashlib.sha256(message_id.encode()).hexdigest()[:24]
         check_header_value("Message-ID", message_id)
         when = date or dt.datetime.now(dt.UTC)
+        alternative = f'multipart/alternative; boundary="{boundary}"'
+        mixed = "=_m" + boundary[2:]
+        content_type = f'multipart/mixed; boundary="{mixed}"' if self.attachments else alternative
         headers = b"".join(
             (
                 _header_line(
@@ -220,14 +231,14 @@ class MessageFactory:
                     "List-Unsubscribe", list_unsubscribe(recipient.unsubscribe_url, self.mailto)
                 ),
                 self.constant_headers,
-                _header_line("Content-Type", self._content_type(boundary)),
+                _header_line("Content-Type", content_type),
             )
         )
         delimiter = b"--" + boundary.encode("ascii")
         part_headers = b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
-        if self.attachments:
-            headers += CRLF + b"--" + boundary.encode("ascii") + b"m\r\n"
-            headers += _header_line("Content-Type", f'multipart/alternative; boundary="{boundary}"')
+        if self.attachments:  # multipart/mixed: the alternative as its first part, then files
+            outer = b"--" + mixed.encode("ascii")
+            headers += CRLF + outer + CRLF + _header_line("Content-Type", alternative)
         body = b"".join(
             (
                 headers,
@@ -244,33 +255,25 @@ class MessageFactory:
                 b"--\r\n",
             )
         )
-        return body + self._attachment_parts(boundary) if self.attachments else body
+        if self.attachments:
+            body += outer + CRLF + self.attachments + outer + b"--\r\n"
+        return body
 
-    def _content_type(self, boundary: str) -> str:
-        if self.attachments:  # the alternative goes inside, the calendar file beside it
-            return f'multipart/mixed; boundary="{boundary}m"'
-        return f'multipart/alternative; boundary="{boundary}"'
 
-    def _attachment_parts(self, boundary: str) -> bytes:
-        """The attached files (the invitation's .ics, `attach_ics: true`), base64, then the end
-        of the outer multipart/mixed."""
-        outer = b"--" + boundary.encode("ascii") + b"m"
-        parts = []
-        for name, data in self.attachments.items():
-            encoded = binascii.b2a_base64(data, newline=False)
-            lines = CRLF.join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
-            parts.append(
-                outer
-                + CRLF
-                + _header_line(
-                    "Content-Type", f'text/calendar; charset="utf-8"; method=PUBLISH; name="{name}"'
-                )
-                + _header_line("Content-Disposition", f'attachment; filename="{name}"')
-                + b"Content-Transfer-Encoding: base64\r\n\r\n"
-                + lines
-                + CRLF
-            )
-        return b"".join(parts) + outer + b"--\r\n"
+def _attachment_part(item: AttachmentLike) -> bytes:
+    """One attached file, base64 in 76-character lines, ending with CRLF (before the next
+    boundary). The file name must be plain ASCII (issue slugs are)."""
+    check_header_value("attachment file name", item.filename)
+    if not item.filename.isascii() or '"' in item.filename:
+        raise HeaderError(f"attachment file name {item.filename!r} must be plain ASCII")
+    encoded = binascii.b2a_base64(item.data, newline=False)
+    lines = [encoded[i : i + 76] for i in range(0, len(encoded), 76)]
+    return (
+        _header_line("Content-Type", f'{item.content_type}; name="{item.filename}"')
+        + _header_line("Content-Disposition", f'attachment; filename="{item.filename}"')
+        + b"Content-Transfer-Encoding: base64\r\n\r\n"
+        + b"".join(line + CRLF for line in lines)
+    )
 
 
 def _header_line(name: str, value: str, *, utf8: bool = False) -> bytes:

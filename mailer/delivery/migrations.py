@@ -102,6 +102,28 @@ def m003_service_outbox(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m004_send_locks_per_list_with_fence(db: sqlite_utils.Database) -> None:
+    """One lock row per issue and list, kept after release so its fencing number only grows:
+    a run checks the number before every claim and stops when another run has taken over.
+    `proc_start` tells a live owner from a new process that got the same pid."""
+    db.execute("DROP TABLE send_locks")
+    db.execute(
+        """CREATE TABLE send_locks (
+            issue TEXT NOT NULL, list_id INTEGER NOT NULL, fence INTEGER NOT NULL,
+            pid INTEGER, host TEXT, proc_start TEXT, started_at TEXT, heartbeat REAL,
+            PRIMARY KEY (issue, list_id)
+        )"""
+    )
+
+
+@MIGRATIONS()
+def m005_deliveries_claimed_by(db: sqlite_utils.Database) -> None:
+    """The fencing number of the run that marked a row `sending`: another run takes such a
+    row only once that run's lock is provably gone (its number is older than its own)."""
+    db.execute("ALTER TABLE deliveries ADD COLUMN claimed_by INTEGER")
+
+
 BOUNCE_KINDS = ("hard", "soft", "complaint")
 
 
@@ -168,21 +190,39 @@ def m015_send_segments(db: sqlite_utils.Database) -> None:
     )
 
 
+SCHEDULE_STATES = ("waiting", "sending", "done", "failed", "cancelled")
+
+
 @MIGRATIONS()
-def m016_send_schedule(db: sqlite_utils.Database) -> None:
-    """Scheduled sends (`send ISSUE --at ...`): one row per issue, run by `scheduled run`."""
+def m019_scheduled_sends(db: sqlite_utils.Database) -> None:
+    """Sends planned for a later time (`send --at`), run by `scheduled run`. `due_at` is UTC in
+    the database's one time format; the local time and zone are kept as the editor gave them.
+    At most one waiting or running schedule per issue and list; `runner_pid`/`runner_host` name
+    the `scheduled run` process working on one, so an overlapping run leaves it alone."""
+    states = ", ".join(f"'{state}'" for state in SCHEDULE_STATES)
     db.execute(
-        """CREATE TABLE send_schedule (
-            issue TEXT PRIMARY KEY,
+        f"""CREATE TABLE scheduled_sends (
+            id INTEGER PRIMARY KEY,
+            issue TEXT NOT NULL,
             issue_dir TEXT NOT NULL,
-            list_name TEXT,
-            segment TEXT,
+            list_name TEXT NOT NULL,
             due_at TEXT NOT NULL,
+            local_time TEXT NOT NULL,
             timezone TEXT NOT NULL,
-            state TEXT NOT NULL DEFAULT 'scheduled'
-                CHECK (state IN ('scheduled', 'done', 'cancelled', 'failed')),
-            created TEXT NOT NULL,
-            updated TEXT NOT NULL,
-            last_result TEXT
+            connections INTEGER,
+            rate REAL,
+            force INTEGER NOT NULL DEFAULT 0 CHECK (force IN (0, 1)),
+            state TEXT NOT NULL DEFAULT 'waiting' CHECK (state IN ({states})),
+            runs INTEGER NOT NULL DEFAULT 0,
+            runner_pid INTEGER,
+            runner_host TEXT,
+            last_result TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
         )"""
     )
+    db.execute(
+        "CREATE UNIQUE INDEX scheduled_sends_active ON scheduled_sends (issue, list_name) "
+        "WHERE state IN ('waiting', 'sending')"
+    )
+    db.execute("CREATE INDEX scheduled_sends_due ON scheduled_sends (state, due_at)")

@@ -38,7 +38,6 @@ class SendPlan:
     international: int = 0  # recipients whose address needs SMTPUTF8
     segment: str = ""  # `send --segment`, canonical; "" = the whole list
     segment_size: int = 0  # active people on the list the segment picks
-    scheduled_for: str = ""  # `send --at`: when `scheduled run` will send it
 
     def describe(self) -> str:
         lines = [
@@ -70,11 +69,6 @@ class SendPlan:
                 "(RFC 6531); if the server does not offer SMTPUTF8 they are deferred, not "
                 "failed, and `send-status` lists them"
             )
-        if self.scheduled_for:
-            lines.append(
-                f"Scheduled:  {self.scheduled_for}; `newsletter scheduled run` sends it then "
-                "(the recipients are counted again at that time)"
-            )
         lines += [f"Warning:    {w}" for w in self.warnings]
         return "\n".join(lines)
 
@@ -95,12 +89,12 @@ class SendSummary:
     remaining: int = 0
     dry_run: int = 0
     seconds: float = 0.0
-    stopped: str | None = None  # "interrupted" | "paused" | "limit" | None
+    stopped: str | None = None  # "interrupted" | "paused" | "quota" | "lost" | None
     reason: str = ""
+    resume_at: float = 0.0  # with "quota": when the quota frees the next message (epoch s)
     started: float = 0.0
     failures: list[str] = field(default_factory=list)
     smtputf8_deferred: int = 0  # international addresses the server could not take
-    scheduled_for: str = ""  # `send --at`: scheduled, nothing sent
 
     def rate_text(self) -> str:
         """Messages per second so far, for the progress bar."""
@@ -108,11 +102,6 @@ class SendSummary:
         return f"{self.sent / elapsed:.0f} msg/s" if elapsed > 0.5 else ""
 
     def line(self) -> str:
-        if self.scheduled_for:
-            return (
-                f"{self.issue} to {self.list_name} scheduled for {self.scheduled_for}; "
-                "`newsletter scheduled run` sends it when due (nothing sent now)."
-            )
         if self.dry_run:
             return f"Wrote {self.dry_run} messages of {self.issue} (dry run, nothing sent)."
         if not (self.sent or self.failed or self.deferred or self.skipped or self.remaining):
@@ -153,16 +142,23 @@ def make_plan(
     the password."""
     list_pk = subscribers.list_id(db, list_name)
     counts = ledger.counts(db, slug, list_pk)
-    known = ledger.subscriber_ids(db, slug)
-    active = [
-        r
-        for r in subscribers.active_recipients(db, list_name)
-        if segment_ids is None or r.subscriber_id in segment_ids
-    ]
-    new = sum(1 for r in active if r.subscriber_id not in known)
-    international = smtputf8.pending_international(db, slug, list_pk) + sum(
-        1 for r in active if r.subscriber_id not in known and smtputf8.needs_smtputf8(r.email)
-    )
+    if segment_ids is None:
+        new = ledger.new_recipients(db, slug, list_pk)
+        active_count = 0
+    else:
+        known = {
+            sid
+            for (sid,) in db.execute("SELECT subscriber_id FROM deliveries WHERE issue = ?", [slug])
+        }
+        active = [
+            r.subscriber_id
+            for r in subscribers.active_recipients(db, list_name)
+            if r.subscriber_id in segment_ids
+        ]
+        new = sum(1 for sid in active if sid not in known)
+        active_count = len(active)
+    international = smtputf8.pending_international(db, slug, list_pk)
+    international += smtputf8.new_international(db, slug, list_pk, segment_ids)
     pending = counts["queued"] + counts["deferred"] + counts["sending"]
     pending += ledger.adoptable(db, slug, list_pk)  # on this list, queued for another
     if retry_failed:
@@ -204,13 +200,13 @@ def make_plan(
         smtp=f"{settings.smtp_host}:{settings.smtp_port} ({SECURITY_LABELS[settings.smtp_security]}"
         + (f", login {settings.smtp_username})" if settings.smtp_username else ")"),
         connections=connections,
-        rate=describe_rate(rate, settings.send_rate_per_hour),
+        rate=describe_rate(rate, settings.send_rate_per_hour, settings.send_rate_per_day),
         dkim=settings.dkim_enabled,
         warnings=warnings,
         return_path=settings.bounce_address,
         international=international,
         segment=segment.text if segment else "",
-        segment_size=len(active) if segment else 0,
+        segment_size=active_count,
     )
 
 

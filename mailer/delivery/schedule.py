@@ -1,151 +1,194 @@
-"""Scheduled sends, the records: `send ISSUE --at "2026-12-03 08:00"`, `scheduled list`, `cancel`.
+"""Scheduled sends: `send ISSUE --at "2026-12-03 08:00"` records one, `scheduled run` sends what
+is due (from cron or a systemd timer), `scheduled list` and `scheduled cancel` look and undo.
 
-`send --at` runs everything a send runs before mailing (build, check, plan, confirmation) and
-then `record`s the issue, its list, segment and due time (stored in UTC, read and shown in
-NEWSLETTER_TIMEZONE) instead of mailing. `scheduler.run_due` sends them when due. Times are
-parsed against a `now` the caller may give, so tests control the clock.
+The time is local to the issue's `timezone:` (Europe/Stockholm unless issue.md says otherwise)
+and stored as UTC. Scheduling builds the issue, runs the same checks `send` runs (the `gate`
+the CLI passes) and counts the recipients, so a mistake shows now rather than at 08:00. At the
+due time `run_due` checks again and calls `run_send`, which resumes like `send`: a schedule
+whose run stopped (deferred messages, a pause, a crash) stays `sending` and the next
+`scheduled run` continues it; nobody is mailed twice, because the ledger decides who is left.
+Every function takes `now` (an aware datetime), so tests control the clock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlite_utils import Database
-
+from ..audience import subscribers
+from ..compose.localtime import LocalTimeError, check_exists, parse_local, zone
 from ..config import Settings
-from ..errors import SendError
-from ..store.db import open_db, transaction, utc_now
+from ..errors import IssueError, MailerError, SendError, SubscriberError
+from ..store.db import open_db
+from . import schedule_store as store
+from .report import SendPlan, make_plan
+from .schedule_store import TIME_FORMAT, Schedule, cancel_schedule, list_schedules
+from .send import prepare_issue, run_send
 
-TIME_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S")
+__all__ = ["Schedule", "cancel_schedule", "due_time", "list_schedules", "run_due", "schedule_send"]
 
 
 @dataclass(frozen=True)
-class Scheduled:
-    issue: str
-    issue_dir: str
-    list_name: str | None
-    segment: str | None
-    due_at: dt.datetime  # aware, UTC
-    timezone: str
-    state: str
-    last_result: str | None
+class Outcome:
+    """What `scheduled run` did with one due schedule."""
 
-    def due_text(self) -> str:
-        return local_text(self.due_at, self.timezone)
+    schedule: Schedule
+    state: str  # the schedule's state afterwards
+    message: str
 
 
-def parse_at(text: str, timezone: str, now: dt.datetime | None = None) -> dt.datetime:
-    """`2026-12-03 08:00` read in `timezone`, as an aware UTC datetime; SendError when it is
-    not such a time, does not exist (the hour skipped in spring) or is not in the future."""
-    tz = zoneinfo.ZoneInfo(timezone)
-    for pattern in TIME_FORMATS:
-        try:
-            naive = dt.datetime.strptime(text.strip(), pattern)
-            break
-        except ValueError:
-            continue
-    else:
-        raise SendError(f'--at {text!r}: write a local time such as "2026-12-03 08:00"')
-    local = naive.replace(tzinfo=tz)
-    back = local.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None)
-    if back != naive:
-        raise SendError(f"--at {text!r}: that time does not exist in {timezone} (clocks skip it)")
-    moment = local.astimezone(dt.UTC)
-    now = now or dt.datetime.now(dt.UTC)
-    if moment <= now:
+class GateError(SendError):
+    """The checks found errors at the due time; the schedule needs a person."""
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    moment = now or dt.datetime.now(dt.UTC)
+    if moment.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    return moment.astimezone(dt.UTC)
+
+
+def due_time(text: str, tz_name: str, now: dt.datetime | None = None) -> dt.datetime:
+    """`2026-12-03 08:00` in zone `tz_name` as an aware local time; SendError when it cannot be
+    read, does not exist (the hour skipped in spring) or is not in the future."""
+    tz = zone(tz_name)
+    try:
+        local = parse_local(text)
+        aware = check_exists(local, tz)  # type: ignore[arg-type]
+    except LocalTimeError as exc:
+        raise SendError(f"--at {text!r}: {exc}") from None
+    current = _now(now).astimezone(tz)
+    if aware <= current:
         raise SendError(
-            f"--at {text!r} ({local_text(moment, timezone)}) is not in the future; "
-            "send now without --at"
+            f"--at {aware:%Y-%m-%d %H:%M %Z} ({tz_name}) is in the past (it is now "
+            f"{current:%Y-%m-%d %H:%M %Z}); give a later time, or send now without --at"
         )
-    return moment
+    return aware
 
 
-def local_text(moment: dt.datetime, timezone: str) -> str:
-    """'2026-12-03 08:00 CET (Europe/Stockholm)'."""
-    local = moment.astimezone(zoneinfo.ZoneInfo(timezone))
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({timezone})"
-
-
-def record(
-    db: Database,
-    *,
-    issue: str,
+def schedule_send(
+    settings: Settings,
     issue_dir: Path,
-    list_name: str | None,
-    segment: str | None,
-    due_at: dt.datetime,
-    timezone: str,
-) -> None:
-    """Schedule (or re-schedule) an issue; one schedule per issue."""
-    now = utc_now()
-    with transaction(db):
-        db.execute(
-            "INSERT INTO send_schedule (issue, issue_dir, list_name, segment, due_at, timezone, "
-            "state, created, updated) VALUES (?, ?, ?, ?, ?, ?, 'scheduled', ?, ?) "
-            "ON CONFLICT (issue) DO UPDATE SET issue_dir = excluded.issue_dir, "
-            "list_name = excluded.list_name, segment = excluded.segment, "
-            "due_at = excluded.due_at, timezone = excluded.timezone, state = 'scheduled', "
-            "updated = excluded.updated, last_result = NULL",
-            [
-                issue,
-                str(Path(issue_dir).resolve()),
+    at: str,
+    *,
+    list_name: str | None = None,
+    connections: int | None = None,
+    rate: float | None = None,
+    force: bool = False,
+    gate: Callable[[Path], None] | None = None,
+    confirm: Callable[[SendPlan, Schedule], bool] | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[Schedule, SendPlan]:
+    """Check the issue now and record that it goes out at `at`; returns the schedule and the
+    plan as counted now. `gate(issue_dir)` raises to stop (the CLI runs `newsletter check`);
+    `confirm(plan, schedule)` returning False records nothing."""
+    settings.require_secret_key()
+    issue_dir = Path(issue_dir).resolve()
+    built = prepare_issue(issue_dir, settings)
+    meta = built.meta
+    slug = str(meta.get("slug") or issue_dir.name)
+    tz_name = str(meta.get("timezone") or "Europe/Stockholm")
+    due = due_time(at, tz_name, now)
+    list_name = list_name or str(meta.get("list") or subscribers.DEFAULT_LIST)
+    if gate is not None:
+        gate(issue_dir)
+    db = open_db(settings.db_path)
+    try:
+        try:
+            plan = make_plan(
+                db,
+                settings,
+                meta,
+                slug,
                 list_name,
-                segment,
-                _utc_text(due_at),
-                timezone,
-                now,
-                now,
-            ],
+                None,
+                connections or settings.send_connections,
+                settings.send_rate if rate is None else rate,
+            )
+        except SubscriberError as exc:
+            raise SendError(
+                f"{exc}; add people to it with `newsletter subscribers import FILE.csv "
+                f"--list {list_name}`, or correct the list"
+            ) from None
+        schedule = Schedule(
+            id=0,
+            issue=slug,
+            issue_dir=str(issue_dir),
+            list_name=list_name,
+            due_at=due.astimezone(dt.UTC).strftime(TIME_FORMAT),
+            local_time=f"{due:%Y-%m-%d %H:%M}",
+            timezone=tz_name,
+            connections=connections,
+            rate=rate,
+            force=force,
+            state="waiting",
+            runs=0,
+            last_result="",
         )
+        store.refuse_second(db, slug, list_name)
+        if confirm is not None and not confirm(plan, schedule):
+            raise SendError("cancelled; nothing was scheduled")
+        return store.insert(db, schedule), plan
+    finally:
+        db.close()
 
 
-def scheduled(db: Database, *, states: tuple[str, ...] | None = None) -> list[Scheduled]:
-    """Every schedule (or those in `states`), by due time."""
-    rows = db.execute(
-        "SELECT issue, issue_dir, list_name, segment, due_at, timezone, state, last_result "
-        "FROM send_schedule ORDER BY due_at, issue"
-    ).fetchall()
-    found = [
-        Scheduled(i, d, lst, seg, dt.datetime.fromisoformat(due), tz, state, result)
-        for i, d, lst, seg, due, tz, state, result in rows
-    ]
-    return [s for s in found if states is None or s.state in states]
+def run_due(
+    settings: Settings,
+    *,
+    gate: Callable[[Path, bool], None] | None = None,
+    now: dt.datetime | None = None,
+    notify: Callable[[str], None] = lambda text: None,
+    **send_options: Any,
+) -> list[Outcome]:
+    """Send every schedule that is due at `now` (or was begun and has messages left).
 
-
-def cancel(settings: Settings, issue: str) -> Scheduled:
-    """Cancel the schedule of `issue` (a slug or an issue folder); SendError when none waits."""
-    slug = Path(issue).name
+    Non-interactive: no confirmation; `gate(issue_dir, force)` runs the checks again (the issue
+    may have changed since it was scheduled) and its errors mark the schedule `failed`, as does
+    an issue that no longer builds. Other errors (server unreachable, a pause, another run
+    holding the issue) leave it for the next run. `send_options` go to `run_send`.
+    """
+    cutoff = _now(now).strftime(TIME_FORMAT)
     db = open_db(settings.db_path)
     try:
-        with transaction(db):
-            waiting = [s for s in scheduled(db, states=("scheduled",)) if s.issue == slug]
-            if not waiting:
-                raise SendError(
-                    f"{slug} is not scheduled; `newsletter scheduled list` shows what is"
+        due = store.select(db, "state IN ('waiting', 'sending') AND due_at <= ?", [cutoff])
+        outcomes = []
+        for schedule in due:
+            if not store.claim(db, schedule):
+                continue
+
+            def preflight(issue_dir: Path, force: bool = schedule.force) -> None:
+                if gate is None:
+                    return
+                try:
+                    gate(issue_dir, force)
+                except MailerError as exc:
+                    raise GateError(str(exc)) from None
+
+            try:
+                summary = run_send(
+                    settings,
+                    Path(schedule.issue_dir),
+                    list_name=schedule.list_name,
+                    connections=schedule.connections,
+                    rate=schedule.rate,
+                    preflight=preflight,
+                    notify=notify,
+                    **send_options,
                 )
-            set_state(db, slug, "cancelled", "cancelled")
-        return waiting[0]
+            except (GateError, IssueError) as exc:
+                state, message = "failed", f"not sent: {exc}"
+            except MailerError as exc:
+                state, message = "sending", f"stopped, the next run resumes: {exc}"
+            else:
+                done = not summary.remaining and summary.stopped is None
+                state = "done" if done else "sending"
+                message = summary.line() + ("" if done else "; the next run sends the rest")
+            store.finish(db, schedule, state, message)
+            outcomes.append(Outcome(schedule, state, message))
+        return outcomes
     finally:
         db.close()
-
-
-def list_all(settings: Settings) -> list[Scheduled]:
-    db = open_db(settings.db_path)
-    try:
-        return scheduled(db)
-    finally:
-        db.close()
-
-
-def set_state(db: Database, issue: str, state: str, text: str) -> None:
-    db.execute(
-        "UPDATE send_schedule SET state = ?, last_result = ?, updated = ? WHERE issue = ?",
-        [state, text, utc_now(), issue],
-    )
-
-
-def _utc_text(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")

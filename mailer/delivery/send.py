@@ -3,17 +3,15 @@
 `run_send` is what `newsletter send` calls. It writes nothing before the SMTP server has
 accepted a connection (and login), so a wrong host or password leaves the ledger untouched.
 Re-running it resumes: rows already `sent` are never mailed again, rows left `sending` by a
-crash are retried with their original Message-ID.
+crash are retried with their original Message-ID. Only one run per issue and list is live
+at a time (runlock); a second one refuses, naming the process that holds the lock.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
-import os
 import signal
-import socket
 import ssl
 import threading
 import time
@@ -25,7 +23,7 @@ from ..audience import subscribers
 from ..config import Settings
 from ..errors import SendError, SubscriberError
 from ..store.db import open_db, transaction
-from . import ledger, schedule, segment_memory, smtputf8
+from . import ledger, runlock, segment_memory, smtputf8
 from .bounces.report import issue_reports
 from .bounces.verp import return_path_for
 from .dkim import signer_for
@@ -34,6 +32,8 @@ from .message import MessageFactory, RecipientValues, delivery_message_id, test_
 from .pacing import Pacer
 from .report import SendPlan, SendSummary, make_plan
 from .smtp import SmtpTransport
+
+QUEUE_NOTICE = 20_000  # new recipients worth saying that queueing them takes a while
 
 __all__ = ["SendPlan", "SendSummary", "run_send", "send_status", "send_test"]
 
@@ -53,16 +53,6 @@ def _no_progress(total: int):
             pass
 
     return contextlib.nullcontext(_Bar())
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @contextlib.contextmanager
@@ -102,21 +92,21 @@ def run_send(
     retry_delays: tuple[float, ...] = RETRY_DELAYS,
     pause_after: int = PAUSE_AFTER_FAILURES,
     stop: threading.Event | None = None,
+    stop_at_quota: bool = False,
     segment: str | None = None,
-    at: dt.datetime | None = None,
 ) -> SendSummary:
     """Send (or resume sending) an issue to a list. See the module docstring for guarantees.
 
     `segment` (`län = Örebro`, see mailer.audience.segments) mails only the matching active
     people; the ledger remembers it, so a resume without it keeps it (segment_memory).
-    `at` (aware) schedules instead of sending: build, check, plan and confirm run now, then the
-    send is recorded for `scheduled run` (see schedule.py) and nothing is mailed.
 
     `progress(total)` returns a context manager whose object has `update(steps, item)` (as
     `click.progressbar(length=total)` does). `preflight(issue_dir)` runs on the built issue
     just before `confirm` when there is someone to mail (the CLI runs `newsletter check`
     there); raising stops the send with nothing written. `confirm(plan)` returning False
     cancels before anything is written. `dry_run_dir` writes .eml files instead of connecting.
+    `stop_at_quota`: at SEND_RATE_PER_HOUR or SEND_RATE_PER_DAY, stop instead of waiting
+    (the summary's `resume_at` says when the quota frees the next message).
     """
     secret_key = settings.require_secret_key()
     if limit is not None and limit < 1:
@@ -178,19 +168,6 @@ def run_send(
             recovered=plan.interrupted,
             already_sent=plan.already_sent,
         )
-        if at is not None:
-            return _schedule(
-                db,
-                settings,
-                issue_dir,
-                plan,
-                summary,
-                at,
-                preflight,
-                confirm,
-                list_name=list_name if named_list else None,
-                segment=segment,
-            )
         if plan.recipients == 0:
             summary.remaining = plan.pending
             return summary
@@ -200,7 +177,13 @@ def run_send(
             raise SendError("cancelled; nothing was sent")
         transports = _connect(settings, connections, ssl_context)
         next_slot, minutes = ledger.load_pacing(db, time.time())
-        pacer = Pacer(rate, settings.send_rate_per_hour, next_slot=next_slot, minute_counts=minutes)
+        pacer = Pacer(
+            rate,
+            settings.send_rate_per_hour,
+            settings.send_rate_per_day,
+            next_slot=next_slot,
+            minute_counts=minutes,
+        )
         engine = SendEngine(
             db,
             issue=slug,
@@ -217,6 +200,7 @@ def run_send(
             retry_delays=retry_delays,
             pause_after=pause_after,
             stop=stop or threading.Event(),
+            stop_at_quota=stop_at_quota,
             notify=notify,
             return_path=return_path_for(settings),  # bounces: VERP envelope sender (issue 12)
         )
@@ -227,32 +211,11 @@ def run_send(
             progress or _no_progress,
             notify,
             retry_failed,
+            stale_after=settings.send_lock_stale_seconds,
             segment=(chosen, segment_ids),
         )
     finally:
         db.close()
-
-
-def _schedule(
-    db, settings, issue_dir, plan, summary, at, preflight, confirm, *, list_name, segment
-) -> SendSummary:
-    """`send --at`: the checks and the plan now, then a schedule instead of a send."""
-    plan.scheduled_for = schedule.local_text(at, settings.timezone)
-    if preflight is not None:
-        preflight(issue_dir)
-    if confirm is not None and not confirm(plan):
-        raise SendError("cancelled; nothing was scheduled")
-    schedule.record(
-        db,
-        issue=summary.issue,
-        issue_dir=issue_dir,
-        list_name=list_name,
-        segment=segment,
-        due_at=at,
-        timezone=settings.timezone,
-    )
-    summary.scheduled_for = plan.scheduled_for
-    return summary
 
 
 def _connect(settings: Settings, connections: int, ssl_context) -> list[SmtpTransport]:
@@ -276,37 +239,53 @@ def _run_locked(
     progress,
     notify,
     retry_failed: bool = False,
+    *,
+    stale_after: float = runlock.LOCK_STALE_SECONDS,
     segment: tuple = (None, None),
 ) -> SendSummary:
-    """Take the issue's lock, queue everyone new (and failed rows again when asked), run the
-    engine, release the lock."""
-    slug, summary, pid = engine.issue, engine.summary, os.getpid()
+    """Take the lock of the issue and list (its heartbeat runs in a thread of its own), queue
+    everyone new in short transactions (and failed rows again when asked), run the engine,
+    release the lock."""
+    slug, summary, list_pk = engine.issue, engine.summary, engine.list_id
     try:
-        ledger.acquire_lock(
-            db, slug, pid=pid, host=socket.gethostname(), now=time.time(), alive=_alive
+        fence = runlock.acquire(
+            db,
+            slug,
+            list_pk,
+            engine.list_name,
+            owner=runlock.Owner.this_process(),
+            now=time.time(),
+            stale_after=stale_after,
         )
     except BaseException:
         for transport in engine.transports:
             transport.close()
         raise
+    heartbeat = runlock.Heartbeat.for_db(db, slug, list_pk, fence, stale_after).start()
+    engine.fence, engine.lock_lost = fence, heartbeat.lost
     try:
-        ledger.adopt(db, slug, engine.list_id)
+        ledger.adopt(db, slug, list_pk)
         if retry_failed:
-            again = ledger.requeue_failed(db, slug, engine.list_id)
+            again = ledger.requeue_failed(db, slug, list_pk)
             if again:
                 notify(f"{again} failed message(s) of {slug} queued again (--retry-failed).")
         chosen, segment_ids = segment
         with transaction(db):
-            segment_memory.remember(db, slug, engine.list_id, chosen)
-        ledger.queue_recipients(
-            db,
-            slug,
-            (
-                (r.subscriber_id, r.list_id, r.consent_event_id)
-                for r in subscribers.active_recipients(db, engine.list_name)
-                if segment_ids is None or r.subscriber_id in segment_ids
-            ),
-        )
+            segment_memory.remember(db, slug, list_pk, chosen)
+        if segment_ids is not None:  # a segment: only its people, chosen in Python
+            ledger.queue_recipients(
+                db,
+                slug,
+                (
+                    (r.subscriber_id, r.list_id, r.consent_event_id)
+                    for r in subscribers.active_recipients(db, engine.list_name)
+                    if r.subscriber_id in segment_ids
+                ),
+            )
+        else:
+            if plan.new >= QUEUE_NOTICE:
+                notify(f"Queueing {plan.new:,} new recipients of {slug} in short batches ...")
+            ledger.queue_list(db, slug, list_pk)
         if plan.interrupted:
             notify(
                 f"{plan.interrupted} message(s) of {slug} were in flight when an earlier run "
@@ -315,15 +294,18 @@ def _run_locked(
         with progress(plan.recipients) as bar, _graceful_interrupt(engine.stop):
             engine.on_progress = lambda steps: bar.update(steps, summary.rate_text())
             engine.run()
-        counts = ledger.counts(db, slug, engine.list_id)
+        counts = ledger.counts(db, slug, list_pk)
         summary.remaining = counts["queued"] + counts["deferred"] + counts["sending"]
     finally:
-        ledger.release_lock(db, slug, pid)
+        heartbeat.stop()
+        runlock.release(db, slug, list_pk, fence)
     if summary.stopped == "paused":
         raise SendError(
             f"paused after {summary.reason}. {summary.line()}. Fix the cause, then run the "
             "same command again to resume."
         )
+    if summary.stopped == "lost":
+        raise SendError(f"{summary.reason}. {summary.line()}.")
     return summary
 
 

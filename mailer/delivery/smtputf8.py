@@ -63,3 +63,20 @@ def is_deferral(row: dict) -> bool:
     return row.get("state") == "deferred" and str(row.get("last_reply") or "").startswith(
         DEFERRAL_PREFIX
     )
+
+
+# SQLite GLOB: any character outside printable ASCII (an RFC 6531 address)
+NON_ASCII_GLOB = "*[^ -~]*"
+
+
+def new_international(db, issue: str, list_id: int, only: set[int] | None = None) -> int:
+    """Active people of the list not yet queued for `issue` whose address needs SMTPUTF8
+    (counted in SQL; `only` narrows to a segment)."""
+    rows = db.execute(
+        "SELECT s.id FROM subscriptions sub JOIN subscribers s ON s.id = sub.subscriber_id "
+        "WHERE sub.list_id = ? AND sub.status = 'active' AND s.email GLOB ? "
+        "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.issue = ? "
+        "AND d.subscriber_id = sub.subscriber_id)",
+        [list_id, NON_ASCII_GLOB, issue],
+    )
+    return sum(1 for (sid,) in rows if only is None or sid in only)

@@ -35,13 +35,21 @@ STRINGS: dict[str, str] = {
     "image": "Billede",
     "place": "Sted",
     "time": "Tid",
-    "add_to_calendar": "Tilføj til kalender",
-    "organiser": "Arrangør",
-    "invitation": "Invitation",
-    "months": "jan feb mar apr maj jun jul aug sep okt nov dec",
+    "months": "jan. feb. mar. apr. maj jun. jul. aug. sep. okt. nov. dec.",
     "months_long": "januar februar marts april maj juni juli august september oktober "
     "november december",
     "date": "{day}. {month} {year}",
+    "day": "{day}.",
+    "why_you_receive_same": "Du modtager dette nyhedsbrev, fordi du abonnerer på {list}.",
+    # Invitations and calendar files (issue.md `invitation:`, the events layout)
+    "invitation": "Invitation",
+    "organiser": "Arrangør",
+    "add_to_calendar": "Tilføj til kalender",
+    "weekdays": "mandag tirsdag onsdag torsdag fredag lørdag søndag",
+    "weekday_date": "{weekday} {date}",
+    "clock_time": "{hour}.{minute}",
+    "clock_span": "kl. {start}–{end}",
+    "clock_at": "kl. {time}",
     # Web pages (templates/web) and the mailed-link mails sent from them
     "language_name": "Dansk",
     "skip": "Spring til indholdet",
@@ -203,8 +211,9 @@ STRINGS: dict[str, str] = {
     "archive_title": "Arkiv",
     "archive_intro": "Numre, vi har sendt ud.",
     "archive_empty": "Der er ikke sendt nogen numre ud endnu.",
-    "archive_feeds": "Følg arkivet i din feedlæser (Atom):",
     "archive_issue": "Nummer {number}",
+    "feed_all": "Hele arkivet som feed (Atom)",
+    "feed_list": "{list} som feed (Atom)",
     # The confirmation mail of double opt-in (part of the consent record's context:
     # change it deliberately, and look at tests/test_optin.py)
     "confirm_mail_subject": "Bekræft dit abonnement",

@@ -35,13 +35,21 @@ STRINGS: dict[str, str] = {
     "image": "Image",
     "place": "Place",
     "time": "Time",
-    "add_to_calendar": "Add to calendar",
-    "organiser": "Organiser",
-    "invitation": "Invitation",
     "months": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
     "months_long": "January February March April May June July August September October "
     "November December",
     "date": "{day} {month} {year}",
+    "day": "{day}",
+    "why_you_receive_same": "You receive this newsletter because you subscribe to {list}.",
+    # Invitations and calendar files (issue.md `invitation:`, the events layout)
+    "invitation": "Invitation",
+    "organiser": "Organiser",
+    "add_to_calendar": "Add to calendar",
+    "weekdays": "Monday Tuesday Wednesday Thursday Friday Saturday Sunday",
+    "weekday_date": "{weekday} {date}",
+    "clock_time": "{hour}:{minute}",
+    "clock_span": "{start}–{end}",
+    "clock_at": "{time}",
     # Web pages (templates/web) and the mailed-link mails sent from them
     "language_name": "English",
     "skip": "Skip to content",
@@ -200,8 +208,9 @@ STRINGS: dict[str, str] = {
     "archive_title": "Archive",
     "archive_intro": "Issues we have sent.",
     "archive_empty": "No issues have been sent yet.",
-    "archive_feeds": "Follow the archive in your feed reader (Atom):",
     "archive_issue": "Issue {number}",
+    "feed_all": "The whole archive as a feed (Atom)",
+    "feed_list": "{list} as a feed (Atom)",
     # The confirmation mail of double opt-in (part of the consent record's context:
     # change it deliberately, and look at tests/test_optin.py)
     "confirm_mail_subject": "Please confirm your subscription",

@@ -35,13 +35,21 @@ STRINGS: dict[str, str] = {
     "image": "Bild",
     "place": "Plats",
     "time": "Tid",
-    "add_to_calendar": "Lägg till i kalendern",
-    "organiser": "Arrangör",
-    "invitation": "Inbjudan",
     "months": "jan feb mar apr maj jun jul aug sep okt nov dec",
     "months_long": "januari februari mars april maj juni juli augusti september oktober "
     "november december",
     "date": "{day} {month} {year}",
+    "day": "{day}",
+    "why_you_receive_same": "Du får det här nyhetsbrevet eftersom du prenumererar på {list}.",
+    # Invitations and calendar files (issue.md `invitation:`, the events layout)
+    "invitation": "Inbjudan",
+    "organiser": "Arrangör",
+    "add_to_calendar": "Lägg till i kalendern",
+    "weekdays": "måndag tisdag onsdag torsdag fredag lördag söndag",
+    "weekday_date": "{weekday} {date}",
+    "clock_time": "{hour}.{minute}",
+    "clock_span": "kl. {start}–{end}",
+    "clock_at": "kl. {time}",
     # Web pages (templates/web) and the mailed-link mails sent from them
     "language_name": "Svenska",
     "skip": "Hoppa till innehållet",
@@ -203,8 +211,9 @@ STRINGS: dict[str, str] = {
     "archive_title": "Arkiv",
     "archive_intro": "Nummer som vi har skickat ut.",
     "archive_empty": "Inga nummer har skickats ut än.",
-    "archive_feeds": "Följ arkivet i din flödesläsare (Atom):",
     "archive_issue": "Nummer {number}",
+    "feed_all": "Hela arkivet som flöde (Atom)",
+    "feed_list": "{list} som flöde (Atom)",
     # The confirmation mail of double opt-in (part of the consent record's context:
     # change it deliberately, and look at tests/test_optin.py)
     "confirm_mail_subject": "Bekräfta din prenumeration",

@@ -1,4 +1,4 @@
-"""The archive: the issues that have been sent, their web versions and their images."""
+"""The archive: the issues that have been sent, their web versions, images and calendar files."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from .security import FILE_CSP, ISSUE_CSP, with_csp
 bp = Blueprint("archive", __name__, url_prefix="/archive")
 
 SLUG_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
-CALENDAR_FILES = ("invitation.ics", "events.ics")  # what mailer.compose.ics writes
 IMAGE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}\.(png|jpe?g|gif|webp|svg|avif)")
+CALENDAR_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,199}\.ics")
 SENT_CACHE_SECONDS = 30.0
 _sent_cache: dict[tuple[str, str], float] = {}
 _sent_cache_lock = threading.Lock()
@@ -83,21 +83,9 @@ def published_issues() -> list[dict]:
     return sorted(issues, key=lambda m: (str(m.get("date", "")), m["slug"]), reverse=True)
 
 
-def public_lists() -> dict[str, str]:
-    """name -> title of the lists offered to the public (each has a feed)."""
-    db_path = current_app.config["SETTINGS"].db_path
-    if current_app.config["PREVIEW_ISSUE"] is not None and not Path(db_path).exists():
-        return {}  # preview mode never creates a database just to look
-    try:
-        rows = get_db().execute("SELECT name, title FROM lists WHERE public = 1 ORDER BY name")
-        return {name: title or name for name, title in rows}
-    except sqlite3.OperationalError:
-        return {}
-
-
 @bp.get("/")
 def index():
-    return render_page("archive.html", issues=published_issues(), feeds=public_lists())
+    return render_page("archive.html", issues=published_issues())
 
 
 @bp.get("/<slug>/")
@@ -119,16 +107,17 @@ def image(slug: str, filename: str):
     return with_csp(response, FILE_CSP)
 
 
-@bp.get('/<slug>/<any("invitation.ics", "events.ics"):filename>')
+@bp.get("/<slug>/<filename>")
 def calendar(slug: str, filename: str):
-    """An issue's calendar file ("Add to calendar"), once the issue is published."""
+    """An issue's .ics file (the invitation, an events section), for "Lägg till i kalendern"."""
     build = build_dir(slug)
-    if build is None or filename not in CALENDAR_FILES or not is_published(slug):
+    if build is None or not CALENDAR_PATTERN.fullmatch(filename) or not is_published(slug):
         abort(404)
-    if not (build / filename).is_file():
+    path = build / filename
+    if not path.is_file():
         abort(404)
-    response = current_app.response_class((build / filename).read_bytes())
-    response.headers["Cache-Control"] = "public, max-age=300"
+    response = current_app.response_class(path.read_bytes())
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
-    response.headers["Content-Disposition"] = f'inline; filename="{slug}-{filename}"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{slug}-{filename}"'
+    response.headers["Cache-Control"] = "public, max-age=300"
     return with_csp(response, FILE_CSP)

@@ -1,99 +1,161 @@
-"""Atom feeds (RFC 4287) of the archive: `/feed.xml` for every public list, `/feed.xml?list=NAME`
-for one. Only sent issues of public lists appear (what the archive shows); an unknown or
-private list is 404, like a page that does not exist. Entries link the web version and carry
-the preheader as summary; `updated` is when the issue was first sent.
+"""Atom feeds of the archive (RFC 4287), so readers can follow new issues in a feed reader.
+
+`/feed.xml` lists every issue sent to a public list; `/feed.xml?list=NAME` the issues of one
+public list. An issue's lists are the lists its `sent` ledger rows name (the issue's own `list:`
+when the rows name none). A private list (`subscribers lists NAME --private`) is answered with
+the same 404 as a list that does not exist, and its issues appear in no feed unless they also
+went to a public list. Entries: title (the subject), the web version's address, the time the
+first copy was sent, and the preheader as summary.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import re
 import sqlite3
 import xml.etree.ElementTree as ET
+from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, current_app, g, request
 
-from .archive import public_lists, published_issues
-from .context import link, site_name
+from ..locale import LANGUAGES
+from ..store.db import utc_now
+from .archive import published_issues
+from .context import _, link, site_name
 from .database import get_db
+from .lookup import ListInfo, public_lists
+from .security import FILE_CSP, with_csp
 
 bp = Blueprint("feed", __name__)
 
 ATOM = "http://www.w3.org/2005/Atom"
-MAX_ENTRIES = 50
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+MEDIA_TYPE = "application/atom+xml"
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # not allowed in XML 1.0
+
+ET.register_namespace("", ATOM)
 
 
-def _first_sent() -> dict[str, str]:
+def _rfc3339(stamp: str) -> str:
+    """The ledger's `2026-09-14T08:00:01.123456Z` as `2026-09-14T08:00:01Z`."""
+    return stamp.split(".")[0].removesuffix("Z") + "Z"
+
+
+def _sent_lists(db) -> dict[str, tuple[set[int], str]]:
+    """issue -> (ids of the lists it was sent to, when its first copy was sent)."""
+    sent: dict[str, tuple[set[int], str]] = {}
     try:
-        rows = get_db().execute(
-            "SELECT issue, min(sent_at) FROM deliveries WHERE state = 'sent' GROUP BY issue"
-        )
-        return dict(rows.fetchall())
-    except sqlite3.OperationalError:  # no ledger yet
-        return {}
+        rows = db.execute(
+            "SELECT issue, list_id, MIN(sent_at) FROM deliveries WHERE state = 'sent' "
+            "GROUP BY issue, list_id"
+        ).fetchall()
+    except sqlite3.OperationalError:  # no ledger yet: nothing has been sent
+        return sent
+    for issue, list_id, first in rows:
+        ids, earliest = sent.get(issue, (set(), ""))
+        if list_id is not None:
+            ids.add(list_id)
+        first = first or ""
+        sent[issue] = (ids, min(filter(None, (earliest, first)), default=""))
+    return sent
 
 
-def _time(text: str | None, fallback: str) -> str:
-    """RFC 3339 in UTC from the database's time text or an ISO date."""
-    value = text or fallback
-    try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        moment = dt.datetime(1970, 1, 1)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def feed_entries(lists: list[ListInfo]) -> list[dict]:
+    """The published issues that went to any of `lists`, newest first, with `updated`."""
+    if not lists:
+        return []
+    db = get_db()
+    wanted_ids = {info.id for info in lists}
+    wanted_names = {info.name for info in lists}
+    sent = _sent_lists(db)
+    entries = []
+    for meta in published_issues():
+        ids, first = sent.get(meta["slug"], (set(), ""))
+        if ids & wanted_ids or (not ids and meta.get("list") in wanted_names):
+            updated = _rfc3339(first) if first else f"{meta.get('date', '1970-01-01')}T00:00:00Z"
+            entries.append({**meta, "updated": updated})
+    return sorted(entries, key=lambda e: (e["updated"], e["slug"]), reverse=True)
+
+
+def _text(parent: ET.Element, tag: str, text: str, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+    element.text = _NOT_XML.sub("", text)
+    return element
+
+
+def _link(parent: ET.Element, href: str, rel: str, media_type: str) -> None:
+    ET.SubElement(parent, f"{{{ATOM}}}link", {"rel": rel, "type": media_type, "href": href})
+
+
+def atom_document(title: str, self_url: str, entries: list[dict]) -> bytes:
+    """The feed as UTF-8 XML; ids are the feed's address and a tag: URI per issue."""
+    host = urlsplit(current_app.config["SETTINGS"].base_url).hostname or "localhost"
+    feed = ET.Element(f"{{{ATOM}}}feed", {XML_LANG: g.get("lang") or LANGUAGES[0]})
+    _text(feed, "id", self_url)
+    _text(feed, "title", title)
+    _text(feed, "updated", entries[0]["updated"] if entries else _rfc3339(utc_now()))
+    _link(feed, self_url, "self", MEDIA_TYPE)
+    _link(feed, link("archive.index"), "alternate", "text/html")
+    _text(ET.SubElement(feed, f"{{{ATOM}}}author"), "name", site_name() or host)
+    _text(feed, "generator", "newsletter")
+    for meta in entries:
+        entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
+        if meta.get("language"):
+            entry.set(XML_LANG, str(meta["language"]))
+        _text(entry, "id", f"tag:{host},{meta.get('date') or '1970-01-01'}:{meta['slug']}")
+        _text(entry, "title", str(meta.get("subject") or meta.get("title") or meta["slug"]))
+        _link(entry, link("archive.issue", slug=meta["slug"]), "alternate", "text/html")
+        _text(entry, "published", meta["updated"])
+        _text(entry, "updated", meta["updated"])
+        if meta.get("organisation"):
+            _text(ET.SubElement(entry, f"{{{ATOM}}}author"), "name", str(meta["organisation"]))
+        if meta.get("preheader"):
+            _text(entry, "summary", str(meta["preheader"]))
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+
+
+def feeds_available() -> list[ListInfo]:
+    """The public lists (none in a preview that has no database yet)."""
+    preview = current_app.config["PREVIEW_ISSUE"]
+    if preview is not None and not Path(current_app.config["SETTINGS"].db_path).exists():
+        return []
+    return public_lists(get_db())
+
+
+@bp.app_template_global()
+def archive_feeds() -> list[dict[str, str]]:
+    """The feeds the archive page links: all public lists, then each one when there are several."""
+    lists = feeds_available()
+    if not lists:
+        return []
+    feeds = [{"title": _("feed_all"), "url": link("feed.feed"), "list": ""}]
+    if len(lists) > 1:
+        feeds += [
+            {
+                "title": _("feed_list", list=info.title),
+                "url": link("feed.feed", {"list": info.name}),
+                "list": info.name,
+            }
+            for info in lists
+        ]
+    return feeds
 
 
 @bp.get("/feed.xml")
 def feed():
-    lists = public_lists()
-    wanted = request.args.get("list")
-    if wanted is not None and wanted not in lists:
-        abort(404)
-    chosen = {wanted: lists[wanted]} if wanted else lists
-    sent = _first_sent()
-    issues = [i for i in published_issues() if i.get("list") in chosen][:MAX_ENTRIES]
-    self_url = link("feed.feed", _query={"list": wanted} if wanted else None)
-    organisation = site_name()
-    ET.register_namespace("", ATOM)
-    root = ET.Element(f"{{{ATOM}}}feed")
-    language = issues[0].get("language") if issues else None
-    if language:
-        root.set("{http://www.w3.org/XML/1998/namespace}lang", language)
-    _add(root, "id", self_url)
-    title = chosen[wanted] if wanted else organisation
-    _add(root, "title", f"{title} – {organisation}" if wanted else title)
-    entries_updated = [_time(sent.get(i["slug"]), str(i.get("date", ""))) for i in issues]
-    _add(root, "updated", max(entries_updated, default="1970-01-01T00:00:00Z"))
-    _link(root, "self", self_url, "application/atom+xml")
-    _link(root, "alternate", link("archive.index"), "text/html")
-    author = _add(root, "author")
-    _add(author, "name", organisation)
-    for issue, updated in zip(issues, entries_updated, strict=True):
-        entry = _add(root, "entry")
-        url = link("archive.issue", slug=issue["slug"])
-        _add(entry, "id", url)
-        _add(entry, "title", str(issue.get("subject") or issue.get("title") or issue["slug"]))
-        _link(entry, "alternate", url, "text/html")
-        _add(entry, "published", _time(None, str(issue.get("date", ""))))
-        _add(entry, "updated", updated)
-        if issue.get("preheader"):
-            _add(entry, "summary", str(issue["preheader"]))
-    body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
-    response = current_app.response_class(body, mimetype="application/atom+xml")
+    lists = feeds_available()
+    name = request.args.get("list")
+    if name is not None:
+        lists = [info for info in lists if info.name == name]
+        if not lists:
+            abort(404)  # a private list is as unknown as one that does not exist
+        title = f"{lists[0].title} – {site_name()}"
+        self_url = link("feed.feed", {"list": name})
+    else:
+        title = f"{_('archive_title')} – {site_name()}"
+        self_url = link("feed.feed")
+    body = atom_document(title, self_url, feed_entries(lists))
+    response = current_app.response_class(body)
+    response.headers["Content-Type"] = f"{MEDIA_TYPE}; charset=utf-8"
     response.headers["Cache-Control"] = "public, max-age=300"
-    return response
-
-
-def _add(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
-    element = ET.SubElement(parent, f"{{{ATOM}}}{tag}")
-    if text is not None:
-        element.text = text
-    return element
-
-
-def _link(parent: ET.Element, rel: str, href: str, kind: str) -> None:
-    element = _add(parent, "link")
-    element.set("rel", rel)
-    element.set("href", href)
-    element.set("type", kind)
+    return with_csp(response, FILE_CSP)

@@ -1,4 +1,6 @@
-"""The editor's live preview: the email at desktop width and at 375 px, and the plain text.
+"""The editor's live preview: the email at desktop width, at 375 px and in a 320 px phone frame
+(the narrowest phones still in use: a table or word that does not fit shows there first), and
+the plain text.
 
 The page polls `/preview/version` once a second (a tiny script, editor mode only). Each poll
 compares the modification times of the issue's files and of `templates/`; when one changed

@@ -1,0 +1,121 @@
+"""`check` looks at the rendering: overflow at 320/375/600 px and in dark mode, named by section.
+
+Real headless Chromium (/usr/bin/chromium) through Playwright, as `newsletter check` runs it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image, ImageStat
+
+from cli import cli
+from mailer.check import check_issue
+from tests.fixtures_compose import COMPOSE_BASE_URL, EXAMPLE_SLUGS, compose_settings, write_issue
+
+BASE = ["--env-file", "/nonexistent.env"]
+SIX_COLUMNS = """\
+---
+layout: text
+---
+## Länen i siffror
+
+| Län | Invånare | Kommuner | Arbetslöshet | Förändring | Residensstad |
+|---|---:|---:|---:|---:|---|
+| Västernorrlands län | 244 193 | 7 | 7,1 % | −0,4 | Härnösand |
+| Jämtlands län | 132 054 | 8 | 5,9 % | +0,2 | Östersund |
+"""
+
+
+@pytest.fixture
+def counties_issue(tmp_path):
+    from mailer.compose.build import build_issue
+
+    sections = {"01-intro.md": "# Hej\n\nKort inledning.\n", "02-lan.md": SIX_COLUMNS}
+    issue = write_issue(tmp_path / "newsletters", sections=sections, images={})
+    build_issue(issue, compose_settings())
+    return issue
+
+
+@pytest.mark.browser
+def test_check_fails_an_issue_whose_rendering_overflows_naming_the_section_file(
+    counties_issue,
+):
+    """The build as it was before issue 15 (a plain table): 570 px wide on a phone."""
+    html_path = counties_issue / "build" / "email.html"
+    html = html_path.read_text(encoding="utf-8")
+    html = re.sub(r'class="md-table[^"]*"', 'class="md-table"', html)
+    html_path.write_text(html, encoding="utf-8")
+
+    report = check_issue(counties_issue, compose_settings(), spam=False, render=True)
+    overflow = [f for f in report.errors if f.code == "render-overflow"]
+    assert overflow and not report.ok
+    assert {f.location for f in overflow} == {str(counties_issue / "02-lan.md")}
+    assert "md-table" in overflow[0].message and "320 px" in overflow[0].message
+    assert "tables: stack" in overflow[0].advice
+    widths = report.facts["rendered_widths"]
+    assert widths["320 px"] > 320 and widths["600 px"] == 600
+
+
+@pytest.mark.browser
+def test_the_same_issue_as_built_now_fits_every_width(counties_issue):
+    report = check_issue(counties_issue, compose_settings(), spam=False, render=True)
+    assert [f for f in report.findings if f.check == "rendering"] == []
+    assert report.facts["rendered_widths"] == {
+        "320 px": 320,
+        "375 px": 375,
+        "600 px": 600,
+        "375 px in dark mode": 375,
+    }
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("slug", EXAMPLE_SLUGS)
+def test_every_bundled_issue_renders_without_overflow(compose_examples, slug):
+    issue_dir = compose_examples[slug].out_dir.parent
+    report = check_issue(issue_dir, compose_settings(COMPOSE_BASE_URL), spam=False, render=True)
+    assert [f.message for f in report.findings if f.check == "rendering"] == []
+    assert set(report.facts["rendered_widths"].values()) == {320, 375, 600}
+
+
+def test_without_chromium_the_report_says_the_rendering_was_not_checked(counties_issue):
+    report = check_issue(
+        counties_issue, compose_settings(), spam=False, render=True, chromium="/nonexistent/chrome"
+    )
+    [note] = [f for f in report.findings if f.code == "render-not-checked"]
+    assert note.severity == "note" and "not checked" in note.message
+    assert "apt-get install chromium" in note.advice
+    assert report.ok  # a note, not an error: the other checks still ran
+    assert "rendered_widths" not in report.facts
+
+
+@pytest.mark.browser
+def test_check_screenshots_writes_desktop_phone_dark_and_images_blocked(counties_issue, tmp_path):
+    shots = tmp_path / "shots"
+    result = CliRunner().invoke(
+        cli,
+        [*BASE, "check", str(counties_issue), "--no-spam", "--screenshots", str(shots)],
+        env={"NEWSLETTER_BASE_URL": COMPOSE_BASE_URL},
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert "Rendering looked at in Chromium: 320 px, 375 px, 600 px, 375 px in dark mode." in (
+        result.output
+    )
+
+    def size(path) -> tuple[int, int]:
+        with Image.open(path) as image:
+            return image.size
+
+    sizes = {p.name: size(p) for p in shots.glob("*.png")}
+    assert set(sizes) == {"desktop.png", "phone.png", "dark.png", "images-blocked.png"}
+    assert sizes["phone.png"][0] == sizes["dark.png"][0] == 375
+    assert sizes["desktop.png"][0] == sizes["images-blocked.png"][0] == 800
+
+    def brightness(name: str) -> float:
+        with Image.open(shots / name) as image:
+            return ImageStat.Stat(image.convert("L")).mean[0]
+
+    assert brightness("dark.png") < brightness("phone.png") - 50  # dark mode really is dark

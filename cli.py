@@ -408,7 +408,7 @@ def subscribers_add(ctx, email, name, list_name, language, source) -> None:
 
 
 @subscribers.command("import")
-@click.argument("csv_file", metavar="FILE.csv", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("csv_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--list",
     "list_name",
@@ -418,14 +418,20 @@ def subscribers_add(ctx, email, name, list_name, language, source) -> None:
 )
 @click.option("--source", help="Where the consent was collected (rows may have their own).")
 @click.option("--dry-run", is_flag=True, help="Validate and count, then write nothing.")
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Import the valid rows; write the invalid ones with a reason to FILE.rejected.csv.",
+)
 @click.pass_context
-def subscribers_import(ctx, csv_file, list_name, source, dry_run) -> None:
-    """Import subscribers from FILE.csv (UTF-8 or Excel's cp1252, comma or semicolon).
+def subscribers_import(ctx, csv_file, list_name, source, dry_run, skip_invalid) -> None:
+    """Import subscribers from FILE: a .csv (UTF-8 or Excel's cp1252, comma or semicolon)
+    or an .xlsx workbook (its first sheet).
 
     Columns (header any case): email/e-post/e-mail, name/namn, language/språk, lists,
-    consent_date, source. Any invalid row rejects the whole file with row numbers;
-    duplicates, erased and unsubscribed people are skipped and reported. Valid rows
-    go in one transaction.
+    consent_date, source. Any invalid row rejects the whole file with row numbers, unless
+    --skip-invalid; duplicates, erased and unsubscribed people are skipped and reported.
+    Valid rows go in one transaction.
 
     \b
     Examples:
@@ -447,6 +453,7 @@ def subscribers_import(ctx, csv_file, list_name, source, dry_run) -> None:
             list_name=list_name,
             source=source,
             dry_run=dry_run,
+            skip_invalid=skip_invalid,
             progress=bar.update,
         )
     click.echo(report.describe())
@@ -472,6 +479,23 @@ def subscribers_list(ctx, list_name, status) -> None:
         click.echo("\t".join(row[field] for field in fields))
         count += 1
     click.echo(f"{count} subscriptions", err=True)
+
+
+@subscribers.command("set")
+@click.argument("email")
+@click.argument("assignments", nargs=-1, required=True, metavar="FIELD=VALUE...")
+@click.pass_context
+def subscribers_set(ctx, email, assignments) -> None:
+    """Set custom fields of EMAIL (e.g. län=Örebro "roll=vice ordförande"); FIELD= removes one.
+
+    Fields come from extra columns of an import too; sections use them as %%län|%% and
+    `send --segment "län = Örebro"` picks people by them."""
+    from mailer.audience.roster import set_subscriber_fields
+
+    _settings, db = _subscriber_db(ctx)
+    now = set_subscriber_fields(db, email, list(assignments))
+    shown = ", ".join(f"{name}={value}" for name, value in now.items()) or "no fields"
+    click.echo(f"{email}: {shown}")
 
 
 @subscribers.command("show")
@@ -880,6 +904,11 @@ def outbox_run(ctx) -> None:
     help="Do not send now: check the issue now and schedule it for this local time (in the "
     "issue's timezone:, default Europe/Stockholm); 'newsletter scheduled run' sends it.",
 )
+@click.option(
+    "--segment",
+    help='Mail only the active people the expression picks, e.g. "län = Örebro" (see README, '
+    "Segments); a resume keeps it, 'all' goes back to the whole list.",
+)
 @click.pass_context
 def send_command(
     ctx,
@@ -895,6 +924,7 @@ def send_command(
     retry_failed,
     stop_at_quota,
     at,
+    segment,
 ):
     """Mail ISSUE_DIR to its list, or resume a send that stopped.
 
@@ -910,6 +940,7 @@ def send_command(
       newsletter send newsletters/2018-2 --to me@example.se
       newsletter send newsletters/2018-2 --dry-run /tmp/eml --limit 5
       newsletter send newsletters/2018-2 --rate 10
+      newsletter send newsletters/2018-2 --segment "län = Örebro"
       newsletter send newsletters/2018-2 --at "2026-12-03 08:00"
     """
 
@@ -920,6 +951,10 @@ def send_command(
         if to_address or dry_run_dir or limit or retry_failed:
             raise click.UsageError(
                 "--at schedules a whole send; leave out --to, --dry-run, --limit and --retry-failed"
+            )
+        if segment:  # the schedule table keeps no segment yet: refuse rather than mail everyone
+            raise click.UsageError(
+                "--segment cannot be scheduled yet: send the segment now, or schedule the list"
             )
         _schedule(settings, issue_dir, at, list_name, connections, rate, force, yes)
         return
@@ -958,6 +993,7 @@ def send_command(
         confirm=confirm,
         notify=lambda text: click.echo(text, err=True),
         stop_at_quota=stop_at_quota,
+        segment=segment,
     )
     kept = [("--list", list_name), ("--rate", rate), ("--connections", connections)]
     resume = f"newsletter send {issue_dir}" + "".join(
@@ -1006,6 +1042,12 @@ def send_status_command(ctx, issue_dir):
         who = row["email"] or "an erased subscriber"
         reply = row["last_reply"] or "-"
         click.echo(f"  {row['state']:<8} {who}: {reply} ({row['attempts']} attempts)")
+    if status["smtputf8_deferred"]:
+        click.echo(
+            f"{status['smtputf8_deferred']} international address(es) deferred: the SMTP "
+            "server does not offer SMTPUTF8; they are sent by a later run through one that does."
+        )
+
     reports = status.get("bounces")
     if reports and reports["events"]:
         click.echo(
@@ -1018,6 +1060,39 @@ def send_status_command(ctx, issue_dir):
                 f"  {event['kind']:<9} {who}: {event['status']} {event['diagnostic'] or ''} "
                 f"({event['reported_at'][:10]}; {event['decision']})"
             )
+
+
+# --- gdpr ----------------------------------------------------------------------------------
+
+
+@cli.group()
+def gdpr() -> None:
+    """Documents the GDPR asks the organisation to keep."""
+
+
+@gdpr.command("record")
+@click.option(
+    "--newsletters",
+    "newsletters_dir",
+    default="newsletters",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder with newsletter.yml (the organisation's name, address and contact).",
+)
+@click.pass_context
+def gdpr_record(ctx, newsletters_dir: Path) -> None:
+    """Print the record of processing activities (GDPR Art. 30) as Markdown: purposes, the
+    categories of data actually stored, recipients, retention, erasure and security.
+
+    \b
+    Example:
+      newsletter gdpr record > record-of-processing.md
+    """
+    from mailer.audience.processing_record import render_record
+    from mailer.compose.site import load_site
+
+    settings, db = _subscriber_db(ctx)
+    click.echo(render_record(db, settings, load_site(newsletters_dir)))
 
 
 # --- scheduled sends ------------------------------------------------------------------------

@@ -136,6 +136,12 @@ def export_subject(db: Database, subscriber_id: int) -> dict:
         "format": "newsletter-subject-access/1",
         "generated_at": utc_now(),
         "profile": dict(zip(keys, row, strict=True)),
+        "fields": dict(
+            db.execute(
+                "SELECT name, value FROM subscriber_fields WHERE subscriber_id = ? ORDER BY name",
+                [subscriber_id],
+            ).fetchall()
+        ),
         "subscriptions": [
             dict(zip(("list", "title", "status", "created", "updated"), r, strict=True))
             for r in db.execute(
@@ -284,6 +290,9 @@ def _forget(db: Database, subscriber_id: int) -> None:
             "(SELECT email FROM subscribers WHERE id = ?)",
             [subscriber_id, subscriber_id],
         )
+    # custom fields would go by cascade too; deleted by name so the erasure does not depend on
+    # the foreign-key pragma of the connection
+    db.execute("DELETE FROM subscriber_fields WHERE subscriber_id = ?", [subscriber_id])
     db.execute("DELETE FROM subscribers WHERE id = ?", [subscriber_id])
 
 

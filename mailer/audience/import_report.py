@@ -43,9 +43,14 @@ class ImportReport:
     duplicates: int = 0
     invalid: int = 0
     dry_run: bool = False
+    skipped_invalid: bool = False  # --skip-invalid: invalid rows left out, the rest imported
     problems: list[str] = field(default_factory=list)
     problem_count: int = 0
     headers: dict[str, str] = field(default_factory=dict)  # our column name -> the file's
+    header_row: list[str] = field(default_factory=list)  # the header as the file has it
+    rejected_file: Path | None = None  # where --skip-invalid wrote the invalid rows
+    fields: list[str] = field(default_factory=list)  # extra columns kept as custom fields
+    ignored_columns: list[str] = field(default_factory=list)  # columns that cannot be fields
 
     def problem(self, line: int, text: str, column: str | None = None) -> None:
         self.problem_count += 1
@@ -55,7 +60,7 @@ class ImportReport:
 
     def summary(self) -> str:
         verb = "would import" if self.dry_run else "imported"
-        if self.invalid:
+        if self.invalid and self.rejected_file is None and not self.skipped_invalid:
             return (
                 f"{self.path.name}: rejected: {count(self.rows, 'row')} read ({self.encoding}, "
                 f"'{self.delimiter}'), {self.invalid} invalid, "
@@ -77,6 +82,16 @@ class ImportReport:
         if rejected:
             lines.append(
                 f"{count(self.invalid, 'invalid row')}: nothing was imported; fix "
-                f"{'it' if self.invalid == 1 else 'them'} and run again"
+                f"{'it' if self.invalid == 1 else 'them'} and run again (or import the valid "
+                "rows with --skip-invalid)"
             )
-        return "\n".join([*lines, self.summary()])
+        if self.fields:
+            lines.append(f"Custom fields from the other columns: {', '.join(self.fields)}")
+        lines += [f"Column {text} left out" for text in self.ignored_columns]
+        lines.append(self.summary())
+        if self.rejected_file is not None:
+            lines.append(
+                f"{self.invalid} invalid rows written to {self.rejected_file} with a reason "
+                "column: fix them there and import that file"
+            )
+        return "\n".join(lines)

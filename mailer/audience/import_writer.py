@@ -15,7 +15,7 @@ from sqlite_utils import Database
 from ..config import Settings
 from ..errors import DatabaseError
 from ..store.db import utc_now
-from . import consent
+from . import consent, fields
 
 if TYPE_CHECKING:
     from .import_report import ImportReport
@@ -30,8 +30,11 @@ def _marks(values) -> str:
 class BatchWriter:
     """Collects (line, row) pairs and writes them BATCH_SIZE at a time."""
 
-    def __init__(self, db: Database, settings: Settings, report: ImportReport):
+    def __init__(
+        self, db: Database, settings: Settings, report: ImportReport, *, skip_invalid=False
+    ):
         self.db, self.settings, self.report = db, settings, report
+        self.skip_invalid = skip_invalid
         self.batch: list[tuple[int, dict]] = []
 
     def start(self) -> None:
@@ -53,7 +56,8 @@ class BatchWriter:
         if not batch:
             return
         unique = self._drop_duplicates(batch)
-        if unique and not self.report.invalid:  # a file with invalid rows is rejected anyway
+        # a file with invalid rows is rejected anyway, unless they are to be skipped
+        if unique and (self.skip_invalid or not self.report.invalid):
             self._write(unique)
 
     def _drop_duplicates(self, batch: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
@@ -100,6 +104,16 @@ class BatchWriter:
         report.added += len(new_people)
         if new_people:
             people = dict(db.execute(select_people, emails))
+        # custom fields: new people get theirs; people already known keep their values
+        # (`subscribers set` changes them) and gain only fields they did not have
+        fields.add_missing_fields(
+            db,
+            (
+                (people[row["email"]], name, value)
+                for _line, row in rows
+                for name, value in row.get("fields", {}).items()
+            ),
+        )
         select_statuses = (
             "SELECT subscriber_id, list_id, status, updated FROM subscriptions "  # noqa: S608 - only placeholders are formatted in
             f"WHERE subscriber_id IN ({_marks(people)})"

@@ -1,17 +1,17 @@
-"""CSV import of subscribers: the files people actually have, validated row by row, one transaction.
+"""Import of subscribers: the files people actually have, validated row by row, one transaction.
 
-Reads UTF-8 (with or without BOM), UTF-16 with BOM, or cp1252/Latin-1 from Excel; comma,
-semicolon or tab delimited; header names in any case and in Swedish, Danish or English. Rows
-are streamed and written in batches inside ONE `BEGIN IMMEDIATE` transaction, so memory does
-not grow with the file and either every valid row is in or none is. Any invalid row rejects the
-whole file (all problems are reported with row numbers); duplicates, erased addresses and
-people who unsubscribed are skipped and reported, never (re)activated.
+Reads CSV (UTF-8 with or without BOM, UTF-16 with BOM, or cp1252/Latin-1 from Excel; comma,
+semicolon or tab delimited) and .xlsx workbooks (see `import_reader`); header names in any case
+and in Swedish, Danish or English; dates as Excel writes them (see `import_dates`). Rows are
+streamed and written in batches inside ONE `BEGIN IMMEDIATE` transaction, so memory does not
+grow with the file and either every valid row is in or none is. Any invalid row rejects the
+whole file (all problems are reported with row numbers) unless `skip_invalid` is given: then the
+valid rows go in and the invalid ones go to NAME.rejected.csv with a reason. Duplicates, erased
+addresses and people who unsubscribed are skipped and reported, never (re)activated.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
 import datetime as dt
 import re
 from collections.abc import Callable, Iterator
@@ -22,6 +22,15 @@ from sqlite_utils import Database
 from ..config import Settings
 from ..errors import SubscriberError
 from ..store.db import transaction
+from .fields import clean_field_name, clean_field_value
+from .import_dates import DateOrder
+from .import_reader import (
+    detect_encoding,
+    estimate_rows,
+    read_table,
+    sniff_delimiter,
+    write_rejected,
+)
 from .import_report import ImportRejected, ImportReport
 from .import_writer import BatchWriter
 from .subscribers import (
@@ -33,7 +42,7 @@ from .subscribers import (
     normalise_email,
 )
 
-CHUNK_SIZE = 1 << 16  # bytes read at a time when sniffing the encoding or counting lines
+__all__ = ["ImportRejected", "ImportReport", "detect_encoding", "estimate_rows", "import_csv"]
 HEADER_NAMES = {
     "email": {
         "email",
@@ -74,39 +83,6 @@ class CellError(SubscriberError):
         super().__init__(message)
 
 
-def detect_encoding(path: Path) -> str:
-    """utf-8-sig / utf-16 by BOM, else UTF-8 if the whole file decodes, else cp1252, else Latin-1.
-    Streams the file in chunks, so a stray byte on row 90,000 is found without loading it."""
-    with path.open("rb") as handle:
-        start = handle.read(4)
-    if start.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    for encoding in ("utf-8", "cp1252"):
-        decoder = codecs.getincrementaldecoder(encoding)()
-        try:
-            with path.open("rb") as handle:
-                while chunk := handle.read(CHUNK_SIZE):
-                    decoder.decode(chunk)
-                decoder.decode(b"", final=True)
-            return encoding
-        except UnicodeDecodeError:
-            continue
-    return "latin-1"
-
-
-def estimate_rows(path: Path) -> int:
-    """Line count minus the header, for a progress bar (quoted line breaks make it approximate)."""
-    lines = 0
-    if not Path(path).is_file():
-        return 1  # import_csv says what is wrong
-    with Path(path).open("rb") as handle:
-        while chunk := handle.read(CHUNK_SIZE):
-            lines += chunk.count(b"\n")
-    return max(lines, 1)
-
-
 def _columns(header: list[str], path: Path) -> dict[str, int]:
     found: dict[str, int] = {}
     for index, raw in enumerate(header):
@@ -124,59 +100,80 @@ def _columns(header: list[str], path: Path) -> dict[str, int]:
     return found
 
 
-def _read_rows(path: Path, report: ImportReport) -> Iterator[tuple[int, dict[str, str]]]:
-    """(row number, {column: text}) for each non-blank data row, streamed."""
-    with path.open(encoding=report.encoding, newline="") as handle:
-        first = handle.readline()
-        counts = {d: first.count(d) for d in (",", ";", "\t")}
-        report.delimiter = max(counts, key=lambda d: (counts[d], d == ","))
-        reader = csv.reader(_chain(first, handle), delimiter=report.delimiter)
-        header = next(_records(reader, path), None)
-        if header is None:
-            raise SubscriberError(f"{path}: the file is empty")
-        columns = _columns(header, path)
-        report.headers = {name: header[i].strip().strip("\ufeff") for name, i in columns.items()}
-        # rows are numbered as a spreadsheet shows them (header = row 1), which differs from
-        # text lines only when a quoted cell holds a line break
-        for row_number, record in enumerate(_records(reader, path), start=2):
-            if not any(cell.strip() for cell in record):
-                continue
-            yield (
-                row_number,
-                {name: (record[i] if i < len(record) else "") for name, i in columns.items()},
-            )
-
-
-def _records(reader, path: Path) -> Iterator[list[str]]:
-    """The reader's records, with CSV syntax errors (a NUL byte, a field over the size limit)
-    turned into a message naming the file and line."""
-    while True:
+def _field_columns(
+    header: list[str], known: dict[str, int], path: Path, report: ImportReport
+) -> dict[str, int]:
+    """The other columns, kept as custom fields (`län`, `organisation`) by their cleaned
+    header; a header that cannot be a field name is left out and reported."""
+    taken = set(known.values())
+    found: dict[str, int] = {}
+    for index, raw in enumerate(header):
+        title = raw.strip().strip("\ufeff")
+        if index in taken or not title or title.lower() == "reason":
+            continue
         try:
-            yield next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise SubscriberError(
-                f"{path}, line {reader.line_num}: not readable as CSV ({exc})"
-            ) from None
+            name = clean_field_name(title)
+        except SubscriberError as exc:
+            report.ignored_columns.append(f"{title!r} ({exc})")
+            continue
+        if name in found:
+            raise SubscriberError(f"{path}, row 1: two columns are the field {name!r}")
+        found[name] = index
+    return found
 
 
-def _chain(first: str, rest) -> Iterator[str]:
-    yield first
-    yield from rest
+def _read_rows(path: Path, report: ImportReport) -> Iterator[tuple[int, dict[str, str], list[str]]]:
+    """(row number, {column: text}, the row as read) for each non-blank data row, streamed."""
+    rows = read_table(path, report.encoding)
+    report.delimiter = sniff_delimiter(path, report.encoding)
+    first = next(rows, None)
+    if first is None:
+        raise SubscriberError(f"{path}: the file is empty")
+    header = first[1]
+    columns = _columns(header, path)
+    report.headers = {name: header[i].strip().strip("\ufeff") for name, i in columns.items()}
+    report.header_row = header
+    field_columns = _field_columns(header, columns, path, report)
+    report.fields = list(field_columns)
+    for name, i in field_columns.items():
+        report.headers[f"field:{name}"] = header[i].strip().strip("\ufeff")
+    for row_number, record in rows:
+        if not any(cell.strip() for cell in record):
+            continue
+        cells = {name: (record[i] if i < len(record) else "") for name, i in columns.items()}
+        cells.update(
+            {
+                f"field:{name}": (record[i] if i < len(record) else "")
+                for name, i in field_columns.items()
+            }
+        )
+        yield row_number, cells, record
 
 
-def _consent_date(text: str) -> str | None:
+def _date_order(path: Path, report: ImportReport) -> DateOrder:
+    """A first pass over the consent dates, to decide how this file writes d/m vs m/d."""
+    order = DateOrder()
+    probe = ImportReport(path=path, encoding=report.encoding)
+    for row_number, cells, _record in _read_rows(path, probe):
+        if "consent_date" not in cells:
+            break
+        order.learn(row_number, cells["consent_date"])
+    return order
+
+
+def _consent_date(text: str, order: DateOrder) -> str | None:
     text = text.strip()
     if not text:
         return None
     try:
-        moment = dt.datetime.fromisoformat(text.replace(" ", "T", 1))
-    except ValueError:
-        raise SubscriberError(f"consent_date {text!r} is not a date like 2025-03-31") from None
+        moment = order.parse(text)
+    except SubscriberError as exc:
+        raise SubscriberError(f"consent_date {exc}") from None
     if moment.date() > dt.date.today():
         raise SubscriberError(f"consent_date {text!r} is in the future")
-    return text
+    if moment.time() == dt.time(0) and len(text) <= 10:
+        return moment.date().isoformat()
+    return moment.isoformat(sep=" ")
 
 
 def import_csv(
@@ -187,10 +184,13 @@ def import_csv(
     list_name: str = DEFAULT_LIST,
     source: str | None = None,
     dry_run: bool = False,
+    skip_invalid: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Import a CSV file; raises ImportRejected (nothing written) if any row is invalid.
+    """Import a CSV or .xlsx file; raises ImportRejected (nothing written) if any row is invalid.
 
+    With `skip_invalid` the valid rows are imported and the invalid ones are written, each with
+    its reason, to NAME.rejected.csv beside the file (not on a dry run), to fix and import again.
     `list_name` is created if missing and used for rows without a lists column; lists named in
     the file must exist already (a typo should not create a list). A dry run does everything
     inside the transaction and then rolls it back, so its figures are exact."""
@@ -200,29 +200,39 @@ def import_csv(
     report = ImportReport(path=path, dry_run=dry_run, encoding=detect_encoding(path))
     default_list = clean_list_name(list_name)
     default_source = clean_name(source) or None
-    writer = BatchWriter(db, settings, report)
+    report.skipped_invalid = skip_invalid
+    writer = BatchWriter(db, settings, report, skip_invalid=skip_invalid)
+    order = _date_order(path, report)
+    rejected: list[list[str]] = []
     try:
         with transaction(db):
             known = dict(db.execute("SELECT name, id FROM lists").fetchall())
             known[default_list] = ensure_list(db, default_list)
             writer.start()
-            for line, cells in _read_rows(path, report):
+            for line, cells, record in _read_rows(path, report):
                 report.rows += 1
                 if progress:
                     progress(1)
                 try:
-                    row = _validate(cells, known, default_list, default_source)
+                    row = _validate(cells, known, default_list, default_source, order)
                 except CellError as exc:
                     report.invalid += 1
-                    report.problem(line, str(exc), report.headers.get(exc.column, exc.column))
+                    column = report.headers.get(exc.column, exc.column)
+                    report.problem(line, str(exc), column)
+                    if skip_invalid:
+                        rejected.append([*record, f"row {line}, column {column!r}: {exc}"])
                     continue
                 writer.add(line, row)
             writer.flush()
             writer.finish()
-            if report.invalid:
+            if report.invalid and not skip_invalid:
                 raise ImportRejected(report)
             if dry_run:
                 raise _DryRun
+            if rejected:
+                report.rejected_file = write_rejected(
+                    path, report.encoding, report.delimiter, report.header_row, rejected
+                )
     except _DryRun:
         pass
     return report
@@ -232,7 +242,9 @@ class _DryRun(Exception):
     """Raised inside the transaction to roll a dry run back."""
 
 
-def _validate(cells: dict[str, str], known: dict, default_list: str, default_source) -> dict:
+def _validate(
+    cells: dict[str, str], known: dict, default_list: str, default_source, order: DateOrder
+) -> dict:
     """The row's values, checked; CellError names the column of the first bad cell."""
     email = _cell("email", normalise_email, cells["email"])
     names = [n for n in LIST_SEPARATORS.split(cells.get("lists", "").strip().lower()) if n]
@@ -251,8 +263,15 @@ def _validate(cells: dict[str, str], known: dict, default_list: str, default_sou
         "name": _cell("name", clean_name, cells.get("name")),
         "language": _cell("language", clean_language, cells.get("language")),
         "lists": sorted(set(list_ids)),
-        "consent_date": _cell("consent_date", _consent_date, cells.get("consent_date", "")),
+        "consent_date": _cell(
+            "consent_date", lambda text: _consent_date(text, order), cells.get("consent_date", "")
+        ),
         "source": _cell("source", clean_name, cells.get("source")) or default_source,
+        "fields": {
+            key[6:]: _cell(key, lambda text, name=key[6:]: clean_field_value(name, text), text)
+            for key, text in cells.items()
+            if key.startswith("field:")
+        },
     }
 
 

@@ -228,3 +228,21 @@ def m006_subscriptions_by_list(db: Database) -> None:
         CREATE INDEX subscriptions_by_list ON subscriptions(list_id, status, subscriber_id);
         """,
     )
+
+
+@MIGRATIONS()
+def m008_subscriber_fields(db: Database) -> None:
+    """Custom fields per person (län, organisation, roll ...), imported from extra columns or
+    set by `subscribers set`; deleted with the person (erasure) by cascade."""
+    _run(
+        db,
+        """
+        CREATE TABLE subscriber_fields (
+            subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (subscriber_id, name)
+        ) WITHOUT ROWID;
+        CREATE INDEX subscriber_fields_name_value ON subscriber_fields(name, value);
+        """,
+    )

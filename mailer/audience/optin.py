@@ -175,7 +175,7 @@ def confirmation_message(
         hours=settings.confirm_ttl_hours,
         days=settings.pending_retention_days,
     )
-    to = Address(display_name=name, addr_spec=email)
+    to = mail_address(name, email)
     subject = translate(language, "confirm_mail_subject")
     return service_message(settings, to, language, subject, body)
 
@@ -183,6 +183,14 @@ def confirmation_message(
 def sender_name(settings: Settings) -> str:
     """How service mails name the sender: the From display name, else the domain."""
     return parseaddr(settings.from_address)[0] or settings.sender_domain
+
+
+def mail_address(name: str | None, email: str) -> Address:
+    """The To: address of a service mail. Built from its parts: `Address(addr_spec=...)` refuses
+    an international local part (`åsa.lindström@`, RFC 6531), which such a mail carries as
+    UTF-8 (the service outbox sends it with SMTPUTF8)."""
+    local, _, domain = email.rpartition("@")
+    return Address(display_name=name or "", username=local, domain=domain)
 
 
 def service_message(

@@ -17,7 +17,7 @@ from sqlite_utils import Database
 from ..config import Settings
 from ..errors import SubscriberError
 from ..store.db import transaction, utc_now
-from . import consent
+from . import consent, fields
 from .migrations import STATUSES
 from .subscribers import (
     DEFAULT_LIST,
@@ -249,6 +249,38 @@ def stats(db: Database, settings: Settings) -> dict:
     }
 
 
+def set_subscriber_fields(db: Database, email: str, assignments: list[str]) -> dict[str, str]:
+    """`subscribers set EMAIL field=value ...`: set custom fields (`field=` removes one).
+    Each change is a `rectify` event naming the field (not its value, which the person's
+    record holds); returns the fields after the change."""
+    wanted: dict[str, str] = {}
+    for assignment in assignments:
+        name, equals, value = assignment.partition("=")
+        if not equals:
+            raise SubscriberError(
+                f"{assignment!r}: write field=value (e.g. län=Örebro), or field= to remove it"
+            )
+        name = fields.clean_field_name(name)
+        wanted[name] = fields.clean_field_value(name, value)
+    if not wanted:
+        raise SubscriberError("nothing to set: give one or more field=value")
+    with transaction(db):
+        person = require_subscriber(db, email)["id"]
+        current = fields.fields_of(db, person)
+        changed = {n: v for n, v in wanted.items() if current.get(n, "") != v}
+        fields.set_fields(db, person, changed)
+        for name in sorted(changed):
+            consent.record(
+                db,
+                "rectify",
+                subscriber_id=person,
+                list_id=None,
+                channel="cli",
+                detail=f"field:{name}",
+            )
+        return fields.fields_of(db, person)
+
+
 def service_mail_stats(db: Database, shown: int = 10) -> dict:
     """Service mail (confirmations, links, welcomes) waiting in the outbox or failed for good,
     read from the delivery wing's `service_mail` table as plain rows: per kind, the oldest
@@ -326,6 +358,8 @@ def format_subject(document: dict) -> str:
         f"{profile['email']}  {profile['name'] or '(no name)'}  language {profile['language']}"
     )
     out.write(f"  since {profile['created'][:10]}\n")
+    for name, value in document.get("fields", {}).items():
+        out.write(f"  {name}: {value}\n")
     for sub in document["subscriptions"]:
         out.write(f"  {sub['list']}: {sub['status']} (since {sub['updated'][:10]})\n")
     out.write(f"  {len(document['consent_history'])} consent events:\n")

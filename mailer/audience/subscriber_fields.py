@@ -28,11 +28,12 @@ def normalise_email(address: str) -> str:
 
     Syntax is checked by email-validator without DNS lookups. International domains are
     accepted and stored in their ASCII (IDNA) form, so `user@bücher.de` equals
-    `user@xn--bcher-kva.de` and can be delivered by any server. Non-ASCII local parts are
-    refused: they need SMTPUTF8 end to end, which we cannot promise. The local part is
-    lower-cased too: RFC 5321 allows case-sensitive mailboxes, but practically no provider
-    has them, and treating `Anna@` and `anna@` as two people would defeat unsubscribes and
-    erasure.
+    `user@xn--bcher-kva.de` and can be delivered by any server. Non-ASCII local parts
+    (`åsa.lindström@exempel.se`, RFC 6531) are accepted in Unicode NFC form: they can only be
+    delivered through a server that offers SMTPUTF8, which the sender checks per recipient
+    (`mailer.delivery.smtputf8`). The local part is lower-cased too: RFC 5321 allows
+    case-sensitive mailboxes, but practically no provider has them, and treating `Anna@` and
+    `anna@` as two people would defeat unsubscribes and erasure.
     """
     if not isinstance(address, str) or not address.strip():
         raise SubscriberError("the e-mail address is empty")
@@ -50,10 +51,13 @@ def normalise_email(address: str) -> str:
         if len(email) <= 254:
             return email
     try:
-        result = validate_email(text, check_deliverability=False, allow_smtputf8=False)
+        result = validate_email(text, check_deliverability=False, allow_smtputf8=True)
     except EmailNotValidError as exc:
         raise SubscriberError(f"{text!r} is not a valid e-mail address: {exc}") from None
-    return result.ascii_email.lower()
+    if result.ascii_email:
+        return result.ascii_email.lower()
+    local = unicodedata.normalize("NFC", result.local_part.lower())
+    return f"{local}@{result.ascii_domain.lower()}"
 
 
 @functools.lru_cache(maxsize=4096)

@@ -29,7 +29,7 @@ from ..errors import IssueError
 from .ics import INVITATION_FILE, issue_calendars
 from .inline import inline_css
 from .issue import Issue, read_issue
-from .personalize import MARKER, Template, neutral_values
+from .personalize import MARKER, Template, check_field_markers, neutral_values
 from .render import issue_context, make_environment, render, template_dirs
 
 # Gmail's limits, in decimal kilobytes (the safe side of the "102 KB" and "16 KB" quoted for it);
@@ -145,6 +145,7 @@ def _render(
     email_html = inline_css(render(env, "email/issue.html", {**context, "variant": "email"}))
     email_text = _tidy_text(render(env, "text/issue.txt", context))
     web_source = render(env, "web_issue/web.html", {**context, "variant": "web"})
+    check_field_markers(email_html + email_text + web_source, str(issue.path))
     web_html = Template(web_source, escape_html=True).fill(neutral_values(context["base_url"]))
     meta = {
         "slug": issue.slug,

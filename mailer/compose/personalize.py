@@ -19,7 +19,31 @@ from typing import Any
 from ..errors import IssueError
 
 PLACEHOLDER_NAMES = ("name", "email", "unsubscribe_url", "preferences_url")
-MARKER = re.compile(r"%%(" + "|".join(PLACEHOLDER_NAMES) + r")(?:\|([^%<>\n]{0,80}))?%%")
+# a subscriber's custom field (`%%län|%%`); the same names as mailer.audience.fields.FIELD_NAME
+FIELD_NAME = r"[^\W\d_][\w-]{0,39}"
+# a field marker always has a fallback (`%%län|%%`); `%%other%%` is left alone as text
+MARKER = re.compile(
+    r"%%((?:" + "|".join(PLACEHOLDER_NAMES) + r")(?=[|%])|" + FIELD_NAME + r"(?=\|))"
+    r"(?:\|([^%<>\n]{0,80}))?%%"
+)
+BARE_FIELD = re.compile(r"%%(" + FIELD_NAME + r")%%")
+
+
+def field_markers(text: str) -> set[str]:
+    """The custom-field names (not the built-in placeholders) that `text` uses as markers."""
+    return {m.group(1) for m in MARKER.finditer(text)} - set(PLACEHOLDER_NAMES)
+
+
+def check_field_markers(text: str, where: str) -> None:
+    """A custom field may be missing for a person, so its marker needs a fallback: `%%län|%%`
+    (empty) or `%%län|Sverige%%`. IssueError names the marker otherwise."""
+    for match in BARE_FIELD.finditer(text):
+        name = match.group(1)
+        if name not in PLACEHOLDER_NAMES:
+            raise IssueError(
+                f"{where}: %%{name}%% is a custom field, which some people lack; write "
+                f"%%{name}|%% (empty when missing) or %%{name}|text%% (text when missing)"
+            )
 
 
 def marker(name: str, fallback: str | None = None) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from ..audience import subscribers
+from ..audience import fields, subscribers
 from ..config import Settings
 from ..errors import SendError
 from . import ledger
@@ -20,7 +20,7 @@ from .engine import SendSummary
 from .message import MessageFactory, RecipientValues, delivery_message_id
 
 
-def _recipients(db: Database, slug: str, list_name: str, retry_failed: bool):
+def _recipients(db: Database, slug: str, list_name: str, retry_failed: bool, segment_ids=None):
     """Who a send would mail now: this list's pending ledger rows still active (with the rows
     `ledger.adopt` would move here, and failed ones with `retry_failed`), then new active
     people, as the real run chooses them."""
@@ -44,7 +44,9 @@ def _recipients(db: Database, slug: str, list_name: str, retry_failed: bool):
         "deliveries d WHERE d.issue = ? AND d.subscriber_id = sub.subscriber_id) ORDER BY s.id",
         [list_pk, slug],
     )
-    yield from new
+    for row in new:
+        if segment_ids is None or row[0] in segment_ids:
+            yield row
 
 
 def write_dry_run(
@@ -56,6 +58,8 @@ def write_dry_run(
     out_dir: Path,
     limit: int | None,
     retry_failed: bool = False,
+    *,
+    segment_ids: set[int] | None = None,
 ) -> SendSummary:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -67,7 +71,7 @@ def write_dry_run(
     summary = SendSummary(
         issue=slug, list_name=list_name, already_sent=ledger.counts(db, slug)["sent"]
     )
-    for subscriber_id, address, name in _recipients(db, slug, list_name, retry_failed):
+    for subscriber_id, address, name in _recipients(db, slug, list_name, retry_failed, segment_ids):
         if limit is not None and summary.dry_run >= limit:
             break
         values = RecipientValues(
@@ -75,6 +79,7 @@ def write_dry_run(
             name=name or "",
             unsubscribe_url=f"{base}/unsubscribe/dry-run",
             preferences_url=f"{base}/preferences/dry-run",
+            fields=fields.fields_of(db, subscriber_id) if factory.field_names else {},
         )
         message_id = delivery_message_id(secret, slug, subscriber_id, factory.domain)
         data = factory.render(values, message_id=message_id)

@@ -23,9 +23,9 @@ from collections.abc import Callable
 
 from sqlite_utils import Database
 
-from ..audience import subscribers, tokens
+from ..audience import fields, subscribers, tokens
 from ..store.db import database_file, transaction, utc_now
-from . import ledger, runlock
+from . import ledger, runlock, smtputf8
 from .dkim import DkimSigner
 from .message import HeaderError, MessageFactory, RecipientValues, delivery_message_id
 from .pacing import Pacer
@@ -343,6 +343,14 @@ class SendEngine:
                 self.summary.skipped += 1
                 self.on_progress(1)
                 continue
+            deferral = smtputf8.deferral_reason(address, self.transports)
+            if deferral:  # an international address the server cannot take: no attempt counted
+                ledger.mark(self.db, row_id, "deferred", reply=deferral, now=now_text)
+                self.retried.pop(row_id, None)
+                self.summary.deferred += 1
+                self.summary.smtputf8_deferred += 1
+                self.on_progress(1)
+                continue
             message_id = message_id or delivery_message_id(
                 self.secret_key, self.issue, subscriber_id, self.factory.domain
             )
@@ -361,6 +369,7 @@ class SendEngine:
             name=name or "",
             unsubscribe_url=f"{self.base_url}/unsubscribe/{unsubscribe}",
             preferences_url=f"{self.base_url}/preferences/{preferences}",
+            fields=fields.fields_of(self.db, subscriber_id) if self.factory.field_names else {},
         )
         job = Job(row_id, subscriber_id, address, "", 1, values)
         if self.return_path is not None:  # bounces: this row's own VERP envelope sender

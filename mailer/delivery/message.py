@@ -12,6 +12,7 @@ package (cpython issue 121650).
 from __future__ import annotations
 
 import binascii
+import dataclasses
 import datetime as dt
 import email
 import email.policy
@@ -24,6 +25,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from typing import Any, Protocol
 
+from ..compose.personalize import field_markers
 from ..config import Settings
 from ..errors import SendError
 from .qp_template import EncodedTemplate
@@ -65,6 +67,7 @@ class RecipientValues:
     name: str
     unsubscribe_url: str
     preferences_url: str
+    fields: Mapping[str, str] = dataclasses.field(default_factory=dict)  # `%%län|%%` values
 
 
 def check_header_value(field: str, value: str) -> str:
@@ -113,8 +116,8 @@ def format_address(field: str, name: str, addr: str) -> str:
     check_header_value(field, addr)
     if not addr.isascii():
         local, _, domain = addr.rpartition("@")
-        if not local.isascii():
-            raise HeaderError(f"{field}: {addr!r} needs SMTPUTF8, which is not supported")
+        # a non-ASCII local part stays UTF-8 (RFC 6532): such a message is only ever handed to
+        # a server that offers SMTPUTF8 (mailer.delivery.smtputf8)
         addr = f"{local}@{domain.encode('idna').decode('ascii')}"
     if not name:
         return addr
@@ -182,6 +185,8 @@ class MessageFactory:
         meta = built.meta
         self.html = EncodedTemplate(built.html.source, escape_html=True)
         self.text = EncodedTemplate(built.text.source, escape_html=False)
+        # custom fields the issue uses (`%%län|%%`): the sender loads only these per person
+        self.field_names = frozenset(field_markers(built.html.source + built.text.source))
         self.domain = settings.sender_domain
         self.settings = settings
         self.sender = parseaddr(settings.from_address)[1]
@@ -213,6 +218,7 @@ class MessageFactory:
     ) -> bytes:
         """The whole message as CRLF bytes, ready to sign and send."""
         values = {
+            **recipient.fields,
             "name": recipient.name or "",
             "email": recipient.email,
             "unsubscribe_url": recipient.unsubscribe_url,
@@ -228,7 +234,11 @@ class MessageFactory:
         content_type = f'multipart/mixed; boundary="{mixed}"' if self.attachments else alternative
         headers = b"".join(
             (
-                _header_line("To", format_address("To", recipient.name or "", recipient.email)),
+                _header_line(
+                    "To",
+                    format_address("To", recipient.name or "", recipient.email),
+                    utf8=not recipient.email.isascii(),
+                ),
                 _header_line("Date", format_datetime(when)),
                 _header_line("Message-ID", message_id),
                 _header_line(
@@ -280,11 +290,14 @@ def _attachment_part(item: AttachmentLike) -> bytes:
     )
 
 
-def _header_line(name: str, value: str) -> bytes:
-    """`Name: value` CRLF; long ASCII values folded at spaces to stay under 998 characters."""
+def _header_line(name: str, value: str, *, utf8: bool = False) -> bytes:
+    """`Name: value` CRLF; long ASCII values folded at spaces to stay under 998 characters.
+    `utf8`: the value may hold raw UTF-8 (an RFC 6531 address, sent only with SMTPUTF8)."""
     line = f"{name}: {value}"
     if len(line) > 78 and "\r\n" not in value:
         line = _fold(line)
+    if utf8:
+        return line.encode("utf-8") + CRLF
     try:
         return line.encode("ascii") + CRLF
     except UnicodeEncodeError:

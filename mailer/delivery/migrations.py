@@ -175,6 +175,21 @@ def m011_bounce_mailboxes(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS()
+def m015_send_segments(db: sqlite_utils.Database) -> None:
+    """The segment a send of an issue to a list was started with (`send --segment`), so that a
+    resume without the option mails the same people and no one else."""
+    db.execute(
+        """CREATE TABLE send_segments (
+            issue TEXT NOT NULL,
+            list_id INTEGER NOT NULL,
+            expression TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY (issue, list_id)
+        )"""
+    )
+
+
 SCHEDULE_STATES = ("waiting", "sending", "done", "failed", "cancelled")
 
 

@@ -10,7 +10,7 @@ from sqlite_utils import Database
 
 from ..audience import subscribers
 from ..config import Settings
-from . import ledger
+from . import ledger, smtputf8
 from .pacing import describe_rate
 
 SECURITY_LABELS = {"starttls": "STARTTLS", "ssl": "TLS", "none": "no encryption"}
@@ -38,6 +38,9 @@ class SendPlan:
     base_url: str = ""
     warnings: list[str] = field(default_factory=list)
     return_path: str = ""  # bounces: NEWSLETTER_BOUNCE_ADDRESS, "" = the From address
+    international: int = 0  # recipients whose address needs SMTPUTF8
+    segment: str = ""  # `send --segment`, canonical; "" = the whole list
+    segment_size: int = 0  # active people on the list the segment picks
 
     def describe(self) -> str:
         lines = [
@@ -45,7 +48,12 @@ class SendPlan:
             f"Subject:    {self.subject}",
             f"From:       {self.sender}",
             f"Reply-To:   {self.reply_to or '(none: replies go to From)'}",
-            f"List:       {self.list_name}",
+            f"List:       {self.list_name}"
+            + (
+                f" - segment {self.segment} ({self.segment_size} active people match)"
+                if self.segment
+                else ""
+            ),
             f"Recipients: {self.recipients} to send now"
             + (f" ({self.already_sent} already sent)" if self.already_sent else ""),
             f"SMTP:       {self.smtp}",
@@ -60,6 +68,12 @@ class SendPlan:
             lines.append(
                 f"Resuming:   {self.interrupted} message(s) were in flight when an earlier run "
                 "stopped; they are retried with their original Message-ID (a few may arrive twice)"
+            )
+        if self.international:
+            lines.append(
+                f"SMTPUTF8:   {self.international} recipient(s) have international addresses "
+                "(RFC 6531); if the server does not offer SMTPUTF8 they are deferred, not "
+                "failed, and `send-status` lists them"
             )
         lines += [f"Warning:    {w}" for w in self.warnings]
         return "\n".join(lines)
@@ -86,6 +100,7 @@ class SendSummary:
     resume_at: float = 0.0  # with "quota": when the quota frees the next message (epoch s)
     started: float = 0.0
     failures: list[str] = field(default_factory=list)
+    smtputf8_deferred: int = 0  # international addresses the server could not take
 
     def rate_text(self) -> str:
         """Messages per second so far, for the progress bar."""
@@ -108,6 +123,11 @@ class SendSummary:
             f"({self.bounced} bounced), {self.deferred} deferred, {self.skipped} skipped; "
             f"{self.remaining} still to send; {self.seconds:.1f} s ({rate:.0f} msg/s)"
         )
+        if self.smtputf8_deferred:
+            text += (
+                f"; {self.smtputf8_deferred} deferred because the server does not offer "
+                "SMTPUTF8 for their international addresses"
+            )
         return text
 
 
@@ -121,13 +141,32 @@ def make_plan(
     connections: int,
     rate: float,
     retry_failed: bool = False,
+    *,
+    segment=None,
+    segment_ids: set[int] | None = None,
 ) -> SendPlan:
     """Count who this run would mail (queued, deferred, interrupted, new and, with
     `retry_failed`, failed) and warn about settings that defeat one-click unsubscribe or leak
     the password."""
     list_pk = subscribers.list_id(db, list_name)
     counts = ledger.counts(db, slug, list_pk)
-    new = ledger.new_recipients(db, slug, list_pk)
+    if segment_ids is None:
+        new = ledger.new_recipients(db, slug, list_pk)
+        active_count = 0
+    else:
+        known = {
+            sid
+            for (sid,) in db.execute("SELECT subscriber_id FROM deliveries WHERE issue = ?", [slug])
+        }
+        active = [
+            r.subscriber_id
+            for r in subscribers.active_recipients(db, list_name)
+            if r.subscriber_id in segment_ids
+        ]
+        new = sum(1 for sid in active if sid not in known)
+        active_count = len(active)
+    international = smtputf8.pending_international(db, slug, list_pk)
+    international += smtputf8.new_international(db, slug, list_pk, segment_ids)
     pending = counts["queued"] + counts["deferred"] + counts["sending"]
     pending += ledger.adoptable(db, slug, list_pk)  # on this list, queued for another
     if retry_failed:
@@ -176,6 +215,9 @@ def make_plan(
         base_url=settings.base_url,
         warnings=warnings,
         return_path=settings.bounce_address,
+        international=international,
+        segment=segment.text if segment else "",
+        segment_size=active_count,
     )
 
 

@@ -22,8 +22,8 @@ from typing import Any
 from ..audience import subscribers
 from ..config import Settings
 from ..errors import SendError, SubscriberError
-from ..store.db import open_db
-from . import ledger, runlock
+from ..store.db import open_db, transaction
+from . import ledger, runlock, segment_memory, smtputf8
 from .bounces.report import issue_reports
 from .bounces.verp import return_path_for
 from .dkim import signer_for
@@ -93,8 +93,12 @@ def run_send(
     pause_after: int = PAUSE_AFTER_FAILURES,
     stop: threading.Event | None = None,
     stop_at_quota: bool = False,
+    segment: str | None = None,
 ) -> SendSummary:
     """Send (or resume sending) an issue to a list. See the module docstring for guarantees.
+
+    `segment` (`län = Örebro`, see mailer.audience.segments) mails only the matching active
+    people; the ledger remembers it, so a resume without it keeps it (segment_memory).
 
     `progress(total)` returns a context manager whose object has `update(steps, item)` (as
     `click.progressbar(length=total)` does). `preflight(issue_dir)` runs on the built issue
@@ -127,16 +131,36 @@ def run_send(
                 f"--list {list_name}`, or correct {where}"
             ) from None
         title = db.execute("SELECT title FROM lists WHERE id = ?", [list_pk]).fetchone()[0]
+        chosen = segment_memory.resolve(db, slug, list_pk, segment)
+        segment_ids = chosen.matching_ids(db) if chosen else None
         factory = MessageFactory(built, settings, list_name=list_name, list_title=title)
         if dry_run_dir is not None:
             from .dryrun import write_dry_run
 
             return write_dry_run(
-                db, settings, factory, slug, list_name, Path(dry_run_dir), limit, retry_failed
+                db,
+                settings,
+                factory,
+                slug,
+                list_name,
+                Path(dry_run_dir),
+                limit,
+                retry_failed,
+                segment_ids=segment_ids,
             )
         signer = signer_for(settings)
         plan = make_plan(
-            db, settings, built.meta, slug, list_name, limit, connections, rate, retry_failed
+            db,
+            settings,
+            built.meta,
+            slug,
+            list_name,
+            limit,
+            connections,
+            rate,
+            retry_failed,
+            segment=chosen,
+            segment_ids=segment_ids,
         )
         summary = SendSummary(
             issue=slug,
@@ -193,6 +217,7 @@ def run_send(
             notify,
             retry_failed,
             stale_after=settings.send_lock_stale_seconds,
+            segment=(chosen, segment_ids),
         )
     finally:
         db.close()
@@ -221,6 +246,7 @@ def _run_locked(
     retry_failed: bool = False,
     *,
     stale_after: float = runlock.LOCK_STALE_SECONDS,
+    segment: tuple = (None, None),
 ) -> SendSummary:
     """Take the lock of the issue and list (its heartbeat runs in a thread of its own), queue
     everyone new in short transactions (and failed rows again when asked), run the engine,
@@ -248,9 +274,23 @@ def _run_locked(
             again = ledger.requeue_failed(db, slug, list_pk)
             if again:
                 notify(f"{again} failed message(s) of {slug} queued again (--retry-failed).")
-        if plan.new >= QUEUE_NOTICE:
-            notify(f"Queueing {plan.new:,} new recipients of {slug} in short batches ...")
-        ledger.queue_list(db, slug, list_pk)
+        chosen, segment_ids = segment
+        with transaction(db):
+            segment_memory.remember(db, slug, list_pk, chosen)
+        if segment_ids is not None:  # a segment: only its people, chosen in Python
+            ledger.queue_recipients(
+                db,
+                slug,
+                (
+                    (r.subscriber_id, r.list_id, r.consent_event_id)
+                    for r in subscribers.active_recipients(db, engine.list_name)
+                    if r.subscriber_id in segment_ids
+                ),
+            )
+        else:
+            if plan.new >= QUEUE_NOTICE:
+                notify(f"Queueing {plan.new:,} new recipients of {slug} in short batches ...")
+            ledger.queue_list(db, slug, list_pk)
         if plan.interrupted:
             notify(
                 f"{plan.interrupted} message(s) of {slug} were in flight when an earlier run "
@@ -317,12 +357,14 @@ def send_status(settings: Settings, issue_dir: Path) -> dict:
     db = open_db(settings.db_path)
     try:
         counts = ledger.counts(db, slug)
+        problems = list(ledger.problems(db, slug))
         return {
             "issue": slug,
             "counts": counts,
             "total": sum(counts.values()),
             "interrupted": counts["sending"],
-            "problems": list(ledger.problems(db, slug)),
+            "problems": problems,
+            "smtputf8_deferred": sum(1 for row in problems if smtputf8.is_deferral(row)),
             "bounces": issue_reports(db, slug),  # bounces: reported back (issue 12)
         }
     finally:

@@ -18,7 +18,7 @@ import socket
 from collections.abc import Collection
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, SMTPUTF8
 
 from sqlite_utils import Database
 
@@ -52,7 +52,12 @@ def owner() -> str:
 
 
 def message_bytes(message: EmailMessage) -> bytes:
-    """An `EmailMessage` as the CRLF bytes that are stored and sent."""
+    """An `EmailMessage` as the CRLF bytes that are stored and sent. A message to an
+    international address (RFC 6531) keeps its headers in UTF-8 (RFC 6532): it is only ever
+    handed to a server that offers SMTPUTF8 (see smtputf8.py)."""
+    recipients = message["To"].addresses if message["To"] else ()
+    if any(not address.addr_spec.isascii() for address in recipients):
+        return message.as_bytes(policy=SMTPUTF8)
     return message.as_bytes(policy=SMTP)
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from ..config import Settings
 from ..errors import SendError
+from .smtputf8 import deferral_reason, mail_options, needs_smtputf8
 
 _ENHANCED = re.compile(r"([245]\.\d{1,3}\.\d{1,3})\b")
 
@@ -117,6 +118,7 @@ class SmtpTransport:
         self.ssl_context = ssl_context
         self._conn: smtplib.SMTP | None = None
         self._needs_reset = False
+        self._smtputf8: bool | None = None
 
     @property
     def connected(self) -> bool:
@@ -183,6 +185,15 @@ class SmtpTransport:
             ) from None
         self._conn = conn
         self._needs_reset = False
+        self._smtputf8 = bool(conn.has_extn("smtputf8"))
+
+    def offers_smtputf8(self) -> bool:
+        """Whether the server listed SMTPUTF8 in its last EHLO reply; remembered across
+        reconnects, so the send loop can ask without any network I/O (it connects only if this
+        transport never has)."""
+        if self._smtputf8 is None:
+            self.connect()
+        return bool(self._smtputf8)
 
     def send(
         self,
@@ -222,6 +233,13 @@ class SmtpTransport:
                     raise smtplib.SMTPServerDisconnected(f"RSET answered {code}")
                 self._needs_reset = False
             options = f" SIZE={len(data)}" if conn.has_extn("size") else ""
+            offered = bool(conn.has_extn("smtputf8"))
+            if needs_smtputf8(sender, recipient) and not offered:
+                raise SendError(deferral_reason(recipient, [self]) or "")
+            utf8 = mail_options(sender, recipient, offered)
+            # RFC 6531: SMTPUTF8 on MAIL FROM, and the commands go out as UTF-8
+            conn.command_encoding = "utf-8" if utf8 else "ascii"
+            options += "".join(f" {option}" for option in utf8)
             conn.putcmd("mail", f"FROM:{smtplib.quoteaddr(sender)}{options}")
             if after_mail is not None:
                 after_mail()
@@ -236,7 +254,7 @@ class SmtpTransport:
         except Withdrawn:
             self._abort()
             raise
-        except SmtpReplyError:
+        except (SmtpReplyError, SendError):
             raise
         except smtplib.SMTPDataError as exc:  # DATA itself refused (not 354)
             self._needs_reset = True

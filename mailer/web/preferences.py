@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
-from email.headerregistry import Address
 from email.message import EmailMessage
 
 from flask import Blueprint, abort, current_app, g, request
 
 from ..audience.consent import erase_subscriber, export_subject
-from ..audience.optin import sender_name, service_message
+from ..audience.optin import mail_address, sender_name, service_message
 from ..audience.subscribers import clean_language, update_profile
 from ..audience.tokens import consume_token, issue_token, issued_since, release_token
 from ..config import Settings
@@ -259,6 +258,6 @@ def link_message(settings: Settings, subscriber: dict, scope: str, url: str) -> 
         url=url,
         minutes=LINK_TTL_SECONDS // 60,
     )
-    to = Address(display_name=subscriber["name"] or "", addr_spec=subscriber["email"])
+    to = mail_address(subscriber["name"], subscriber["email"])
     subject = translate(language, f"{scope}_mail_subject")
     return service_message(settings, to, language, subject, body)

@@ -1,0 +1,28 @@
+"""The organisation's details from newsletters/newsletter.yml, for documents other than issues
+(the GDPR record of processing): the text keys only, no images checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from ..errors import IssueError
+from .issue import SITE_FILE
+
+TEXT_KEYS = ("organisation", "address", "web", "email", "phone")
+
+
+def load_site(newsletters_dir: Path) -> dict[str, str]:
+    """organisation, address, web, email and phone from NEWSLETTERS_DIR/newsletter.yml ({} when
+    there is no such file); IssueError naming the file when it is not YAML."""
+    path = Path(newsletters_dir) / SITE_FILE
+    if not path.is_file():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise IssueError(f"{path}: not readable as YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise IssueError(f"{path}: expected keys such as 'organisation:'")
+    return {key: str(data[key]).strip() for key in TEXT_KEYS if data.get(key)}

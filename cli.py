@@ -489,7 +489,12 @@ def subscribers_set(ctx, email, assignments) -> None:
     """Set custom fields of EMAIL (e.g. län=Örebro "roll=vice ordförande"); FIELD= removes one.
 
     Fields come from extra columns of an import too; sections use them as %%län|%% and
-    `send --segment "län = Örebro"` picks people by them."""
+    `send --segment "län = Örebro"` picks people by them.
+
+    \b
+    Example:
+      newsletter subscribers set anna@example.se län=Örebro "roll=vice ordförande"
+    """
     from mailer.audience.roster import set_subscriber_fields
 
     _settings, db = _subscriber_db(ctx)
@@ -1067,7 +1072,12 @@ def send_status_command(ctx, issue_dir):
 
 @cli.group()
 def gdpr() -> None:
-    """Documents the GDPR asks the organisation to keep."""
+    """Documents the GDPR asks the organisation to keep.
+
+    \b
+    Example:
+      newsletter gdpr record
+    """
 
 
 @gdpr.command("record")

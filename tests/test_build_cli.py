@@ -221,8 +221,9 @@ def test_new_writes_sample_text_that_passes_the_content_checks_but_not_the_send_
     gate = check_issue(issue_dir, settings, spam=False)
     samples = [f for f in gate.errors if f.code == "sample-text"]
     where = {Path(f.location).name for f in samples}
-    assert {"01-inledning.md", "03-bild-och-text.md", "07-kontakt.md", "issue.md"} <= where
-    assert "newsletter.yml" in where
+    assert {"issue.md", "newsletter.yml"} <= where
+    sections = sorted(p.name for p in issue_dir.glob("[0-9]*.md"))
+    assert len(where & set(sections)) >= 4, (where, sections)  # intro, image, facts, contact...
     assert any(words in f.message for f in samples) and all(f.line for f in samples)
     assert "ready to send" not in gate.summary()
 

@@ -297,7 +297,7 @@ SAMPLE_KEYS = (
     "text_heading",
     "facts",
 )
-SITE_SAMPLES = ("Organisationens namn", "Box 0, 000 00 Orten", "000-00 00 00")
+SITE_SAMPLE_KEYS = ("organisation", "address", "phone")
 
 
 def sample_phrases() -> tuple[str, ...]:
@@ -307,7 +307,12 @@ def sample_phrases() -> tuple[str, ...]:
     fault this catches. Sentences are matched on their own, so deleting half of a sample
     paragraph does not hide the other half.
     """
-    phrases: set[str] = set(SITE_SAMPLES)
+    phrases: set[str] = set()
+    for template in SITE_TEMPLATES.values():
+        for line in template.splitlines():
+            key, _, value = line.partition(":")
+            if key in SITE_SAMPLE_KEYS and value.strip():
+                phrases.add(value.strip())
     for texts in SAMPLE_TEXT.values():
         values = [texts[key] for key in SAMPLE_KEYS] + [texts["contact"][0]]
         for value in values:

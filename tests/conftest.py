@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from mailer.check.rendering import LAUNCH_ARGS
 from mailer.config import ENV_NAMES, Settings, load_settings
 
 pytest_plugins = [
@@ -82,15 +83,7 @@ def browser():
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
+            args=LAUNCH_ARGS,
         )
         yield chromium
         chromium.close()

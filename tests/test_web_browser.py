@@ -194,9 +194,13 @@ def test_a_person_subscribes_confirms_changes_preferences_and_unsubscribes(
 
     unsubscribe = issue_token(db, "unsubscribe", kim["id"], lists["nyhetsbrev"])
     page.goto(f"{url}/unsubscribe/{unsubscribe}")
-    page.click("form:has(input[value=unsubscribe]) button")
+    # each answer page has the same forms again: wait for it before the next click, or the
+    # click lands on the old page and aborts the request in flight
+    with page.expect_navigation():
+        page.click("form:has(input[value=unsubscribe]) button")
     assert statuses(db, kim["id"]) == {"kalender": "active", "nyhetsbrev": "unsubscribed"}
-    page.click("form:has(input[value=all]) button")
+    with page.expect_navigation():
+        page.click("form:has(input[value=all]) button")
     assert set(statuses(db, kim["id"]).values()) == {"unsubscribed"}
 
     page.goto(f"{url}/preferences/{preferences}")

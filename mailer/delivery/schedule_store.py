@@ -18,6 +18,7 @@ from ..compose.localtime import zone
 from ..config import Settings
 from ..errors import SendError
 from ..store.db import open_db, transaction, utc_now
+from .runlock import process_alive
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # the database's one time format (store.db.utc_now)
 
@@ -143,16 +144,6 @@ def cancel_schedule(
         db.close()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def claim(db, schedule: Schedule) -> bool:
     """Take the schedule for this process, unless another live `scheduled run` on this host is
     still sending it (cron starting the next run during a long send): that one is left alone.
@@ -166,7 +157,7 @@ def claim(db, schedule: Schedule) -> bool:
         if row is None or row[0] not in ("waiting", "sending"):
             return False
         pid, runner_host = row[1], row[2]
-        if pid and pid != os.getpid() and runner_host == host and _alive(pid):
+        if pid and pid != os.getpid() and runner_host == host and process_alive(pid, ""):
             return False
         db.execute(
             "UPDATE scheduled_sends SET state = 'sending', runs = runs + 1, runner_pid = ?, "

@@ -23,6 +23,7 @@ from email.policy import SMTP, SMTPUTF8
 from sqlite_utils import Database
 
 from ..store.db import transaction, utc_now
+from .runlock import process_alive
 
 # Retry after a 4xx or a dropped connection: 1 min, doubling up to 1 h (Postfix starts at
 # 5 min; a person waiting for a confirmation link should not wait that long).
@@ -213,13 +214,7 @@ def _released(claim: str | None, host: str, me: str) -> bool:
     pid, _, claim_host = claim.partition("@")
     if claim_host != host or not pid.isdigit():
         return False  # another machine's worker: its claim runs out by itself
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return not process_alive(int(pid), "")
 
 
 def next_due(db: Database) -> str | None:

@@ -957,11 +957,7 @@ def send_command(
             raise click.UsageError(
                 "--at schedules a whole send; leave out --to, --dry-run, --limit and --retry-failed"
             )
-        if segment:  # the schedule table keeps no segment yet: refuse rather than mail everyone
-            raise click.UsageError(
-                "--segment cannot be scheduled yet: send the segment now, or schedule the list"
-            )
-        _schedule(settings, issue_dir, at, list_name, connections, rate, force, yes)
+        _schedule(settings, issue_dir, at, list_name, connections, rate, force, yes, segment)
         return
     if to_address:
         reply = sending.send_test(settings, issue_dir, to_address)
@@ -1132,7 +1128,7 @@ def _check_gate(settings: Settings, force: bool, list_name: str | None = None):
     return gate
 
 
-def _schedule(settings, issue_dir, at, list_name, connections, rate, force, yes) -> None:
+def _schedule(settings, issue_dir, at, list_name, connections, rate, force, yes, segment) -> None:
     """`send ISSUE --at ...`: check now, show the plan with the time and zone, record it."""
     from mailer.delivery.schedule import schedule_send
 
@@ -1149,6 +1145,7 @@ def _schedule(settings, issue_dir, at, list_name, connections, rate, force, yes)
         connections=connections,
         rate=rate,
         force=force,
+        segment=segment,
         gate=_check_gate(settings, force, list_name),
         confirm=confirm,
     )

@@ -93,6 +93,38 @@ def test_not_due_sends_nothing_due_sends_once_and_again_nothing(
     assert finished.runs == 1 and finished.last_result == outcome.message
 
 
+def test_a_scheduled_segment_mails_only_its_people_when_due(
+    db, send_settings, mail_sink, built_example
+):
+    from mailer.audience.roster import set_subscriber_fields
+
+    addresses = add_subscribers(db, send_settings, 4, LIST)
+    for address, county in zip(addresses, ["Örebro", "Örebro", "Uppsala", ""], strict=True):
+        if county:
+            set_subscriber_fields(db, address, [f"län={county}"])
+    schedule, plan = schedule_send(
+        send_settings, built_example, "2026-12-03 08:00", segment="län=Örebro", now=SCHEDULED_AT
+    )
+    assert schedule.segment == "län = Örebro" and plan.recipients == 2  # kept, counted now
+
+    [outcome] = run_due(send_settings, now=utc(minutes=2), **FAST)
+    assert outcome.state == "done"
+    assert mail_sink.handler.copies() == dict.fromkeys(addresses[:2], 1)
+
+
+def test_a_scheduled_segment_with_a_mistake_is_refused_when_scheduled(
+    db, send_settings, built_example
+):
+    from mailer.errors import MailerError
+
+    add_subscribers(db, send_settings, 2, LIST)
+    with pytest.raises(MailerError, match=r"segment|position"):
+        schedule_send(
+            send_settings, built_example, "2026-12-03 08:00", segment="län ==", now=SCHEDULED_AT
+        )
+    assert states(db) == []
+
+
 def test_a_run_that_leaves_messages_deferred_is_resumed_by_the_next_run(db, settings, tmp_path):
     handler = FaultyHandler()
     controller, sink = start_sink(handler)

@@ -226,3 +226,10 @@ def m019_scheduled_sends(db: sqlite_utils.Database) -> None:
         "WHERE state IN ('waiting', 'sending')"
     )
     db.execute("CREATE INDEX scheduled_sends_due ON scheduled_sends (state, due_at)")
+
+
+@MIGRATIONS()
+def m020_scheduled_segment(db: sqlite_utils.Database) -> None:
+    """The segment a scheduled send was made with (`send --at ... --segment ...`), in its
+    canonical form; NULL is the whole list."""
+    db.execute("ALTER TABLE scheduled_sends ADD COLUMN segment TEXT")

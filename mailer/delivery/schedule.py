@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..audience import subscribers
+from ..audience.segments import parse_segment
 from ..compose.localtime import LocalTimeError, check_exists, parse_local, zone
 from ..config import Settings
 from ..errors import IssueError, MailerError, SendError, SubscriberError
@@ -78,14 +79,17 @@ def schedule_send(
     connections: int | None = None,
     rate: float | None = None,
     force: bool = False,
+    segment: str | None = None,
     gate: Callable[[Path], None] | None = None,
     confirm: Callable[[SendPlan, Schedule], bool] | None = None,
     now: dt.datetime | None = None,
 ) -> tuple[Schedule, SendPlan]:
     """Check the issue now and record that it goes out at `at`; returns the schedule and the
     plan as counted now. `gate(issue_dir)` raises to stop (the CLI runs `newsletter check`);
-    `confirm(plan, schedule)` returning False records nothing."""
+    `confirm(plan, schedule)` returning False records nothing. `segment` is checked now and
+    kept with the schedule, so the due run mails the same people a `send --segment` would."""
     settings.require_secret_key()
+    chosen = parse_segment(segment) if segment else None
     issue_dir = Path(issue_dir).resolve()
     built = prepare_issue(issue_dir, settings)
     meta = built.meta
@@ -107,6 +111,8 @@ def schedule_send(
                 None,
                 connections or settings.send_connections,
                 settings.send_rate if rate is None else rate,
+                segment=chosen,
+                segment_ids=chosen.matching_ids(db) if chosen else None,
             )
         except SubscriberError as exc:
             raise SendError(
@@ -127,6 +133,7 @@ def schedule_send(
             state="waiting",
             runs=0,
             last_result="",
+            segment=chosen.text if chosen else None,
         )
         store.refuse_second(db, slug, list_name)
         if confirm is not None and not confirm(plan, schedule):
@@ -175,6 +182,7 @@ def run_due(
                     list_name=schedule.list_name,
                     connections=schedule.connections,
                     rate=schedule.rate,
+                    segment=schedule.segment,
                     preflight=preflight,
                     notify=notify,
                     **send_options,

@@ -40,6 +40,7 @@ class Schedule:
     state: str
     runs: int
     last_result: str
+    segment: str | None = None  # canonical text; None = the whole list
 
     @property
     def due(self) -> dt.datetime:
@@ -84,8 +85,8 @@ def insert(db, schedule: Schedule) -> Schedule:
         refuse_second(db, schedule.issue, schedule.list_name)  # another process may be quicker
         cursor = db.execute(
             "INSERT INTO scheduled_sends (issue, issue_dir, list_name, due_at, local_time, "
-            "timezone, connections, rate, force, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "timezone, connections, rate, force, segment, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 schedule.issue,
                 schedule.issue_dir,
@@ -96,6 +97,7 @@ def insert(db, schedule: Schedule) -> Schedule:
                 schedule.connections,
                 schedule.rate,
                 int(schedule.force),
+                schedule.segment,
                 stamp,
                 stamp,
             ],

@@ -7,7 +7,10 @@ the replacements must match, so a variant can never silently turn into the good 
 
 from __future__ import annotations
 
+import io
+import json
 import shutil
+import tarfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -61,3 +64,21 @@ def built_issue(tmp_path) -> Callable[..., Path]:
         return make_built_issue(tmp_path / f"issue{next(counter)}", edits, **kwargs)
 
     return make
+
+
+def caniemail_tarball(path: Path, data: dict, version: str = "9.9.9", licence: bool = True) -> Path:
+    """A caniemail npm tarball as `npm pack` lays it out, for `refresh-caniemail --tarball`."""
+    from mailer.check.caniemail import DATA_FILE
+
+    files = {
+        "package/package.json": json.dumps({"name": "caniemail", "version": version}).encode(),
+        f"package/data/{DATA_FILE}": json.dumps(data).encode(),
+    }
+    if licence:
+        files["package/LICENSE"] = b"MIT License\n"
+    with tarfile.open(path, "w:gz") as archive:
+        for name, content in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            archive.addfile(info, io.BytesIO(content))
+    return path

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -13,6 +10,7 @@ from click.testing import CliRunner
 from cli import cli
 from mailer.check.caniemail import BUNDLED_DIR, DATA_FILE, CaniemailError, load_features
 from mailer.check.caniemail import refresh_caniemail as refresh
+from tests.fixtures_check import caniemail_tarball
 
 BASE: list[str] = []  # the test folder's empty .env (conftest.isolated_env)
 ENV = {"NEWSLETTER_BASE_URL": "https://news.example.se"}
@@ -66,21 +64,6 @@ def test_check_help_documents_json_and_exit_status():
     assert "status 1" in result.output
 
 
-def _tarball(path: Path, data: dict, version: str = "9.9.9", licence: bool = True) -> Path:
-    files = {
-        "package/package.json": json.dumps({"name": "caniemail", "version": version}).encode(),
-        f"package/data/{DATA_FILE}": json.dumps(data).encode(),
-    }
-    if licence:
-        files["package/LICENSE"] = b"MIT License\n"
-    with tarfile.open(path, "w:gz") as archive:
-        for name, content in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(content)
-            archive.addfile(info, io.BytesIO(content))
-    return path
-
-
 SMALL_DATA = {
     "data": [{"slug": "html-video", "title": "<video> element", "category": "html", "stats": {}}]
 }
@@ -88,7 +71,7 @@ SMALL_DATA = {
 
 def test_refresh_installs_data_licence_and_readme_from_a_tarball(tmp_path):
     dest = tmp_path / "caniemail"
-    version = refresh(tarball=_tarball(tmp_path / "c.tgz", SMALL_DATA), dest=dest)
+    version = refresh(tarball=caniemail_tarball(tmp_path / "c.tgz", SMALL_DATA), dest=dest)
     assert version == "9.9.9"
     assert json.loads((dest / DATA_FILE).read_text()) == SMALL_DATA
     assert (dest / "LICENSE").read_text().startswith("MIT")
@@ -99,12 +82,14 @@ def test_refresh_installs_data_licence_and_readme_from_a_tarball(tmp_path):
 
 def test_refresh_refuses_a_package_without_support_data_and_keeps_the_old(tmp_path):
     dest = tmp_path / "caniemail"
-    refresh(tarball=_tarball(tmp_path / "good.tgz", SMALL_DATA), dest=dest)
+    refresh(tarball=caniemail_tarball(tmp_path / "good.tgz", SMALL_DATA), dest=dest)
     before = (dest / DATA_FILE).read_bytes()
     with pytest.raises(CaniemailError, match="not caniemail support data"):
-        refresh(tarball=_tarball(tmp_path / "bad.tgz", {"nothing": 1}), dest=dest)
+        refresh(tarball=caniemail_tarball(tmp_path / "bad.tgz", {"nothing": 1}), dest=dest)
     with pytest.raises(CaniemailError, match="LICENSE"):
-        refresh(tarball=_tarball(tmp_path / "nolic.tgz", SMALL_DATA, licence=False), dest=dest)
+        refresh(
+            tarball=caniemail_tarball(tmp_path / "nolic.tgz", SMALL_DATA, licence=False), dest=dest
+        )
     assert (dest / DATA_FILE).read_bytes() == before
 
 

@@ -11,7 +11,6 @@ still points at the source tree fails the test instead of quietly working.
 from __future__ import annotations
 
 import email
-import io
 import json
 import os
 import re
@@ -26,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from mailer.config import ENV_NAMES
+from tests.fixtures_check import caniemail_tarball
 from tests.fixtures_send import free_port, start_sink
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -94,22 +94,12 @@ def wait_for_http(url: str, process: subprocess.Popen) -> None:
     raise AssertionError(f"{url} did not answer")
 
 
-def caniemail_tarball(path: Path) -> Path:
+def newer_caniemail_tarball(path: Path) -> Path:
     data = {
         "last_update_date": "2999-01-01 00:00:00 +0000",
         "data": [{"slug": "html-video", "title": "<video>", "category": "html", "stats": {}}],
     }
-    files = {
-        "package/package.json": b'{"name": "caniemail", "version": "9.9.9"}',
-        "package/data/caniemail.json": json.dumps(data).encode(),
-        "package/LICENSE": b"MIT License\n",
-    }
-    with tarfile.open(path, "w:gz") as archive:
-        for name, content in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(content)
-            archive.addfile(info, io.BytesIO(content))
-    return path
+    return caniemail_tarball(path, data)
 
 
 @pytest.mark.slow
@@ -291,7 +281,7 @@ def test_the_wheel_in_a_fresh_venv_runs_a_site_without_the_checkout(tmp_path):
     # refreshed caniemail data goes to the user's data folder, never into the venv
     package_data = purelib / "mailer" / "data" / "caniemail" / "caniemail.json"
     before = package_data.read_bytes()
-    tarball = caniemail_tarball(tmp_path / "caniemail.tgz")
+    tarball = newer_caniemail_tarball(tmp_path / "caniemail.tgz")
     run([newsletter, "refresh-caniemail", "--tarball", tarball], cwd=site, env=env)
     assert (tmp_path / "xdg-data" / "newsletter" / "caniemail" / "caniemail.json").is_file()
     assert package_data.read_bytes() == before

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
-import json
 import stat
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from mailer.compose.build import build_issue, is_stale
 from mailer.compose.render import TEMPLATES_DIR, template_dirs
 from mailer.compose.site_folder import SiteError, bundled_templates, copy_template, init_site
 from mailer.config import BUNDLED, bundled_path, load_settings, user_data_dir
+from tests.fixtures_check import caniemail_tarball
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 3, 1)
@@ -262,24 +262,11 @@ def test_user_data_dir_follows_the_platform(platform, environ, expected):
 
 
 def _caniemail_tarball(path: Path, updated: str) -> Path:
-    import io
-    import tarfile
-
     data = {
         "last_update_date": updated,
         "data": [{"slug": "html-video", "title": "<video>", "category": "html", "stats": {}}],
     }
-    files = {
-        "package/package.json": b'{"name": "caniemail", "version": "9.9.9"}',
-        "package/data/caniemail.json": json.dumps(data).encode(),
-        "package/LICENSE": b"MIT License\n",
-    }
-    with tarfile.open(path, "w:gz") as archive:
-        for name, content in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(content)
-            archive.addfile(info, io.BytesIO(content))
-    return path
+    return caniemail_tarball(path, data)
 
 
 def test_refresh_writes_to_the_user_data_folder_and_check_reads_it(tmp_path):

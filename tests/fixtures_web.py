@@ -6,7 +6,9 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import socket
+import subprocess
 import threading
+import time
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -21,6 +23,18 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen) -> None:
+    """Wait until a server process started by a test listens on 127.0.0.1:`port` (~20 s)."""
+    for _ in range(200):
+        if process.poll() is not None:
+            raise AssertionError(f"the server exited: {process.stderr.read()}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise AssertionError("the server did not start listening")
 
 
 class SinkHandler:

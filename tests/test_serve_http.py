@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -22,6 +20,7 @@ from tests.fixtures_web import (
     make_person,
     mark_sent,
     statuses,
+    wait_for_port,
 )
 
 pytestmark = pytest.mark.slow
@@ -44,17 +43,6 @@ def fetch(url, data=None, headers=None, method=None):
     except urllib.error.HTTPError as error:
         with error:
             return error.code, error.headers, error.read().decode(errors="replace")
-
-
-def wait_for_port(port: int, process: subprocess.Popen) -> None:
-    for _ in range(200):  # at most ~20 s
-        if process.poll() is not None:
-            raise AssertionError(f"newsletter serve exited: {process.stderr.read()}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise AssertionError("newsletter serve did not start listening")
 
 
 @pytest.fixture(scope="module")

@@ -15,20 +15,9 @@ import urllib.request
 import pytest
 
 from mailer.config import ENV_NAMES
-from tests.fixtures_web import PROJECT_ROOT, free_port
+from tests.fixtures_web import PROJECT_ROOT, free_port, wait_for_port
 
 SLOW_CLIENTS = 150
-
-
-def wait_for_port(port: int, process: subprocess.Popen) -> None:
-    for _ in range(200):  # at most ~20 s
-        if process.poll() is not None:
-            raise AssertionError(f"server exited: {process.stderr.read()}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise AssertionError("server did not start listening")
 
 
 def start(command: list[str], folder, port: int) -> subprocess.Popen:

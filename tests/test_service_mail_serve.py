@@ -19,8 +19,7 @@ from aiosmtpd.controller import Controller
 from mailer.config import ENV_NAMES, load_settings
 from mailer.store.db import open_db
 from tests.fixtures_send import FaultyHandler
-from tests.fixtures_web import PROJECT_ROOT, free_port
-from tests.test_serve_http import wait_for_port
+from tests.fixtures_web import PROJECT_ROOT, free_port, wait_for_port
 
 pytestmark = pytest.mark.slow
 

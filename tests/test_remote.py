@@ -327,3 +327,45 @@ def test_plain_http_to_another_host_is_refused():
         cli, ["subscribers", "list"], env={"NEWSLETTER_SERVER": "http://10.0.0.5"}
     )
     assert result.exit_code == 1 and "plain http://" in result.output
+
+
+def test_over_https_through_nginx_trusting_the_servers_ca(server, laptop, isolated_env, tmp_path,
+                                                          certificate):  # fmt: skip
+    """docs/nginx.conf with a self-signed certificate in front of serve; the laptop trusts it
+    through REQUESTS_CA_BUNDLE, uploads an import bigger than the pages' 64 KB, and nginx's
+    access log never holds the token."""
+    import time
+
+    from tests.test_nginx_conf import NGINX, local_copy
+
+    cert, key = certificate
+    http_port, https_port = free_port(), free_port()
+    main = local_copy(tmp_path, cert, key, http_port, https_port, server["port"])
+    proxy = subprocess.Popen(
+        [NGINX, "-c", str(main), "-p", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"https://127.0.0.1:{https_port}"
+    try:
+        for _ in range(100):  # at most ~10 s for nginx to listen
+            untrusted = laptop("subscribers", "stats", url=url)
+            if "cannot reach" not in untrusted.output:
+                break
+            time.sleep(0.1)
+        assert untrusted.exit_code == 1
+        assert "TLS certificate is not trusted" in untrusted.output
+        assert "REQUESTS_CA_BUNDLE" in untrusted.output
+        trusted = {"REQUESTS_CA_BUNDLE": str(cert)}
+        rows = [(f"tls{i}@example.se", f"Person {i}", "sv") for i in range(2000)]
+        members = write_csv(isolated_env / "many.csv", rows)
+        assert members.stat().st_size > 64 * 1024
+        result = laptop("subscribers", "import", str(members), url=url, extra=trusted)
+        assert result.exit_code == 0, result.output
+        assert "2000 new people" in result.stdout
+        assert laptop("config", url=url, extra=trusted).stdout.count("token 'anna-laptop'") == 1
+    finally:
+        proxy.terminate()
+        proxy.wait(timeout=10)
+    logged = (tmp_path / "newsletter.access.log").read_text(encoding="utf-8")
+    assert "/api/v1/subscribers/import" in logged and server["token"] not in logged

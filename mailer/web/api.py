@@ -18,7 +18,6 @@ import functools
 import math
 
 from flask import Blueprint, Flask, current_app, g, jsonify, request
-from werkzeug.exceptions import HTTPException
 
 from ..errors import DatabaseError, MailerError
 from ..remote.audit import record_audit
@@ -153,7 +152,7 @@ def _handle_error(error: Exception):
     """JSON for every error under /api/, the pages' own error page elsewhere."""
     from .pages import error_page
 
-    status = error.code if isinstance(error, HTTPException) and error.code else 500
+    status = getattr(error, "code", None) or 500  # an HTTPException's status
     if not request.path.startswith("/api/"):
         return error_page(status)
     messages = {

@@ -215,7 +215,10 @@ def test_the_list_commands_act_on_the_servers_list(server, laptop):
     assert count_people_with(server, email) == 0
     gone = laptop("subscribers", "show", email)
     assert gone.exit_code == 1 and gone.output.count("\n") == 1
+    purged = laptop("subscribers", "purge", "--older-than", "14")
+    assert purged.stdout.startswith("Purged 0 unconfirmed sign-ups")
     log = on_server(server, "audit").output
+    assert "subscribers purge  (0 subscribers, 0 subscriptions, 0 tokens)" in log
     for action in ("subscribers add  (1 requests)", "subscribers set  (1 fields)",
                    "subscribers unsubscribe  (1 subscriptions)", "subscribers erase  (1 people)",
                    "subscribers lists  (1 lists)"):  # fmt: skip
@@ -256,6 +259,20 @@ def test_bounces_import_uploads_the_files_and_reports_as_locally(server, laptop,
     assert "bounces import  (0 complaints, 0 ended, 0 hard, 1 read, 0 soft)" in (
         on_server(server, "audit").output
     )
+
+
+def test_bounces_fetch_is_asked_of_the_servers_mailbox(server, laptop, tmp_path):
+    remote = laptop("bounces", "fetch", "--dry-run")
+    local_db = tmp_path / "local.db"
+    open_db(local_db).close()
+    local = CliRunner().invoke(
+        cli,
+        ["--db", str(local_db), "bounces", "fetch", "--dry-run"],
+        env={"NEWSLETTER_SECRET_KEY": SECRET},
+    )
+    assert remote.exit_code == local.exit_code == 1
+    assert remote.output == local.output  # the server has no mailbox set either: same line
+    assert "BOUNCE_IMAP" in remote.output
 
 
 def test_gdpr_record_comes_from_the_server(server, laptop):

@@ -99,10 +99,12 @@ def test_api_errors_are_json_and_pages_keep_their_html(api_app, db):
     assert version.json["api"] == 1 and version.json["newsletter"]
 
 
-def test_the_preview_has_no_api(settings, tmp_path, built_issues, newsletters_dir):
+def test_the_preview_has_no_api(settings, newsletters_dir):
     from mailer.web import create_app
 
-    app = create_app(settings, preview_issue=newsletters_dir / built_issues[0])
+    issue = newsletters_dir / "2026-1"
+    issue.mkdir()
+    app = create_app(settings, preview_issue=issue)
     assert app.test_client().get("/api/version").status_code == 404
 
 

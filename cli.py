@@ -132,19 +132,32 @@ issue_dir_argument = click.argument("issue_dir", type=IssueDir())
 
 
 @cli.command("config", short_help="Show every setting, its value and where it came from.")
+@click.option(
+    "--dns",
+    "show_dns",
+    is_flag=True,
+    help="Print the SPF, DKIM and DMARC records to publish for the sender's domain.",
+)
 @click.pass_context
-def config_command(ctx: click.Context) -> None:
+def config_command(ctx: click.Context, show_dns: bool) -> None:
     """Show the effective settings: the project folder, the settings file read, and for every
     setting its value (secrets masked) and its source: default, .env, environment or option.
+    With --dns, print the DNS records the settings call for, as zone-file lines.
 
     \b
     Example:
       newsletter config
       newsletter --env-file production.env config
+      newsletter config --dns
     """
     from mailer.config import describe_settings
 
     settings = get_settings(ctx)
+    if show_dns:
+        from mailer.delivery.dns_records import format_dns_records
+
+        click.echo(format_dns_records(settings))
+        return
     click.echo(f"Project folder: {settings.project_root}")
     click.echo(f"Settings file:  {settings.env_file or '(none: no .env found)'}")
     if settings.server_url:

@@ -159,15 +159,29 @@ def config_command(ctx: click.Context) -> None:
 @cli.command()
 @issue_dir_argument
 @click.option("--base-url", help="Public address of the archive (overrides NEWSLETTER_BASE_URL).")
+@click.option(
+    "--pdf",
+    "make_pdf",
+    is_flag=True,
+    help="Also print the web version to build/issue.pdf (A4, links kept; needs Chromium).",
+)
 @click.pass_context
-def build(ctx: click.Context, issue_dir: Path, base_url: str | None) -> None:
+def build(ctx: click.Context, issue_dir: Path, base_url: str | None, make_pdf: bool) -> None:
     """Build ISSUE_DIR into ISSUE_DIR/build/: email.html, email.txt, web.html, meta.json, images.
 
-    Example: newsletter build newsletters/2018-2
+    \b
+    Example:
+      newsletter build newsletters/2018-2
+      newsletter build newsletters/2018-2 --pdf
     """
     from mailer.compose.build import build_issue
 
     result = build_issue(issue_dir, get_settings(ctx, base_url=base_url))
+    if make_pdf:
+        from mailer.compose.pdf import render_pdf
+
+        pdf_path = render_pdf(result.out_dir)
+        click.echo(f"{pdf_path}  {pdf_path.stat().st_size:,} bytes")
     sizes = result.meta["sizes"]
     for path, size in (
         (result.html_path, sizes["email_html"]),
@@ -1120,6 +1134,12 @@ def _check_gate(settings: Settings, force: bool, list_name: str | None = None):
                 "or send anyway with --force (a local trial)."
             )
         click.echo(report.summary())
+        if settings.archive_pdf == "on":
+            from mailer.compose.pdf import keep_archive_copy
+
+            missing = keep_archive_copy(issue_dir / "build")
+            if missing:
+                click.echo(f"Warning: {missing}", err=True)
         if report.errors:
             click.echo("--force: sending in spite of the errors.", err=True)
         if report.warnings:

@@ -71,6 +71,7 @@ ENV_NAMES: dict[str, str] = {
     "BOUNCE_IMAP_FOLDER": "bounce_imap_folder",
     "BOUNCE_IMAP_SECURITY": "bounce_imap_security",
     "BOUNCE_SOFT_LIMIT": "bounce_soft_limit",
+    "NEWSLETTER_ARCHIVE_PDF": "archive_pdf",
 }
 
 
@@ -133,6 +134,8 @@ class Settings:
     bounce_imap_folder: str = "INBOX"
     bounce_imap_security: str = "ssl"
     bounce_soft_limit: str = DEFAULT_SOFT_LIMIT  # COUNT/DAYS/ISSUES
+    # on: `send` keeps the issue as a PDF (build/issue.pdf) for the archive; needs Chromium
+    archive_pdf: str = "on"
     project_root: Path = dataclasses.field(default_factory=Path.cwd, compare=False)
     env_file: Path | None = dataclasses.field(default=None, compare=False)
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False, repr=False)
@@ -257,6 +260,8 @@ def _convert(field: dataclasses.Field, name: str, raw: object) -> object:
 
 
 def _validate(settings: Settings) -> None:
+    if settings.archive_pdf not in ("on", "off"):
+        raise ConfigError(f"NEWSLETTER_ARCHIVE_PDF={settings.archive_pdf!r}: use on or off")
     if settings.smtp_security not in SMTP_SECURITY_MODES:
         raise ConfigError(
             f"SMTP_SECURITY={settings.smtp_security!r}: use one of {', '.join(SMTP_SECURITY_MODES)}"

@@ -44,6 +44,7 @@ STRINGS: dict[str, str] = {
     # Invitations and calendar files (issue.md `invitation:`, the events layout)
     "invitation": "Invitation",
     "organiser": "Arrangør",
+    "attachments": "Vedhæftede filer",
     "add_to_calendar": "Tilføj til kalender",
     "weekdays": "mandag tirsdag onsdag torsdag fredag lørdag søndag",
     "weekday_date": "{weekday} {date}",

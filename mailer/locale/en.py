@@ -44,6 +44,7 @@ STRINGS: dict[str, str] = {
     # Invitations and calendar files (issue.md `invitation:`, the events layout)
     "invitation": "Invitation",
     "organiser": "Organiser",
+    "attachments": "Attachments",
     "add_to_calendar": "Add to calendar",
     "weekdays": "Monday Tuesday Wednesday Thursday Friday Saturday Sunday",
     "weekday_date": "{weekday} {date}",

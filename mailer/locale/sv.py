@@ -44,6 +44,7 @@ STRINGS: dict[str, str] = {
     # Invitations and calendar files (issue.md `invitation:`, the events layout)
     "invitation": "Inbjudan",
     "organiser": "Arrangör",
+    "attachments": "Bifogade filer",
     "add_to_calendar": "Lägg till i kalendern",
     "weekdays": "måndag tisdag onsdag torsdag fredag lördag söndag",
     "weekday_date": "{weekday} {date}",

@@ -223,6 +223,34 @@ def new(slug: str, newsletters_dir: Path, language: str, title: str | None) -> N
     click.echo(f"Edit the sections, then run: newsletter build {path}")
 
 
+@cli.command("form", short_help="Print a sign-up form to paste into the organisation's web site.")
+@click.option("--list", "list_name", default=None, metavar="NAME", help="The list it signs up to.")
+@click.option("--language", default="sv", show_default=True, help="sv, da or en.")
+@click.option(
+    "--thanks", "thanks_url", default="", metavar="URL", help="Thank-you page to land on."
+)
+@click.pass_context
+def form_command(ctx: click.Context, list_name: str | None, language: str, thanks_url: str) -> None:
+    """Print an HTML sign-up form for the organisation's own web site (WordPress, Sitevision,
+    plain HTML). It posts to this server and is accepted only from the web sites listed in
+    NEWSLETTER_FORM_ORIGINS; bots are kept out by a honeypot, the rate limits and a small
+    proof-of-work our own script solves in the browser (no cookie, no third party). Double
+    opt-in and the consent record are as for /subscribe; the record names the page. Run it
+    where the list is (the server). docs/api.md describes the JSON variant.
+
+    \b
+    Example:
+      newsletter form --list nyhetsbrev --language sv
+      newsletter form --thanks https://www.example.se/tack > form.html
+    """
+    from mailer.config import DEFAULT_LIST
+    from mailer.web.embedded_form import make_snippet
+
+    settings = get_settings(ctx)
+    settings.require_secret_key()
+    click.echo(make_snippet(settings, list_name or DEFAULT_LIST, language, thanks_url))
+
+
 @cli.command("init")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option(

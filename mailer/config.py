@@ -72,6 +72,7 @@ ENV_NAMES: dict[str, str] = {
     "BOUNCE_IMAP_SECURITY": "bounce_imap_security",
     "BOUNCE_SOFT_LIMIT": "bounce_soft_limit",
     "NEWSLETTER_ARCHIVE_PDF": "archive_pdf",
+    "NEWSLETTER_FORM_ORIGINS": "form_origins",
 }
 
 
@@ -136,6 +137,8 @@ class Settings:
     bounce_soft_limit: str = DEFAULT_SOFT_LIMIT  # COUNT/DAYS/ISSUES
     # on: `send` keeps the issue as a PDF (build/issue.pdf) for the archive; needs Chromium
     archive_pdf: str = "on"
+    # web sites allowed to post the embedded sign-up form: origins, comma or space separated
+    form_origins: str = ""
     project_root: Path = dataclasses.field(default_factory=Path.cwd, compare=False)
     env_file: Path | None = dataclasses.field(default=None, compare=False)
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False, repr=False)
@@ -158,6 +161,11 @@ class Settings:
     def sender_domain(self) -> str:
         """The domain of the From address, used for Message-IDs."""
         return parseaddr(self.from_address)[1].rpartition("@")[2].lower()
+
+    @property
+    def form_origins_list(self) -> tuple[str, ...]:
+        """NEWSLETTER_FORM_ORIGINS as lower-case origins without a trailing slash."""
+        return tuple(o.rstrip("/").lower() for o in self.form_origins.replace(",", " ").split())
 
     @property
     def dkim_enabled(self) -> bool:
@@ -260,6 +268,18 @@ def _convert(field: dataclasses.Field, name: str, raw: object) -> object:
 
 
 def _validate(settings: Settings) -> None:
+    for origin in settings.form_origins_list:
+        parts = urlsplit(origin)
+        local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+        if (
+            not parts.netloc
+            or parts.path
+            or (parts.scheme, local) not in (("https", False), ("https", True), ("http", True))
+        ):
+            raise ConfigError(
+                f"NEWSLETTER_FORM_ORIGINS: {origin!r} is not an origin; give the web sites as "
+                "https://www.example.se (scheme and host, no path), separated by commas"
+            )
     if settings.archive_pdf not in ("on", "off"):
         raise ConfigError(f"NEWSLETTER_ARCHIVE_PDF={settings.archive_pdf!r}: use on or off")
     if settings.smtp_security not in SMTP_SECURITY_MODES:

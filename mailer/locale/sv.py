@@ -106,6 +106,15 @@ STRINGS: dict[str, str] = {
         "”Min prenumeration”. Vi sparar när och hur du anmälde dig."
     ),
     "sub_button": "Prenumerera",
+    "form_refused_title": "Anmälan kunde inte tas emot",
+    "form_out_of_date": (
+        "Formuläret är inaktuellt. Ladda om sidan, eller anmäl dig på vår egen sida."
+    ),
+    "form_challenge_failed": (
+        "Anmälan kunde inte kontrolleras. Ladda om sidan och försök igen (JavaScript behövs)."
+    ),
+    "form_done": "Tack! Titta i din inkorg: vi har skickat en länk som bekräftar anmälan.",
+    "form_working": "Ett ögonblick …",
     "honeypot_label": "Lämna det här fältet tomt",
     "err_email": "Skriv en giltig e-postadress, till exempel namn@exempel.se.",
     "err_lists": "Välj minst ett nyhetsbrev.",

@@ -176,15 +176,29 @@ def config_command(ctx: click.Context, show_dns: bool) -> None:
 @cli.command()
 @issue_dir_argument
 @click.option("--base-url", help="Public address of the archive (overrides NEWSLETTER_BASE_URL).")
+@click.option(
+    "--pdf",
+    "make_pdf",
+    is_flag=True,
+    help="Also print the web version to build/issue.pdf (A4, links kept; needs Chromium).",
+)
 @click.pass_context
-def build(ctx: click.Context, issue_dir: Path, base_url: str | None) -> None:
+def build(ctx: click.Context, issue_dir: Path, base_url: str | None, make_pdf: bool) -> None:
     """Build ISSUE_DIR into ISSUE_DIR/build/: email.html, email.txt, web.html, meta.json, images.
 
-    Example: newsletter build newsletters/2018-2
+    \b
+    Example:
+      newsletter build newsletters/2018-2
+      newsletter build newsletters/2018-2 --pdf
     """
     from mailer.compose.build import build_issue
 
     result = build_issue(issue_dir, get_settings(ctx, base_url=base_url))
+    if make_pdf:
+        from mailer.compose.pdf import render_pdf
+
+        pdf_path = render_pdf(result.out_dir)
+        click.echo(f"{pdf_path}  {pdf_path.stat().st_size:,} bytes")
     sizes = result.meta["sizes"]
     for path, size in (
         (result.html_path, sizes["email_html"]),
@@ -224,6 +238,34 @@ def new(slug: str, newsletters_dir: Path, language: str, title: str | None) -> N
     files = sorted(p.name for p in path.iterdir() if p.is_file())
     click.echo(f"Created {path} with {len(files)} files: {', '.join(files)}")
     click.echo(f"Edit the sections, then run: newsletter build {path}")
+
+
+@cli.command("form", short_help="Print a sign-up form to paste into the organisation's web site.")
+@click.option("--list", "list_name", default=None, metavar="NAME", help="The list it signs up to.")
+@click.option("--language", default="sv", show_default=True, help="sv, da or en.")
+@click.option(
+    "--thanks", "thanks_url", default="", metavar="URL", help="Thank-you page to land on."
+)
+@click.pass_context
+def form_command(ctx: click.Context, list_name: str | None, language: str, thanks_url: str) -> None:
+    """Print an HTML sign-up form for the organisation's own web site (WordPress, Sitevision,
+    plain HTML). It posts to this server and is accepted only from the web sites listed in
+    NEWSLETTER_FORM_ORIGINS; bots are kept out by a honeypot, the rate limits and a small
+    proof-of-work our own script solves in the browser (no cookie, no third party). Double
+    opt-in and the consent record are as for /subscribe; the record names the page. Run it
+    where the list is (the server). docs/api.md describes the JSON variant.
+
+    \b
+    Example:
+      newsletter form --list nyhetsbrev --language sv
+      newsletter form --thanks https://www.example.se/tack > form.html
+    """
+    from mailer.config import DEFAULT_LIST
+    from mailer.web.embedded_form import make_snippet
+
+    settings = get_settings(ctx)
+    settings.require_secret_key()
+    click.echo(make_snippet(settings, list_name or DEFAULT_LIST, language, thanks_url))
 
 
 @cli.command("init")
@@ -1106,6 +1148,12 @@ def _check_gate(settings: Settings, force: bool, list_name: str | None = None):
                 "or send anyway with --force (a local trial)."
             )
         click.echo(report.summary())
+        if settings.archive_pdf == "on":
+            from mailer.compose.pdf import keep_archive_copy
+
+            missing = keep_archive_copy(issue_dir / "build")
+            if missing:
+                click.echo(f"Warning: {missing}", err=True)
         if report.errors:
             click.echo("--force: sending in spite of the errors.", err=True)
         if report.warnings:

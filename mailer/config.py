@@ -73,6 +73,8 @@ ENV_NAMES: dict[str, str] = {
     "BOUNCE_SOFT_LIMIT": "bounce_soft_limit",
     "NEWSLETTER_SERVER": "server_url",
     "NEWSLETTER_API_TOKEN": "api_token",
+    "NEWSLETTER_ARCHIVE_PDF": "archive_pdf",
+    "NEWSLETTER_FORM_ORIGINS": "form_origins",
 }
 
 
@@ -144,6 +146,10 @@ class Settings:
     # the server that keeps the list (the laptop drives it; see docs/api.md), and its token
     server_url: str = ""
     api_token: str = dataclasses.field(default="", repr=False)
+    # on: `send` keeps the issue as a PDF (build/issue.pdf) for the archive; needs Chromium
+    archive_pdf: str = "on"
+    # web sites allowed to post the embedded sign-up form: origins, comma or space separated
+    form_origins: str = ""
     project_root: Path = dataclasses.field(default_factory=Path.cwd, compare=False)
     env_file: Path | None = dataclasses.field(default=None, compare=False)
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False, repr=False)
@@ -166,6 +172,11 @@ class Settings:
     def sender_domain(self) -> str:
         """The domain of the From address, used for Message-IDs."""
         return parseaddr(self.from_address)[1].rpartition("@")[2].lower()
+
+    @property
+    def form_origins_list(self) -> tuple[str, ...]:
+        """NEWSLETTER_FORM_ORIGINS as lower-case origins without a trailing slash."""
+        return tuple(o.rstrip("/").lower() for o in self.form_origins.replace(",", " ").split())
 
     @property
     def dkim_enabled(self) -> bool:
@@ -308,6 +319,20 @@ def _convert(field: dataclasses.Field, name: str, raw: object) -> object:
 
 
 def _validate(settings: Settings) -> None:
+    for origin in settings.form_origins_list:
+        parts = urlsplit(origin)
+        local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+        if (
+            not parts.netloc
+            or parts.path
+            or (parts.scheme, local) not in (("https", False), ("https", True), ("http", True))
+        ):
+            raise ConfigError(
+                f"NEWSLETTER_FORM_ORIGINS: {origin!r} is not an origin; give the web sites as "
+                "https://www.example.se (scheme and host, no path), separated by commas"
+            )
+    if settings.archive_pdf not in ("on", "off"):
+        raise ConfigError(f"NEWSLETTER_ARCHIVE_PDF={settings.archive_pdf!r}: use on or off")
     if settings.smtp_security not in SMTP_SECURITY_MODES:
         raise ConfigError(
             f"SMTP_SECURITY={settings.smtp_security!r}: use one of {', '.join(SMTP_SECURITY_MODES)}"

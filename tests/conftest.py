@@ -37,6 +37,8 @@ def isolated_env(monkeypatch, tmp_path):
     """
     for name in ENV_NAMES:
         monkeypatch.delenv(name, raising=False)
+    # a send keeps a PDF copy with Chromium (seconds each); the tests of that turn it on
+    monkeypatch.setenv("NEWSLETTER_ARCHIVE_PDF", "off")
     # the person's data folder (refreshed caniemail data) is the test's own
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     work = tmp_path / "work"

@@ -42,6 +42,7 @@ def start_subscription(
     ip: str | None,
     user_agent: str | None,
     send_mail: Callable[[EmailMessage], None] | None,
+    source: str | None = None,
 ) -> None:
     """Record the request and mail a confirmation link for every chosen list not yet active.
 
@@ -89,6 +90,7 @@ def start_subscription(
                 subscriber_id=subscriber_id,
                 list_id=lid,
                 channel=channel,
+                source=source,
                 ip=ip,
                 user_agent=user_agent,
                 consent_text_id=text_id,

@@ -11,12 +11,12 @@ checked.
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..compose.pdf import find_chromium
 from .context import CheckContext
 from .report import Finding, Report
 
@@ -26,8 +26,6 @@ DESKTOP_WIDTH = 800  # a desktop mail window: the 600 px email on its grey backg
 HEIGHT = 900
 TIMEOUT_MS = 20_000  # one page action
 RUN_TIMEOUT_S = 180  # the whole look: five pages and four screenshots
-CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
-CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 LAUNCH_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -86,15 +84,6 @@ _OVERFLOW_JS = """
   return result;
 }
 """
-
-
-def find_chromium() -> str | None:
-    """The Chromium to drive: on PATH under a usual name, or Debian's /usr/bin/chromium."""
-    for name in CHROMIUM_NAMES:
-        found = shutil.which(name)
-        if found:
-            return found
-    return next((p for p in CHROMIUM_PATHS if Path(p).exists()), None)
 
 
 def _not_checked(report: Report, why: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import lxml.html
 
+from ..compose.attachments import attachment_findings
 from ..compose.build import GMAIL_CLIP_BYTES, GMAIL_STYLE_BYTES
 from .context import CheckContext, html_part
 from .css import parse_stylesheet
@@ -61,6 +62,14 @@ def check_size(context: CheckContext, report: Report) -> None:
             )
         )
     _check_style_blocks(context, report)
+    _check_attachments(context, report)
+
+
+def _check_attachments(context: CheckContext, report: Report) -> None:
+    for severity, message, advice in attachment_findings(context.meta.get("attachments") or []):
+        code = "attachments-too-large" if severity == "error" else "attachments-large"
+        location = str(context.issue_dir / "issue.md")
+        report.add(Finding(severity, "size", code, message, advice, location))
 
 
 def _largest_sections(context: CheckContext, keep: int = 2) -> list[tuple[str, int]]:

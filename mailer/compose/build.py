@@ -26,6 +26,7 @@ import jinja2
 
 from ..config import Settings
 from ..errors import IssueError
+from .attachments import ATTACHMENTS_DIR
 from .ics import INVITATION_FILE, issue_calendars
 from .inline import inline_css
 from .issue import Issue, read_issue
@@ -58,6 +59,7 @@ class BuildResult:
 def _input_files(issue: Issue, templates_dirs: tuple[Path, ...]) -> list[tuple[str, Path]]:
     files = [(f"source/{p.name}", p) for p in issue.source_files]
     files += [(f"image/{name}", image.path) for name, image in issue.images.items()]
+    files += [(f"attachment/{a.name}", a.path) for a in issue.attachments]
     for index, folder in enumerate(templates_dirs):
         # the last folder is the bundled one; those before it are the site's overrides
         label = "template" if index == len(templates_dirs) - 1 else f"site-template-{index}"
@@ -165,6 +167,9 @@ def _render(
         "timezone": issue.timezone,
         "calendars": sorted(calendars),
         "attach_ics": INVITATION_FILE if issue.attach_ics else "",
+        "attachments": [
+            {"file": a.name, "size": a.size, "type": a.content_type} for a in issue.attachments
+        ],
         "sizes": {
             "email_html": len(email_html.encode()),
             "email_txt": len(email_text.encode()),
@@ -257,6 +262,10 @@ def build_issue(
         (work / "images").mkdir()
         for name, image in issue.images.items():
             shutil.copyfile(image.path, work / "images" / name)
+        if issue.attachments:
+            (work / ATTACHMENTS_DIR).mkdir()
+            for attachment in issue.attachments:
+                shutil.copyfile(attachment.path, work / ATTACHMENTS_DIR / attachment.name)
         _write(
             work / "meta.json",
             json.dumps(meta, indent=2, ensure_ascii=False, sort_keys=True) + "\n",

@@ -12,6 +12,7 @@ from markdown_it.token import Token
 
 from ..errors import IssueError
 from ..locale import LANGUAGES
+from .attachments import IssueAttachment, read_attachments
 from .fields import contact_email, plain
 from .frontmatter import FrontMatter, read_source, split_front_matter
 from .invitation import Invitation, read_calendar_options
@@ -45,7 +46,7 @@ SITE_KEYS = (
     "brand_color",
 )
 CALENDAR_KEYS = ("invitation", "timezone", "attach_ics")
-ISSUE_KEYS = (*ISSUE_REQUIRED, "subject", *CALENDAR_KEYS, *SITE_KEYS)
+ISSUE_KEYS = (*ISSUE_REQUIRED, "subject", "attachments", *CALENDAR_KEYS, *SITE_KEYS)
 IMAGE_KEYS = ("logo", "funding_logo")
 
 BUTTON = ("button_text", "button_url")
@@ -117,6 +118,7 @@ class Issue:
     timezone: str = DEFAULT_TIMEZONE  # IANA zone of the invitation's and `send --at` times
     invitation: Invitation | None = None
     attach_ics: bool = False  # attach build/invitation.ics to the mail
+    attachments: tuple[IssueAttachment, ...] = ()  # `attachments:` files sent with every copy
 
 
 def _string(fm: FrontMatter, key: str, required: bool = False) -> str:
@@ -384,4 +386,5 @@ def read_issue(issue_dir: Path) -> Issue:
         timezone=calendar.timezone,
         invitation=calendar.invitation,
         attach_ics=calendar.attach_ics,
+        attachments=read_attachments(fm, issue_dir),
     )

@@ -129,6 +129,14 @@ def load_built(issue_dir: Path) -> BuiltIssue:
                     (build / name).read_bytes(),
                 ),
             )
+        attachments += tuple(
+            Attachment(
+                str(item["file"]),
+                str(item["type"]),
+                (build / "attachments" / str(item["file"])).read_bytes(),
+            )
+            for item in meta.get("attachments", ())
+        )
     except FileNotFoundError as exc:
         raise IssueError(
             f"{exc.filename}: not built; run 'newsletter build {issue_dir}' first"

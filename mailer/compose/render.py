@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from ..config import Settings, bundled_path, find_project_root
 from ..locale import format_date, month_abbreviation, translate
+from .attachments import size_text
 from .ics import INVITATION_FILE, calendar_file_of
 from .issue import SITE_KEYS, Image, Issue, Section
 from .localtime import when_text
@@ -335,6 +336,14 @@ def issue_context(issue: Issue, settings: Settings) -> dict[str, Any]:
         "contact_url": f"mailto:{site['email']}" if site.get("email") else site.get("web", ""),
         "sections": _section_views(base, issue),
         "invitation": invitation_view(base, issue),
+        "attachments": [
+            {
+                "name": a.name,
+                "url": f"{web_url}attachments/{quote(a.name)}",
+                "size_text": size_text(a.size),
+            }
+            for a in issue.attachments
+        ],
     }
 
 

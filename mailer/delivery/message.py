@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from ..compose.personalize import field_markers
 from ..config import Settings
@@ -276,15 +277,21 @@ class MessageFactory:
 
 def _attachment_part(item: AttachmentLike) -> bytes:
     """One attached file, base64 in 76-character lines, ending with CRLF (before the next
-    boundary). The file name must be plain ASCII (issue slugs are)."""
+    boundary). A name that is not plain ASCII ("Program för mötet.pdf") is given the RFC 2231
+    way (`filename*=utf-8''...`, what the standard says) and as an RFC 2047 word in the
+    Content-Type's `name` (what older Outlook reads)."""
     check_header_value("attachment file name", item.filename)
-    if not item.filename.isascii() or '"' in item.filename:
-        raise HeaderError(f"attachment file name {item.filename!r} must be plain ASCII")
+    name = item.filename
+    if name.isascii() and '"' not in name and "\\" not in name:
+        type_name, disposition = f'name="{name}"', f'filename="{name}"'
+    else:
+        type_name = f'name="{encoded_words(name).replace(chr(13) + chr(10) + " ", " ")}"'
+        disposition = f"filename*=utf-8''{quote(name, safe='')}"
     encoded = binascii.b2a_base64(item.data, newline=False)
     lines = [encoded[i : i + 76] for i in range(0, len(encoded), 76)]
     return (
-        _header_line("Content-Type", f'{item.content_type}; name="{item.filename}"')
-        + _header_line("Content-Disposition", f'attachment; filename="{item.filename}"')
+        _header_line("Content-Type", f"{item.content_type}; {type_name}")
+        + _header_line("Content-Disposition", f"attachment; {disposition}")
         + b"Content-Transfer-Encoding: base64\r\n\r\n"
         + b"".join(line + CRLF for line in lines)
     )

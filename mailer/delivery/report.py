@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlite_utils import Database
 
 from ..audience import subscribers
+from ..compose.attachments import size_text
 from ..config import Settings
 from . import ledger, smtputf8
 from .pacing import describe_rate
@@ -41,6 +42,7 @@ class SendPlan:
     international: int = 0  # recipients whose address needs SMTPUTF8
     segment: str = ""  # `send --segment`, canonical; "" = the whole list
     segment_size: int = 0  # active people on the list the segment picks
+    attachments: list[str] = field(default_factory=list)  # "program.pdf (240 kB)", per message
 
     def describe(self) -> str:
         lines = [
@@ -61,6 +63,8 @@ class SendPlan:
             f"Pace:       {self.connections} connection{'s' if self.connections != 1 else ''}, "
             f"rate {self.rate}, DKIM {'on' if self.dkim else 'off'}",
         ]
+        if self.attachments:
+            lines.append(f"Attached:   {', '.join(self.attachments)} (with every message)")
         if self.return_path:
             local, _, domain = self.return_path.rpartition("@")
             lines.append(f"Bounces:    to {local}+TOKEN@{domain}, one token per message (VERP)")
@@ -218,7 +222,17 @@ def make_plan(
         international=international,
         segment=segment.text if segment else "",
         segment_size=active_count,
+        attachments=attached_files(meta),
     )
+
+
+def attached_files(meta: dict) -> list[str]:
+    """The files every message carries, as the plan names them: `attachments:` and the
+    invitation's .ics with `attach_ics`."""
+    files = [f"{a['file']} ({size_text(int(a['size']))})" for a in meta.get("attachments", ())]
+    if meta.get("attach_ics"):
+        files.append(f"{meta.get('slug', 'issue')}-{meta['attach_ics']}")
+    return files
 
 
 def _related(one: str, other: str) -> bool:

@@ -44,6 +44,7 @@ STRINGS: dict[str, str] = {
     # Invitations and calendar files (issue.md `invitation:`, the events layout)
     "invitation": "Invitation",
     "organiser": "Arrangør",
+    "attachments": "Vedhæftede filer",
     "add_to_calendar": "Tilføj til kalender",
     "weekdays": "mandag tirsdag onsdag torsdag fredag lørdag søndag",
     "weekday_date": "{weekday} {date}",
@@ -106,6 +107,16 @@ STRINGS: dict[str, str] = {
         "gemmer, hvornår og hvordan du tilmeldte dig."
     ),
     "sub_button": "Abonnér",
+    "form_refused_title": "Tilmeldingen kunne ikke modtages",
+    "form_out_of_date": (
+        "Formularen er forældet. Genindlæs siden, eller tilmeld dig på vores egen side."
+    ),
+    "form_challenge_failed": (
+        "Tilmeldingen kunne ikke kontrolleres. Genindlæs siden og prøv igen "
+        "(JavaScript er nødvendigt)."
+    ),
+    "form_done": "Tak! Se i din indbakke: vi har sendt et link, der bekræfter tilmeldingen.",
+    "form_working": "Et øjeblik …",
     "honeypot_label": "Lad dette felt være tomt",
     "err_email": "Skriv en gyldig e-mailadresse, for eksempel navn@eksempel.dk.",
     "err_lists": "Vælg mindst ét nyhedsbrev.",

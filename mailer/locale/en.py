@@ -44,6 +44,7 @@ STRINGS: dict[str, str] = {
     # Invitations and calendar files (issue.md `invitation:`, the events layout)
     "invitation": "Invitation",
     "organiser": "Organiser",
+    "attachments": "Attachments",
     "add_to_calendar": "Add to calendar",
     "weekdays": "Monday Tuesday Wednesday Thursday Friday Saturday Sunday",
     "weekday_date": "{weekday} {date}",
@@ -104,6 +105,13 @@ STRINGS: dict[str, str] = {
         "how you subscribed."
     ),
     "sub_button": "Subscribe",
+    "form_refused_title": "The sign-up could not be accepted",
+    "form_out_of_date": "This form is out of date. Reload the page, or sign up on our own page.",
+    "form_challenge_failed": (
+        "The sign-up could not be checked. Reload the page and try again (JavaScript is needed)."
+    ),
+    "form_done": "Thank you! Look in your inbox: we have sent a link that confirms the sign-up.",
+    "form_working": "One moment …",
     "honeypot_label": "Leave this field empty",
     "err_email": "Enter a valid e-mail address, such as name@example.org.",
     "err_lists": "Choose at least one newsletter.",

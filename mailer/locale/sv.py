@@ -44,6 +44,7 @@ STRINGS: dict[str, str] = {
     # Invitations and calendar files (issue.md `invitation:`, the events layout)
     "invitation": "Inbjudan",
     "organiser": "Arrangör",
+    "attachments": "Bifogade filer",
     "add_to_calendar": "Lägg till i kalendern",
     "weekdays": "måndag tisdag onsdag torsdag fredag lördag söndag",
     "weekday_date": "{weekday} {date}",
@@ -105,6 +106,15 @@ STRINGS: dict[str, str] = {
         "”Min prenumeration”. Vi sparar när och hur du anmälde dig."
     ),
     "sub_button": "Prenumerera",
+    "form_refused_title": "Anmälan kunde inte tas emot",
+    "form_out_of_date": (
+        "Formuläret är inaktuellt. Ladda om sidan, eller anmäl dig på vår egen sida."
+    ),
+    "form_challenge_failed": (
+        "Anmälan kunde inte kontrolleras. Ladda om sidan och försök igen (JavaScript behövs)."
+    ),
+    "form_done": "Tack! Titta i din inkorg: vi har skickat en länk som bekräftar anmälan.",
+    "form_working": "Ett ögonblick …",
     "honeypot_label": "Lämna det här fältet tomt",
     "err_email": "Skriv en giltig e-postadress, till exempel namn@exempel.se.",
     "err_lists": "Välj minst ett nyhetsbrev.",

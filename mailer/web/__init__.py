@@ -18,6 +18,7 @@ from . import (
     confirm,
     csrf,
     database,
+    embedded_form,
     errorlog,
     feed,
     pages,
@@ -37,6 +38,8 @@ DEFAULT_CONFIG = {
     # (requests, seconds) allowed per client IP / per e-mail address on the subscribe form
     "RATE_LIMIT_IP": (10, 600),
     "RATE_LIMIT_ADDRESS": (3, 3600),
+    # challenges for the embedded form (`newsletter form`), per client IP
+    "RATE_LIMIT_CHALLENGE": (30, 600),
     # service mail (confirmations, links, welcomes) sent by the outbox thread; off: by the
     # request that queued it, after its transaction (tests look at the mail at once)
     "MAIL_IN_BACKGROUND": True,
@@ -90,7 +93,16 @@ def create_app(
     security.init_app(app)
     csrf.init_app(app)
     install_context(app)
-    for module in (pages, archive, feed, unsubscribe, confirm, subscribe, preferences):
+    for module in (
+        pages,
+        archive,
+        feed,
+        unsubscribe,
+        confirm,
+        subscribe,
+        preferences,
+        embedded_form,
+    ):
         app.register_blueprint(module.bp)
     if preview_issue is not None:
         from . import preview

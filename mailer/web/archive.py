@@ -107,6 +107,41 @@ def image(slug: str, filename: str):
     return with_csp(response, FILE_CSP)
 
 
+@bp.get("/<slug>/attachments/<filename>")
+def attachment(slug: str, filename: str):
+    """A file the issue was sent with (issue.md `attachments:`); only names meta.json lists."""
+    build = build_dir(slug)
+    if build is None or not is_published(slug):
+        abort(404)
+    listed = {
+        str(a.get("file")): str(a.get("type"))
+        for a in (read_meta(build) or {}).get("attachments", ())
+    }
+    if filename not in listed or not (build / "attachments" / filename).is_file():
+        abort(404)
+    response = send_from_directory(
+        build / "attachments",
+        filename,
+        mimetype=listed[filename],
+        download_name=filename,
+        max_age=86400,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return with_csp(response, FILE_CSP)
+
+
+@bp.get("/<slug>/issue.pdf")
+def pdf(slug: str):
+    """The issue as sent, printed to PDF for the project's records (`build --pdf`, `send`)."""
+    build = build_dir(slug)
+    if build is None or not is_published(slug) or not (build / "issue.pdf").is_file():
+        abort(404)
+    response = send_from_directory(
+        build, "issue.pdf", mimetype="application/pdf", download_name=f"{slug}.pdf", max_age=300
+    )
+    return with_csp(response, FILE_CSP)
+
+
 @bp.get("/<slug>/<filename>")
 def calendar(slug: str, filename: str):
     """An issue's .ics file (the invitation, an events section), for "Lägg till i kalendern"."""

@@ -35,6 +35,7 @@ SIGNED_VERSION = 1
 SIGNED_PURPOSES = ("unsubscribe", "preferences")
 _SIGNED = struct.Struct(">BBQQ")  # version, purpose, subscriber id, list id (0 = none)
 _MAC_BYTES = 16
+MAX_ROW_ID = 2**63 - 1  # SQLite's largest integer; the token packs ids as unsigned 64-bit
 SIGNED_LENGTH = len(base64.urlsafe_b64encode(bytes(_SIGNED.size + _MAC_BYTES)).rstrip(b"="))
 
 
@@ -101,6 +102,8 @@ def _lookup_signed(db: Database, purpose: str, token: str, secret_key: str) -> d
     payload, mac = raw[: _SIGNED.size], raw[_SIGNED.size :]
     version, code, subscriber_id, list_id = _SIGNED.unpack(payload)
     if version != SIGNED_VERSION or not 1 <= code <= len(SIGNED_PURPOSES):
+        return None
+    if max(subscriber_id, list_id) > MAX_ROW_ID:  # SQLite cannot even be asked (OverflowError)
         return None
     row = db.execute("SELECT created FROM subscribers WHERE id = ?", [subscriber_id]).fetchone()
     created = row[0] if row else "no such subscriber"

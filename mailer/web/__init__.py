@@ -20,6 +20,7 @@ from . import (
     database,
     errorlog,
     feed,
+    keyguard,
     pages,
     preferences,
     security,
@@ -89,6 +90,7 @@ def create_app(
     errorlog.init_app(app)
     security.init_app(app)
     csrf.init_app(app)
+    keyguard.init_app(app)
     install_context(app)
     for module in (pages, archive, feed, unsubscribe, confirm, subscribe, preferences):
         app.register_blueprint(module.bp)

@@ -62,8 +62,10 @@ def backup(settings: Settings, dest: Path | None = None) -> tuple[Path, dict]:
         try:
             source.conn.backup(target)  # one step: one consistent snapshot
             info = _stamp(target, settings)
-            target.execute("PRAGMA journal_mode = DELETE")  # one file, no -wal beside it
             target.commit()
+            mode = target.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+            if mode != "delete":  # one file, no -wal beside it
+                raise sqlite3.OperationalError(f"journal mode stays {mode}")
         finally:
             target.close()
         os.chmod(partial, 0o600)

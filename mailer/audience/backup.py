@@ -100,21 +100,28 @@ def _stamp(target: sqlite3.Connection, settings: Settings) -> dict:
 
 
 def _read_backup(path: Path) -> tuple[dict, list[dict]]:
+    """What a backup says about itself. A plain copy of a database of this version (e.g. one
+    `litestream restore` wrote) has no backup_info but knows its journal position."""
     if not path.is_file():
         raise DatabaseError(f"{path}: no such backup file")
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            info = dict(con.execute("SELECT name, value FROM backup_info").fetchall())
-            lines = [json.loads(r[0]) for r in con.execute("SELECT line FROM backup_journal")]
+            names = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+            if "backup_info" in names:
+                info = dict(con.execute("SELECT name, value FROM backup_info").fetchall())
+                lines = [json.loads(r[0]) for r in con.execute("SELECT line FROM backup_journal")]
+                return info, lines
+            (seq,) = con.execute("SELECT last_seq FROM erasure_journal_state").fetchone()
+            return {"taken_at": "(a copy without its date)", "journal_last_seq": str(seq)}, []
         finally:
             con.close()
-    except sqlite3.Error:
+    except (sqlite3.Error, TypeError):
         raise DatabaseError(
-            f"{path}: not a backup made by `newsletter backup` (no backup_info table); "
-            "make backups with that command, which records where the erasure journal stands"
+            f"{path}: not a backup made by `newsletter backup` (nor a copy of a database of "
+            "this version); make backups with that command, which records where the erasure "
+            "journal stands"
         ) from None
-    return info, lines
 
 
 def restore(settings: Settings, path: Path, *, without_journal: bool = False) -> RestoreReport:

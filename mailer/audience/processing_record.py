@@ -181,7 +181,10 @@ def render_record(db: Database, settings: Settings, site: Mapping[str, str], *, 
         "person, their custom fields, subscriptions and links; anonymises their consent records "
         "and send ledger rows; keeps only a keyed hash of the address on the suppression list; "
         "and rewrites the database file and its write-ahead log so that no copy of the deleted "
-        "data stays on disk. Access requests (Art. 15 and 20) are answered with "
+        "data stays on disk. The erasure journal beside the database (`subscribers.db.erasures`, "
+        "also inside each `newsletter backup`) keeps the same keyed hash, and the row numbers of "
+        "withdrawn subscriptions, so that `newsletter restore` re-applies every erasure and "
+        "unsubscription made after a backup (docs/backup.md). Access requests (Art. 15 and 20) are answered with "
         "`newsletter subscribers show EMAIL --json` or the person's own download link.",
         "",
         "## Technical and organisational security measures (Art. 32)",

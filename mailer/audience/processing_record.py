@@ -184,7 +184,8 @@ def render_record(db: Database, settings: Settings, site: Mapping[str, str], *, 
         "data stays on disk. The erasure journal beside the database (`subscribers.db.erasures`, "
         "also inside each `newsletter backup`) keeps the same keyed hash, and the row numbers of "
         "withdrawn subscriptions, so that `newsletter restore` re-applies every erasure and "
-        "unsubscription made after a backup (docs/backup.md). Access requests (Art. 15 and 20) are answered with "
+        "unsubscription made after a backup (docs/backup.md). "
+        "Access requests (Art. 15 and 20) are answered with "
         "`newsletter subscribers show EMAIL --json` or the person's own download link.",
         "",
         "## Technical and organisational security measures (Art. 32)",

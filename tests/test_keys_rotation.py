@@ -84,27 +84,57 @@ def test_rows_from_before_fingerprints_are_adopted_under_the_current_key(db, set
         consent.is_suppressed(db, rekeyed(settings), ERASED)
 
 
-def test_web_sign_up_answers_503_while_an_old_key_is_missing(db, settings, erased, web_settings):
+def app_for(settings):
     from mailer.web import create_app
 
-    for previous, expected in (("", 503), (SECRET_KEY, 200)):
-        app = create_app(
-            rekeyed(web_settings, previous),
-            test_config={"TESTING": True, "MAIL_IN_BACKGROUND": False},
-        )
-        client = app.test_client()
-        client.get("/subscribe")
-        cookie = client.get_cookie("newsletter_csrf").value
-        from mailer.web.csrf import _sign
+    return create_app(settings, test_config={"TESTING": True, "MAIL_IN_BACKGROUND": False})
 
-        with app.test_request_context():
-            field = _sign(cookie)
+
+def csrf_field(app, client) -> str:
+    """The form field a page of `app` would carry for this client's cookie."""
+    from mailer.web.csrf import _sign
+
+    client.get("/subscribe")
+    with app.test_request_context():
+        return _sign(client.get_cookie("newsletter_csrf").value)
+
+
+def test_web_sign_up_answers_503_while_an_old_key_is_missing(db, settings, erased, web_settings):
+    for previous, expected in (("", 503), (SECRET_KEY, 200)):
+        app = app_for(rekeyed(web_settings, previous))
+        client = app.test_client()
+        field = csrf_field(app, client)
         response = client.post(
             "/subscribe", data={"email": ERASED, "lists": "nyhetsbrev", "csrf_token": field}
         )
         assert response.status_code == expected, response.get_data(as_text=True)[:300]
         if expected == 503:
-            assert response.headers["Retry-After"]
+            assert int(response.headers["Retry-After"]) > 0
+
+
+def test_confirming_answers_503_and_activates_nobody_while_an_old_key_is_missing(
+    db, settings, erased, signup, web_settings, caplog
+):
+    token = signup("someone@example.se")
+    response = app_for(rekeyed(web_settings)).test_client().post(f"/confirm/{token}")
+    assert response.status_code == 503
+    assert get_subscriber(db, "someone@example.se")["subscriptions"] == {"newsletter": "pending"}
+    assert "NEWSLETTER_SECRET_KEY_PREVIOUS" in caplog.text and "Traceback" not in caplog.text
+    again = app_for(rekeyed(web_settings, SECRET_KEY)).test_client().post(f"/confirm/{token}")
+    assert again.status_code == 200
+    assert get_subscriber(db, "someone@example.se")["subscriptions"] == {"newsletter": "active"}
+
+
+def test_a_form_opened_before_the_rotation_still_posts(db, lists, web_settings):
+    old_app = app_for(web_settings)
+    client = old_app.test_client()
+    field = csrf_field(old_app, client)  # the page was rendered under the old key
+    form = {"email": "new@example.se", "lists": "nyhetsbrev", "csrf_token": field}
+    for previous, expected in (("", 400), (SECRET_KEY, 200)):
+        app = app_for(rekeyed(web_settings, previous))
+        fresh = app.test_client()
+        fresh.set_cookie("newsletter_csrf", client.get_cookie("newsletter_csrf").value)
+        assert fresh.post("/subscribe", data=form).status_code == expected
 
 
 def test_unsubscribe_link_of_an_old_issue_works_while_the_old_key_is_declared(

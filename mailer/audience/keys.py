@@ -19,6 +19,7 @@ from sqlite_utils import Database
 
 from ..config import Settings
 from ..errors import ConfigError
+from ..store.db import transaction
 
 FINGERPRINT_LENGTH = 16  # hex characters (64 bits): tells keys apart, reveals nothing
 
@@ -42,10 +43,11 @@ def adopt_legacy_rows(db: Database, settings: Settings) -> None:
     """Rows written before fingerprints existed were made with the key in use then: take the
     current key as that key (the only one known when the database is first opened with it)."""
     if db.execute("SELECT 1 FROM suppressions WHERE key_fingerprint IS NULL LIMIT 1").fetchone():
-        db.execute(
-            "UPDATE suppressions SET key_fingerprint = ? WHERE key_fingerprint IS NULL",
-            [fingerprint(settings.require_secret_key())],
-        )
+        with transaction(db):
+            db.execute(
+                "UPDATE suppressions SET key_fingerprint = ? WHERE key_fingerprint IS NULL",
+                [fingerprint(settings.require_secret_key())],
+            )
 
 
 def fingerprints_in_use(db: Database) -> dict[str, int]:
@@ -60,9 +62,16 @@ def fingerprints_in_use(db: Database) -> dict[str, int]:
 def missing_fingerprints(
     db: Database, settings: Settings, used: set[str] | None = None
 ) -> list[str]:
-    """Fingerprints the suppression list (or `used`) needs that no configured key has."""
-    used = set(fingerprints_in_use(db)) if used is None else used
-    return sorted(used - set(known_keys(settings)))
+    """Fingerprints the suppression list (or `used`) needs that no configured key has.
+    `suppression_keys` answers at once; only a fingerprint missing there is confirmed by
+    counting rows (its rows may all have been deleted since)."""
+    known = set(known_keys(settings))
+    if used is None:
+        listed = {r[0] for r in db.execute("SELECT fingerprint FROM suppression_keys")}
+        if listed <= known:
+            return []
+        used = set(fingerprints_in_use(db))
+    return sorted(used - known)
 
 
 def missing_key_message(missing: list[str], what: str = "the suppression list") -> str:

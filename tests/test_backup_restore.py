@@ -6,6 +6,7 @@ import contextlib
 import sqlite3
 import stat
 import threading
+import time
 
 import pytest
 
@@ -147,3 +148,19 @@ def test_backup_refuses_to_overwrite_and_restore_refuses_a_plain_copy(
     assert refused.exit_code != 0 and "not a backup made by `newsletter backup`" in refused.output
     default = run_cli("backup")
     assert default.exit_code == 0 and "backups/subscribers-" in default.output
+    # nobody was ever erased or unsubscribed: no journal, and nothing it could hold is lost
+    assert not journal.path_for(settings.db_path).exists()
+    restored = run_cli("restore", str(target), "--yes")
+    assert restored.exit_code == 0 and "re-applied 0 journal entries" in restored.output
+
+
+def test_restore_refuses_while_a_send_is_running(db, settings, tmp_path, run_cli):
+    path, _info = backup(settings, tmp_path / "b.db")
+    db.execute(
+        "INSERT INTO send_locks (issue, list_id, fence, pid, host, heartbeat) "
+        "VALUES ('2026-1', 1, 1, 4242, 'here', ?)",
+        [time.time()],
+    )
+    db.conn.commit()
+    refused = run_cli("restore", str(path), "--yes")
+    assert refused.exit_code != 0 and "a send of 2026-1 is running" in refused.output

@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import os
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,11 +130,14 @@ def restore(settings: Settings, path: Path, *, without_journal: bool = False) ->
     withdrawals the journal holds after it."""
     path = Path(path)
     info, copied = _read_backup(path)
+    _refuse_during_a_send(settings)
     since = int(info["journal_last_seq"])
     report = RestoreReport(info["taken_at"])
     live_journal = journal.path_for(settings.db_path)
     if live_journal.exists():
         entries = [e for e in journal.read(live_journal) if e["seq"] > since]
+    elif _live_position(settings) <= since:  # the live database journaled nothing since
+        entries = []
     elif without_journal:
         entries = []
         report.notes.append(
@@ -168,6 +172,47 @@ def restore(settings: Settings, path: Path, *, without_journal: bool = False) ->
     return report
 
 
+LIVE_HEARTBEAT_SECONDS = 60  # a send writes its heartbeat every few seconds
+
+
+def _live_position(settings: Settings) -> int:
+    """The journal position of the live database (what it has journaled), or a huge number
+    when there is no live database to ask (then a missing journal may hide anything)."""
+    if not Path(settings.db_path).exists():
+        return 2**62
+    db = connect(settings.db_path)
+    try:
+        if not db["erasure_journal_state"].exists():
+            return 2**62
+        return journal.last_seq(db)
+    finally:
+        db.close()
+
+
+def _refuse_during_a_send(settings: Settings) -> None:
+    """A send running through a restore would go on from the state it read (the delivery
+    wing's lock table, read here as plain rows)."""
+    if not Path(settings.db_path).exists():
+        return
+    db = connect(settings.db_path)
+    try:
+        if not db["send_locks"].exists():
+            return
+        row = db.execute(
+            "SELECT issue, heartbeat FROM send_locks WHERE pid IS NOT NULL AND heartbeat > ? "
+            "ORDER BY heartbeat DESC LIMIT 1",
+            [time.time() - LIVE_HEARTBEAT_SECONDS],
+        ).fetchone()
+    finally:
+        db.close()
+    if row is not None:
+        raise DatabaseError(
+            f"{settings.db_path}: a send of {row[0]} is running (heartbeat "
+            f"{time.time() - row[1]:.0f} s ago); nothing was changed. Let it finish or stop it, "
+            "stop `serve` too, then restore"
+        )
+
+
 def _copy_in(path: Path, settings: Settings) -> None:
     """The backup's pages into the live file through SQLite (other connections see the new
     content at their next transaction), then the backup's own bookkeeping tables dropped."""
@@ -177,6 +222,9 @@ def _copy_in(path: Path, settings: Settings) -> None:
         source.backup(live.conn)
         for table in BACKUP_TABLES:
             live.execute(f"DROP TABLE IF EXISTS {table}")
+        if live["send_locks"].exists():  # runs of the backup's time are gone: release them
+            live.execute("UPDATE send_locks SET pid = NULL, host = NULL, proc_start = NULL")
+        live.conn.commit()
         if live.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             live.enable_wal()
     except sqlite3.Error as exc:

@@ -585,8 +585,10 @@ def subscribers_erase(ctx, email, yes) -> None:
 
     Only a keyed hash (HMAC) of the address stays, on the suppression list, so that no
     later add or import brings the person back. Needs NEWSLETTER_SECRET_KEY (the key of
-    that hash; keep it the same). Cannot be undone. Files outside the database, such as
-    the .eml files of `send --dry-run` and backups, are not touched: delete them yourself.
+    that hash; after `keys rotate` keep the old one in NEWSLETTER_SECRET_KEY_PREVIOUS).
+    Cannot be undone; the erasure journal makes `restore` erase them again. Files outside
+    the database, such as the .eml files of `send --dry-run` and backups, are not touched:
+    delete them yourself.
 
     \b
     Example:

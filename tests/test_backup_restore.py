@@ -164,3 +164,21 @@ def test_restore_refuses_while_a_send_is_running(db, settings, tmp_path, run_cli
     db.conn.commit()
     refused = run_cli("restore", str(path), "--yes")
     assert refused.exit_code != 0 and "a send of 2026-1 is running" in refused.output
+
+
+def test_restore_refuses_a_backup_from_a_newer_version_and_backup_needs_a_database(
+    db, settings, tmp_path, run_cli
+):
+    path, _info = backup(settings, tmp_path / "b.db")
+    copy = sqlite3.connect(path)
+    copy.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+        "VALUES ('newsletter-subscribers', 'm999_future', '2030-01-01')"
+    )
+    copy.commit()
+    copy.close()
+    refused = run_cli("restore", str(path), "--yes")
+    assert refused.exit_code != 0 and "newer version" in refused.output
+    missing = run_cli("backup", str(tmp_path / "c.db"), db_path=tmp_path / "none.db")
+    assert missing.exit_code != 0 and "no database to back up" in missing.output
+    assert not (tmp_path / "none.db").exists()

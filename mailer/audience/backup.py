@@ -19,11 +19,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sqlite_utils
 from sqlite_utils import Database
 
 from ..config import Settings
 from ..errors import DatabaseError
-from ..store.db import connect, open_db, transaction, utc_now
+from ..store.db import check_version, connect, open_db, transaction, utc_now
 from . import consent, journal, keys, subscribers
 
 BACKUP_TABLES = ("backup_info", "backup_journal")
@@ -49,6 +50,8 @@ def default_backup_path(settings: Settings, now: dt.datetime | None = None) -> P
 def backup(settings: Settings, dest: Path | None = None) -> tuple[Path, dict]:
     """Copy the live database (and its erasure journal) to `dest`, mode 0600; returns the
     path and what it holds. Safe while other processes read and write."""
+    if not Path(settings.db_path).is_file():
+        raise DatabaseError(f"{settings.db_path}: no database to back up; check NEWSLETTER_DB")
     dest = Path(dest) if dest else default_backup_path(settings)
     if dest.exists():
         raise DatabaseError(f"{dest}: already exists; choose another name or move it away")
@@ -109,6 +112,7 @@ def _read_backup(path: Path) -> tuple[dict, list[dict]]:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             names = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+            check_version(sqlite_utils.Database(con), path)  # not from a newer version
             if "backup_info" in names:
                 info = dict(con.execute("SELECT name, value FROM backup_info").fetchall())
                 lines = [json.loads(r[0]) for r in con.execute("SELECT line FROM backup_journal")]

@@ -168,8 +168,9 @@ def restore(settings: Settings, path: Path, *, without_journal: bool = False) ->
         with transaction(db):
             db.execute("UPDATE erasure_journal_state SET last_seq = ? WHERE id = 1", [top])
         report.journal_entries = len(entries)
+        people: dict[str, dict[str, int]] = {}  # key fingerprint -> address hash -> id
         for entry in entries:
-            _reapply(db, settings, entry, report)
+            _reapply(db, settings, entry, report, people)
         consent.scrub_files(db, [])
     finally:
         db.close()
@@ -247,14 +248,18 @@ def _write_journal(path: Path, entries: list[dict]) -> None:
         os.fsync(handle.fileno())
 
 
-def _reapply(db: Database, settings: Settings, entry: dict, report: RestoreReport) -> None:
+def _reapply(
+    db: Database, settings: Settings, entry: dict, report: RestoreReport, people: dict
+) -> None:
+    """Re-apply one journal entry. `people` caches, per key, every restored person's address
+    hash (one pass over the subscribers per key, not one per erasure)."""
     if entry.get("action") == "erase":
-        key = keys.known_keys(settings)[entry["key"]]
-        ids = [
-            sid
-            for sid, email in db.execute("SELECT id, email FROM subscribers").fetchall()
-            if consent.address_hmac(settings, email, key) == entry["hmac"]
-        ]
+        if entry["key"] not in people:
+            key = keys.known_keys(settings)[entry["key"]]
+            rows = db.execute("SELECT id, email FROM subscribers").fetchall()
+            people[entry["key"]] = {consent.address_hmac(settings, e, key): i for i, e in rows}
+        found = people[entry["key"]].pop(entry["hmac"], None)
+        ids = [] if found is None else [found]
         for sid in ids:
             consent.erase_subscriber(db, settings, sid, channel="restore")
             report.erased += 1

@@ -58,7 +58,10 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     ),
     "suppressions": (
         "Suppression list",
-        {"address_hmac": "keyed hash (HMAC) of an erased or blocked address"},
+        {
+            "address_hmac": "keyed hash (HMAC) of an erased or blocked address",
+            "key_fingerprint": "which secret key made the hash (a fingerprint, not the key)",
+        },
     ),
     "deliveries": (
         "Send ledger",
@@ -172,6 +175,10 @@ def render_record(db: Database, settings: Settings, site: Mapping[str, str], *, 
         "(`NEWSLETTER_CONFIRM_TTL_HOURS`); expired links are deleted by `purge`.",
         "- Suppression list: a keyed hash of each erased address, kept for as long as the list "
         "is used, only to keep the address from being added again.",
+        "- Erasure journal (`subscribers.db.erasures`, beside the database and in each backup): "
+        "the same keyed hashes, and the row numbers of withdrawn subscriptions, kept as long as "
+        "the list is used, only so that restoring a backup cannot undo an erasure or an "
+        "unsubscription. Backups: as long as you keep them (docs/backup.md).",
         "- Consent records and the send ledger of an erased person: kept without anything that "
         "identifies them (when, what, which list).",
         "",

@@ -100,9 +100,14 @@ def csrf_field(app, client) -> str:
         return _sign(client.get_cookie("newsletter_csrf").value)
 
 
-def test_web_sign_up_answers_503_while_an_old_key_is_missing(db, settings, erased, web_settings):
+def test_web_sign_up_answers_503_while_an_old_key_is_missing(
+    db, settings, erased, web_settings, caplog
+):
     for previous, expected in (("", 503), (SECRET_KEY, 200)):
+        caplog.clear()
         app = app_for(rekeyed(web_settings, previous))
+        warned = "sign-up will answer 503" in caplog.text
+        assert warned == (expected == 503)  # said at start, not only at the first sign-up
         client = app.test_client()
         field = csrf_field(app, client)
         response = client.post(

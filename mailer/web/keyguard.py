@@ -9,10 +9,17 @@ the operator must do; unsubscribe and preferences pages keep working.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from flask import Flask
 
-from ..audience.keys import SecretKeyMissing, require_cover
+from ..audience.keys import (
+    SecretKeyMissing,
+    missing_fingerprints,
+    missing_key_message,
+    require_cover,
+)
+from ..store.db import connect
 from .context import render_page
 
 log = logging.getLogger(__name__)
@@ -32,5 +39,22 @@ def _unavailable(error: SecretKeyMissing):
     return html, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
+def warn_at_start(settings) -> None:
+    """Say at start, not only at the first sign-up, that a needed key is missing."""
+    path = Path(settings.db_path)
+    if not path.exists():
+        return
+    db = connect(path)
+    try:
+        if db["suppression_keys"].exists():
+            missing = missing_fingerprints(db, settings)
+            if missing:
+                log.warning("sign-up will answer 503: %s", missing_key_message(missing))
+    finally:
+        db.close()
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(SecretKeyMissing, _unavailable)
+    if not app.config.get("PREVIEW_ISSUE"):
+        warn_at_start(app.config["SETTINGS"])

@@ -182,3 +182,23 @@ def test_restore_refuses_a_backup_from_a_newer_version_and_backup_needs_a_databa
     missing = run_cli("backup", str(tmp_path / "c.db"), db_path=tmp_path / "none.db")
     assert missing.exit_code != 0 and "no database to back up" in missing.output
     assert not (tmp_path / "none.db").exists()
+
+
+@pytest.mark.slow  # two scrubs wait out their retries (about 8 s)
+def test_restore_finishes_while_a_reader_holds_the_wal_and_says_what_waits(
+    db, send_settings, backed_up
+):
+    addresses, path, _info = backed_up
+    consent.erase_subscriber(db, send_settings, addresses[0])
+    reader = sqlite3.connect(send_settings.db_path)  # like Litestream: a long read transaction
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM subscribers").fetchone()
+    try:
+        report = restore(send_settings, path)
+    finally:
+        reader.rollback()
+        reader.close()
+    assert report.erased == 1
+    assert any("another process is reading" in note for note in report.notes)
+    assert get_subscriber(db, addresses[0]) is None
+    assert consent.is_suppressed(db, send_settings, addresses[0])

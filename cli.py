@@ -632,8 +632,10 @@ def subscribers_erase(ctx, email, yes) -> None:
 
     Only a keyed hash (HMAC) of the address stays, on the suppression list, so that no
     later add or import brings the person back. Needs NEWSLETTER_SECRET_KEY (the key of
-    that hash; keep it the same). Cannot be undone. Files outside the database, such as
-    the .eml files of `send --dry-run` and backups, are not touched: delete them yourself.
+    that hash; after `keys rotate` keep the old one in NEWSLETTER_SECRET_KEY_PREVIOUS).
+    Cannot be undone; the erasure journal makes `restore` erase them again. Files outside
+    the database, such as the .eml files of `send --dry-run` and backups, are not touched:
+    delete them yourself.
 
     \b
     Example:
@@ -1477,6 +1479,122 @@ def refresh_caniemail_command(version, tarball, dest):
 
     installed = refresh_caniemail(version, tarball=tarball, dest=dest)
     click.echo(f"caniemail {installed} data written to {dest or refreshed_dir()}")
+
+
+@cli.group("keys")
+def keys_group() -> None:
+    """The secret key: rotate it without losing links or the suppression list.
+
+    \b
+    Example:
+      newsletter keys rotate
+    """
+
+
+@keys_group.command("rotate")
+@click.pass_context
+def keys_rotate(ctx) -> None:
+    """Make a new NEWSLETTER_SECRET_KEY and say what to put in .env and keep.
+
+    Prints the new key and the old one moved to NEWSLETTER_SECRET_KEY_PREVIOUS; .env is
+    not edited. Old keys only verify (links in sent issues, bounce tokens, the suppression
+    list); everything new is signed with the new key.
+
+    \b
+    Example:
+      newsletter keys rotate
+    """
+    from mailer.audience.keys import rotation_plan
+
+    _key, text = rotation_plan(get_settings(ctx))
+    click.echo(text)
+
+
+@keys_group.command("status")
+@click.pass_context
+def keys_status(ctx) -> None:
+    """Fingerprints of the configured keys and the suppression rows made with each.
+
+    A MISSING row means the suppression list holds erasures made with a key that is not
+    configured: import, add and sign-up refuse until it is in NEWSLETTER_SECRET_KEY_PREVIOUS.
+
+    \b
+    Example:
+      newsletter keys status
+    """
+    from mailer.audience.keys import status
+
+    settings, db = _subscriber_db(ctx)
+    settings.require_secret_key()
+    rows = status(db, settings)
+    for row in rows:
+        click.echo(f"{row['fingerprint']}  {row['role']:<8}  {row['suppressions']} suppressions")
+    missing = [r for r in rows if r["role"] == "MISSING"]
+    if missing:
+        raise click.ClickException(
+            f"{len(missing)} key(s) missing: put the old key(s) in NEWSLETTER_SECRET_KEY_PREVIOUS"
+        )
+
+
+@cli.command("backup")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def backup_command(ctx, file: Path | None) -> None:
+    """Copy the database and its erasure journal to FILE (mode 0600), safely while serve
+    and send run. Default: backups/subscribers-YYYYMMDDTHHMMSSZ.db beside the database.
+
+    A backup holds personal data, including people erased later: keep it off this machine,
+    encrypted, and delete old ones (docs/backup.md).
+
+    \b
+    Example:
+      newsletter backup /mnt/offsite/newsletter-$(date +%F).db
+    """
+    from mailer.audience.backup import backup
+
+    path, info = backup(get_settings(ctx), file)
+    click.echo(
+        f"Backup written to {path} (mode 0600, taken {info['taken_at']}, "
+        f"{info['journal_entries']} journal entries)."
+    )
+
+
+@cli.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--without-journal",
+    is_flag=True,
+    help="Restore even though the erasure journal is lost: erasures and unsubscriptions "
+    "made after the backup are NOT re-applied.",
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def restore_command(ctx, file: Path, without_journal: bool, yes: bool) -> None:
+    """Replace the database with backup FILE, then re-apply every erasure and
+    unsubscription made since (from the erasure journal beside the database).
+
+    Stop `serve`, `send` and scheduled runs first: while the copy is written other
+    processes wait, but a send running through it would work from the old state.
+
+    \b
+    Example:
+      newsletter restore backups/subscribers-20261207T003000Z.db
+    """
+    from mailer.audience.backup import restore
+
+    settings = get_settings(ctx)
+    if not yes:
+        click.confirm(
+            f"Replace {settings.db_path} with {file}? (stop serve and send first)", abort=True
+        )
+    report = restore(settings, file, without_journal=without_journal)
+    for note in report.notes:
+        click.echo(f"Warning: {note}", err=True)
+    click.echo(
+        f"Restored the backup taken {report.taken_at}; re-applied {report.journal_entries} "
+        f"journal entries: {report.erased} people erased again, {report.withdrawn} "
+        f"subscriptions withdrawn again, {report.suppressed} suppressions added."
+    )
 
 
 if __name__ == "__main__":

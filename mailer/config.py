@@ -46,6 +46,7 @@ ENV_NAMES: dict[str, str] = {
     "NEWSLETTER_FROM": "from_address",
     "NEWSLETTER_REPLY_TO": "reply_to",
     "NEWSLETTER_SECRET_KEY": "secret_key",
+    "NEWSLETTER_SECRET_KEY_PREVIOUS": "secret_key_previous",
     "NEWSLETTER_UNSUBSCRIBE_MAILTO": "unsubscribe_mailto",
     "NEWSLETTER_PENDING_RETENTION_DAYS": "pending_retention_days",
     "NEWSLETTER_CONFIRM_TTL_HOURS": "confirm_ttl_hours",
@@ -116,6 +117,9 @@ class Settings:
     from_address: str = PLACEHOLDER_FROM
     reply_to: str = ""
     secret_key: str = dataclasses.field(default="", repr=False)
+    # old keys, comma or space separated: they still verify links, VERP tokens and the
+    # suppression list written under them; nothing new is signed with them (`keys rotate`)
+    secret_key_previous: str = dataclasses.field(default="", repr=False)
     unsubscribe_mailto: str = ""
     pending_retention_days: int = 14
     confirm_ttl_hours: int = 48
@@ -195,6 +199,17 @@ class Settings:
                 "(for example: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
             )
         return self.secret_key
+
+    @property
+    def previous_secret_keys(self) -> tuple[str, ...]:
+        """NEWSLETTER_SECRET_KEY_PREVIOUS split on commas and spaces, without the current key."""
+        keys = self.secret_key_previous.replace(",", " ").split()
+        return tuple(dict.fromkeys(k for k in keys if k != self.secret_key))
+
+    @property
+    def verification_keys(self) -> tuple[str, ...]:
+        """Every key a signature may have been made with: the current one first."""
+        return tuple(k for k in (self.secret_key, *self.previous_secret_keys) if k)
 
     def dkim_key_bytes(self) -> bytes:
         """The DKIM private key as PEM bytes, read from the file when the setting is a path."""
@@ -369,6 +384,11 @@ def _validate(settings: Settings) -> None:
         )
     if settings.send_lock_stale_seconds <= 0:
         raise ConfigError("NEWSLETTER_SEND_LOCK_STALE_SECONDS must be > 0")
+    if any(len(key) < 16 for key in settings.previous_secret_keys):
+        raise ConfigError(
+            "NEWSLETTER_SECRET_KEY_PREVIOUS: each old key must be at least 16 characters; "
+            "separate several keys with commas or spaces"
+        )
     if settings.pending_retention_days < 1 or settings.confirm_ttl_hours < 1:
         raise ConfigError(
             "NEWSLETTER_PENDING_RETENTION_DAYS and NEWSLETTER_CONFIRM_TTL_HOURS must be positive"

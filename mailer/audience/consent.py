@@ -18,6 +18,7 @@ from sqlite_utils import Database
 from ..config import Settings
 from ..errors import DatabaseError, SubscriberError
 from ..store.db import transaction, utc_now
+from . import journal, keys
 from .redact import places_holding, redact_address
 
 ACTIONS = (
@@ -99,22 +100,40 @@ def consent_text_id(db: Database, body: str) -> int:
 # --- suppression list: keyed hashes of erased addresses ----------------------------------------
 
 
-def address_hmac(settings: Settings, email: str) -> str:
-    """HMAC-SHA256 of a normalised address under the secret key: still personal data, kept only
-    so that an erased person is not imported again. Changing the key forgets the list."""
-    key = settings.require_secret_key().encode("utf-8")
-    return hmac.new(key, email.encode("utf-8"), hashlib.sha256).hexdigest()
+def address_hmac(settings: Settings, email: str, key: str | None = None) -> str:
+    """HMAC-SHA256 of a normalised address under the secret key (or `key`): still personal
+    data, kept only so that an erased person is not imported again. Rows remember their key's
+    fingerprint, and `keys.require_cover` refuses to consult the list without every such key."""
+    key_bytes = (key or settings.require_secret_key()).encode("utf-8")
+    return hmac.new(key_bytes, email.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def suppressed_hmacs(db: Database, settings: Settings, emails: list[str]) -> dict[str, str]:
-    """Of these normalised addresses, those on the suppression list (address -> hmac)."""
+    """Of these normalised addresses, those on the suppression list (address -> hmac), checked
+    under every key the list was written with (current and NEWSLETTER_SECRET_KEY_PREVIOUS);
+    SecretKeyMissing when the list holds rows of a key that is not configured."""
     if not emails or db.execute("SELECT 1 FROM suppressions LIMIT 1").fetchone() is None:
         return {}
-    by_hmac = {address_hmac(settings, email): email for email in emails}
-    marks = ", ".join("?" for _ in by_hmac)
-    sql = f"SELECT address_hmac FROM suppressions WHERE address_hmac IN ({marks})"  # noqa: S608 - only placeholders are formatted in
-    found = db.execute(sql, list(by_hmac))
-    return {by_hmac[h]: h for (h,) in found}
+    by_hmac = {}
+    for key in keys.require_cover(db, settings).values():
+        by_hmac.update({address_hmac(settings, email, key): email for email in emails})
+    found: dict[str, str] = {}
+    candidates = list(by_hmac)
+    for start in range(0, len(candidates), 500):  # SQLite's limit on bound parameters
+        chunk = candidates[start : start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        sql = f"SELECT address_hmac FROM suppressions WHERE address_hmac IN ({marks})"  # noqa: S608 - only placeholders are formatted in
+        for (digest,) in db.execute(sql, chunk):
+            found.setdefault(by_hmac[digest], digest)
+    return found
+
+
+def unsuppress(db: Database, settings: Settings, email: str) -> None:
+    """Drop an address from the suppression list under every configured key (a person erased
+    before has signed up again and confirmed)."""
+    digests = [address_hmac(settings, email, key) for key in settings.verification_keys]
+    marks = ", ".join("?" for _ in digests)
+    db.execute(f"DELETE FROM suppressions WHERE address_hmac IN ({marks})", digests)  # noqa: S608 - only placeholders are formatted in
 
 
 def is_suppressed(db: Database, settings: Settings, email: str) -> bool:
@@ -321,9 +340,11 @@ def erase_subscriber(
         _forget(db, row[0])
         redact_address(db, row[1])  # e.g. an import file named after them, in others' rows
         db.execute(
-            "INSERT OR IGNORE INTO suppressions (address_hmac, reason, created) VALUES (?, ?, ?)",
-            [suppression, "erased", utc_now()],
+            "INSERT OR IGNORE INTO suppressions (address_hmac, reason, created, key_fingerprint) "
+            "VALUES (?, ?, ?, ?)",
+            [suppression, "erased", utc_now(), keys.fingerprint(settings.secret_key)],
         )
+        journal.append(db, {"action": "erase", "hmac": suppression}, settings)
         record(
             db,
             "erase",

@@ -246,3 +246,38 @@ def m008_subscriber_fields(db: Database) -> None:
         CREATE INDEX subscriber_fields_name_value ON subscriber_fields(name, value);
         """,
     )
+
+
+@MIGRATIONS()
+def m050_suppression_key_fingerprints(db: Database) -> None:
+    """Each suppression row remembers which secret key made its keyed hash (a fingerprint,
+    never the key), so a key change cannot silently forget erasures: commands refuse until the
+    old key is declared (mailer.audience.keys). Rows from before this migration get the key in
+    use the first time a command checks the list. `suppression_keys` (kept by triggers) lists
+    the fingerprints in use, so the check per import batch does not scan the list.
+    `erasure_journal_state` numbers the entries
+    of the erasure journal kept beside the database (mailer.audience.journal); a backup copies
+    it, so a restore knows which entries came after it."""
+    _run(
+        db,
+        """
+        ALTER TABLE suppressions ADD COLUMN key_fingerprint TEXT;
+        CREATE INDEX suppressions_key_fingerprint ON suppressions(key_fingerprint);
+        CREATE TABLE suppression_keys (fingerprint TEXT PRIMARY KEY) WITHOUT ROWID;
+        CREATE TRIGGER suppression_key_on_insert AFTER INSERT ON suppressions
+        WHEN NEW.key_fingerprint IS NOT NULL
+        BEGIN
+            INSERT OR IGNORE INTO suppression_keys (fingerprint) VALUES (NEW.key_fingerprint);
+        END;
+        CREATE TRIGGER suppression_key_on_update AFTER UPDATE OF key_fingerprint ON suppressions
+        WHEN NEW.key_fingerprint IS NOT NULL
+        BEGIN
+            INSERT OR IGNORE INTO suppression_keys (fingerprint) VALUES (NEW.key_fingerprint);
+        END;
+        CREATE TABLE erasure_journal_state (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            last_seq INTEGER NOT NULL
+        );
+        INSERT INTO erasure_journal_state (id, last_seq) VALUES (1, 0);
+        """,
+    )

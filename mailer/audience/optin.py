@@ -154,9 +154,8 @@ def confirm(
             if on_activate is not None:
                 on_activate(subscriber_id, lid)
         email = db.execute("SELECT email FROM subscribers WHERE id = ?", [subscriber_id]).fetchone()
-        suppressed = consent.suppressed_hmacs(db, settings, [email[0]])
-        if suppressed:
-            db.execute("DELETE FROM suppressions WHERE address_hmac = ?", [suppressed[email[0]]])
+        if consent.suppressed_hmacs(db, settings, [email[0]]):
+            consent.unsuppress(db, settings, email[0])
     return True
 
 

@@ -58,7 +58,10 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     ),
     "suppressions": (
         "Suppression list",
-        {"address_hmac": "keyed hash (HMAC) of an erased or blocked address"},
+        {
+            "address_hmac": "keyed hash (HMAC) of an erased or blocked address",
+            "key_fingerprint": "which secret key made the hash (a fingerprint, not the key)",
+        },
     ),
     "deliveries": (
         "Send ledger",
@@ -172,6 +175,10 @@ def render_record(db: Database, settings: Settings, site: Mapping[str, str], *, 
         "(`NEWSLETTER_CONFIRM_TTL_HOURS`); expired links are deleted by `purge`.",
         "- Suppression list: a keyed hash of each erased address, kept for as long as the list "
         "is used, only to keep the address from being added again.",
+        "- Erasure journal (`subscribers.db.erasures`, beside the database and in each backup): "
+        "the same keyed hashes, and the row numbers of withdrawn subscriptions, kept as long as "
+        "the list is used, only so that restoring a backup cannot undo an erasure or an "
+        "unsubscription. Backups: as long as you keep them (docs/backup.md).",
         "- Consent records and the send ledger of an erased person: kept without anything that "
         "identifies them (when, what, which list).",
         "",
@@ -181,7 +188,11 @@ def render_record(db: Database, settings: Settings, site: Mapping[str, str], *, 
         "person, their custom fields, subscriptions and links; anonymises their consent records "
         "and send ledger rows; keeps only a keyed hash of the address on the suppression list; "
         "and rewrites the database file and its write-ahead log so that no copy of the deleted "
-        "data stays on disk. Access requests (Art. 15 and 20) are answered with "
+        "data stays on disk. The erasure journal beside the database (`subscribers.db.erasures`, "
+        "also inside each `newsletter backup`) keeps the same keyed hash, and the row numbers of "
+        "withdrawn subscriptions, so that `newsletter restore` re-applies every erasure and "
+        "unsubscription made after a backup (docs/backup.md). "
+        "Access requests (Art. 15 and 20) are answered with "
         "`newsletter subscribers show EMAIL --json` or the person's own download link.",
         "",
         "## Technical and organisational security measures (Art. 32)",

@@ -15,7 +15,7 @@ from ..config import DEFAULT_LIST
 from ..errors import SubscriberError
 from ..locale import LANGUAGES
 from ..store.db import transaction, utc_now
-from . import consent
+from . import consent, journal
 from .subscriber_fields import (
     DEFAULT_LANGUAGE,
     clean_language,
@@ -144,6 +144,23 @@ def active_consent_event(db: Database, subscriber_id: int, list_name: str) -> in
     return None if row is None else row[0]
 
 
+WITHDRAWN = ("unsubscribed", "complained", "bounced")  # statuses a restore must not undo
+
+
+def _withdrawal(db: Database, subscriber_id: int, list_name: str, status: str) -> dict:
+    """A journal entry for a subscription that stopped: the row, never the address."""
+    (created,) = db.execute(
+        "SELECT created FROM subscribers WHERE id = ?", [subscriber_id]
+    ).fetchone()
+    return {
+        "action": "withdraw",
+        "subscriber": subscriber_id,
+        "created": created,
+        "list": list_name,
+        "status": status,
+    }
+
+
 def _set_status(
     db: Database,
     subscriber_id: int,
@@ -189,6 +206,8 @@ def _set_status(
                 detail=detail,
             )
             changed.append(name)
+            if to_status in WITHDRAWN:
+                journal.append(db, _withdrawal(db, subscriber_id, name, to_status))
         if changed and action == "unsubscribe":
             # a confirm link mailed earlier must not undo a withdrawal
             db.execute(
@@ -221,6 +240,33 @@ def unsubscribe(
         ip=ip,
         user_agent=user_agent,
     )
+
+
+REAPPLY_ACTIONS = {"unsubscribed": "unsubscribe", "complained": "complaint", "bounced": "bounce"}
+
+
+def reapply_withdrawal(
+    db: Database, subscriber_id: int, created: str, list_name: str, status: str
+) -> int:
+    """A restore re-applies a withdrawal the journal holds (the same row: id and creation
+    time); returns the number of subscriptions changed (0 when already withdrawn)."""
+    row = db.execute(
+        "SELECT 1 FROM subscribers WHERE id = ? AND created = ?", [subscriber_id, created]
+    ).fetchone()
+    if row is None or status not in REAPPLY_ACTIONS:
+        return 0
+    changed = _set_status(
+        db,
+        subscriber_id,
+        list_name,
+        from_statuses=("pending", "active"),
+        to_status=status,
+        action=REAPPLY_ACTIONS[status],
+        channel="restore",
+        lawful_basis="consent" if status == "unsubscribed" else "legitimate_interest",
+        detail="re-applied from the erasure journal after a restore",
+    )
+    return len(changed)
 
 
 def mark_bounced(

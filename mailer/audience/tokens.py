@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import secrets
 import struct
+from collections.abc import Sequence
 
 from sqlite_utils import Database
 
@@ -35,6 +36,7 @@ SIGNED_VERSION = 1
 SIGNED_PURPOSES = ("unsubscribe", "preferences")
 _SIGNED = struct.Struct(">BBQQ")  # version, purpose, subscriber id, list id (0 = none)
 _MAC_BYTES = 16
+MAX_ROW_ID = 2**63 - 1  # SQLite's largest integer; the token packs ids as unsigned 64-bit
 SIGNED_LENGTH = len(base64.urlsafe_b64encode(bytes(_SIGNED.size + _MAC_BYTES)).rstrip(b"="))
 
 
@@ -90,8 +92,12 @@ def signed_token(
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
-def _lookup_signed(db: Database, purpose: str, token: str, secret_key: str) -> dict | None:
-    """The owner of a valid signed token, as a row-like dict (id None: nothing to consume)."""
+def _lookup_signed(
+    db: Database, purpose: str, token: str, secret_keys: tuple[str, ...]
+) -> dict | None:
+    """The owner of a valid signed token, as a row-like dict (id None: nothing to consume).
+    Each key is tried (the current one and NEWSLETTER_SECRET_KEY_PREVIOUS: links in issues
+    sent before a key rotation keep working)."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (binascii.Error, ValueError):
@@ -102,27 +108,34 @@ def _lookup_signed(db: Database, purpose: str, token: str, secret_key: str) -> d
     version, code, subscriber_id, list_id = _SIGNED.unpack(payload)
     if version != SIGNED_VERSION or not 1 <= code <= len(SIGNED_PURPOSES):
         return None
+    if max(subscriber_id, list_id) > MAX_ROW_ID:  # SQLite cannot even be asked (OverflowError)
+        return None
     row = db.execute("SELECT created FROM subscribers WHERE id = ?", [subscriber_id]).fetchone()
     created = row[0] if row else "no such subscriber"
-    expected = _signature(secret_key, payload, created)
-    # compare first, then decide: the time taken does not depend on which part was wrong
-    valid = hmac.compare_digest(mac, expected)
+    # compare under every key first, then decide: the time taken does not depend on which
+    # part was wrong
+    matches = [hmac.compare_digest(mac, _signature(k, payload, created)) for k in secret_keys]
+    valid = any(matches)
     if not valid or row is None or SIGNED_PURPOSES[code - 1] != purpose:
         return None
     values = (None, purpose, subscriber_id, list_id or None, None, None, None, None)
     return dict(zip(COLUMNS, values, strict=True))
 
 
-def lookup_token(db: Database, purpose: str, token: str, secret_key: str = "") -> dict | None:
+def lookup_token(
+    db: Database, purpose: str, token: str, secret_key: str | Sequence[str] = ""
+) -> dict | None:
     """The token's row (subscriber_id, list_id, ...) if it is valid for `purpose`: known,
     same purpose, not expired, not used. None otherwise, whatever the reason. With
-    `secret_key`, a signed unsubscribe or preferences token (see the module docstring) is
-    accepted too; its dict has `id` None."""
+    `secret_key` (one key, or several: `Settings.verification_keys`), a signed unsubscribe or
+    preferences token (see the module docstring) is accepted too; its dict has `id` None."""
     _check_purpose(purpose)
     if not isinstance(token, str) or not 20 <= len(token) <= 200:
         return None
-    if secret_key and purpose in SIGNED_PURPOSES and len(token) == SIGNED_LENGTH:
-        found = _lookup_signed(db, purpose, token, secret_key)
+    keys = (secret_key,) if isinstance(secret_key, str) else tuple(secret_key)
+    keys = tuple(k for k in keys if k)
+    if keys and purpose in SIGNED_PURPOSES and len(token) == SIGNED_LENGTH:
+        found = _lookup_signed(db, purpose, token, keys)
         if found is not None:
             return found
     digest = hash_token(token)

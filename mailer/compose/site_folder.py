@@ -28,6 +28,8 @@ GITIGNORE = """\
 # Kept out of git (written by `newsletter init`): the subscriber list, secrets, built issues.
 subscribers.db
 subscribers.db-*
+subscribers.db.erasures
+backups/
 .env
 build/
 """

@@ -21,6 +21,7 @@ from . import (
     embedded_form,
     errorlog,
     feed,
+    keyguard,
     pages,
     preferences,
     security,
@@ -92,6 +93,7 @@ def create_app(
     errorlog.init_app(app)
     security.init_app(app)
     csrf.init_app(app)
+    keyguard.init_app(app)
     install_context(app)
     for module in (
         pages,

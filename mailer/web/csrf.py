@@ -19,17 +19,22 @@ COOKIE_NAME = "newsletter_csrf"
 FIELD_NAME = "csrf_token"
 
 
-def _key() -> bytes:
-    key = current_app.config.get("CSRF_KEY")
-    if key is None:
-        secret = current_app.config["SETTINGS"].secret_key or secrets.token_hex(32)
-        key = hmac.new(secret.encode(), b"newsletter-web-csrf", hashlib.sha256).digest()
-        current_app.config["CSRF_KEY"] = key
-    return key
+def _keys() -> tuple[bytes, ...]:
+    """The form keys: from the secret key first, then from each NEWSLETTER_SECRET_KEY_PREVIOUS
+    (a form opened before a key rotation still posts)."""
+    keys = current_app.config.get("CSRF_KEYS")
+    if keys is None:
+        settings = current_app.config["SETTINGS"]
+        secrets_ = settings.verification_keys or (secrets.token_hex(32),)
+        keys = tuple(
+            hmac.new(s.encode(), b"newsletter-web-csrf", hashlib.sha256).digest() for s in secrets_
+        )
+        current_app.config["CSRF_KEYS"] = keys
+    return keys
 
 
-def _sign(value: str) -> str:
-    return hmac.new(_key(), value.encode(), hashlib.sha256).hexdigest()
+def _sign(value: str, key: bytes | None = None) -> str:
+    return hmac.new(key or _keys()[0], value.encode(), hashlib.sha256).hexdigest()
 
 
 def _cookie_value() -> str:
@@ -52,7 +57,9 @@ def check_csrf() -> None:
     """Abort with 400 unless the POSTed field matches this browser's cookie."""
     cookie = request.cookies.get(COOKIE_NAME, "")
     field = request.form.get(FIELD_NAME, "")
-    if not cookie or not field or not hmac.compare_digest(field, _sign(cookie)):
+    if not cookie or not field:
+        abort(400)
+    if not any([hmac.compare_digest(field, _sign(cookie, key)) for key in _keys()]):
         abort(400)
 
 

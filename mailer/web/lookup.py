@@ -84,9 +84,9 @@ def statuses(db: sqlite_utils.Database, subscriber_id: int) -> dict[str, str]:
 
 def token_owner_or_404(db: sqlite_utils.Database, purpose: str, token: str) -> TokenOwner:
     """Who a valid token belongs to; any unknown, tampered, used or expired token is a 404.
-    Newsletters carry signed unsubscribe and preferences tokens (keyed with the secret key);
-    stored ones from earlier versions still work."""
-    row = lookup_token(db, purpose, token, current_app.config["SETTINGS"].secret_key)
+    Newsletters carry signed unsubscribe and preferences tokens (keyed with the secret key, or
+    an old one in NEWSLETTER_SECRET_KEY_PREVIOUS); stored ones from earlier versions still work."""
+    row = lookup_token(db, purpose, token, current_app.config["SETTINGS"].verification_keys)
     subscriber = subscriber_by_id(db, row["subscriber_id"]) if row else None
     if row is None or subscriber is None:
         abort(404)

@@ -11,6 +11,7 @@ from ..locale import LANGUAGES, join_names, translate
 from .context import render_page, site_name
 from .csrf import check_csrf
 from .database import get_db, write_transaction
+from .keyguard import require_keys
 from .lookup import ListInfo, list_by_name, public_lists
 from .ratelimit import RateLimiter
 
@@ -140,6 +141,7 @@ def submit(list_name: str | None = None):
         abort(429)
     db = get_db()
     with write_transaction(db):  # one insert, whatever the address's state
+        require_keys(db, current_app.config["SETTINGS"])  # else 503: the list must be checkable
         queue_signup(
             db,
             email,

@@ -69,7 +69,8 @@ def match_report(db: Database, settings: Settings, report: Report) -> tuple[Matc
     tokens = find_tokens(settings, [report.text])
     if tokens:
         key = settings.require_secret_key()
-        ids = [row_id for row_id in (verify_token(key, t) for t in tokens) if row_id is not None]
+        old = settings.previous_secret_keys
+        ids = [i for i in (verify_token(key, t, previous=old) for t in tokens) if i is not None]
         if not ids:
             return None, "its return-path token is not one we issued (forged or damaged)"
         row = _row(db, "d.id = ?", [ids[0]])

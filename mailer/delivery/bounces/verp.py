@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from ...config import Settings
 
@@ -28,14 +28,16 @@ def make_token(secret_key: str, row_id: int) -> str:
     return f"{row_id}-{_mac(secret_key, row_id)}"
 
 
-def verify_token(secret_key: str, token: str) -> int | None:
+def verify_token(secret_key: str, token: str, *, previous: Sequence[str] = ()) -> int | None:
     """The ledger row id a token names, or None when it is malformed or its MAC is wrong
-    (compared in constant time)."""
+    (compared in constant time) under the key and each of the `previous` keys (tokens of
+    messages sent before a key rotation)."""
     match = TOKEN.fullmatch(token.strip().lower())
     if match is None:
         return None
     row_id = int(match.group(1))
-    if not hmac.compare_digest(_mac(secret_key, row_id), match.group(2)):
+    keys = [secret_key, *(k for k in previous if k and k != secret_key)]
+    if not any([hmac.compare_digest(_mac(k, row_id), match.group(2)) for k in keys]):
         return None
     return row_id
 

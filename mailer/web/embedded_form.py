@@ -24,6 +24,7 @@ from ..locale import LANGUAGES, translate
 from .challenge import SolutionChecker, create_challenge
 from .context import render_page
 from .database import get_db, write_transaction
+from .keyguard import require_keys
 from .lookup import ListInfo, list_by_name, public_lists
 from .subscribe import HONEYPOT_FIELD, _hours, _limiter, consent_text
 
@@ -185,6 +186,7 @@ def submit():
         abort(429)
     db = get_db()
     with write_transaction(db):  # one insert, whatever the address's state
+        require_keys(db, current_app.config["SETTINGS"])  # else 503: the list must be checkable
         queue_signup(
             db,
             email,

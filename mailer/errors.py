@@ -29,3 +29,8 @@ class SendError(MailerError):
 
 class BounceError(MailerError):
     """Bounce reports cannot be read (IMAP server refused, a file is missing or unreadable)."""
+
+
+class SignInError(MailerError):
+    """An OAuth 2.0 access token could not be had (identity provider refused, token command
+    failed); the message names the provider's error code and the setting to fix."""

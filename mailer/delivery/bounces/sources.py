@@ -19,8 +19,9 @@ from imapclient import IMAPClient
 from sqlite_utils import Database
 
 from ...config import Settings
-from ...errors import BounceError
+from ...errors import BounceError, SignInError
 from ...store.db import utc_now
+from .. import oauth2
 
 IMAP_TIMEOUT = 60.0
 FETCH_BATCH = 50
@@ -186,6 +187,13 @@ class ImapFolder:
     def _login(self, conn: IMAPClient) -> None:
         settings = self.settings
         try:
+            source = oauth2.token_source(settings, "IMAP")
+        except SignInError as exc:
+            raise BounceError(str(exc)) from None
+        if source is not None:
+            self._sign_in(conn, source)
+            return
+        try:
             conn.login(settings.bounce_imap_username, settings.bounce_imap_password)
         except imaplib.IMAP4.error as exc:
             raise BounceError(
@@ -194,6 +202,26 @@ class ImapFolder:
             ) from None
         except OSError as exc:
             raise BounceError(f"IMAP server {self.address} dropped the login: {exc}") from None
+
+    def _sign_in(self, conn: IMAPClient, source: oauth2.TokenSource) -> None:
+        """AUTHENTICATE XOAUTH2 with the cached token, once more with a fresh one if refused."""
+        said = ""
+        for fresh in (False, True):
+            try:
+                token = source.refresh() if fresh else source.token()
+            except SignInError as exc:
+                raise BounceError(str(exc)) from None
+            try:
+                conn.oauth2_login(source.user, token)
+                return
+            except imaplib.IMAP4.error as exc:
+                said = _text(exc)
+            except OSError as exc:
+                raise BounceError(f"IMAP server {self.address} dropped the login: {exc}") from None
+        raise BounceError(
+            f"IMAP sign-in (XOAUTH2) to {self.address} as {source.user} failed: {said}; the "
+            f"{source.provider} token was refused: {source.refusal_hint} (docs/oauth.md)"
+        )
 
     def new_uids(self, after: int) -> list[int]:
         """UIDs above `after`, ascending (`UID n:*` also answers the last UID when none is

@@ -46,6 +46,7 @@ class IdentityProvider:
     lifetime: int = 3600  # expires_in of new tokens
     consent: bool = True  # False: AADSTS65001 (admin consent not granted)
     delegation: bool = True  # False: Google's unauthorized_client
+    app_mailbox: str = ""  # the IMAP mailbox an app token may read (Dovecot's introspection)
     issued: dict[str, tuple[str, float]] = field(default_factory=dict)  # token -> (who, expiry)
     requests: list[str] = field(default_factory=list)  # one entry per token issued or refused
     jwt_claims: list[dict] = field(default_factory=list)
@@ -186,6 +187,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/introspect":  # Dovecot's oauth2 passdb
             who = self.provider.valid(form.get("token", ""))
             user = who.split(":", 1)[1] if who and who.startswith("user:") else ""
+            user = user or self.provider.app_mailbox  # an app may read the mailbox it was given
             self._answer(200, {"active": True, "username": user} if who else {"active": False})
         else:
             self._answer(404, {"error": "not_found"})
@@ -324,3 +326,47 @@ def xoauth2_sink(identity_provider, certificate, monkeypatch):
     monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
     yield sink
     controller.stop()
+
+
+# --- Dovecot taking XOAUTH2 ---------------------------------------------------------------------
+
+DOVECOT_OAUTH2 = """\
+introspection_url = {url}/introspect
+introspection_mode = post
+username_attribute = username
+active_attribute = active
+active_value = true
+tls_ca_cert_file = {ca}
+"""
+
+
+@pytest.fixture
+def dovecot_xoauth2(identity_provider, certificate, monkeypatch, request):
+    """The `dovecot_imap` server, also taking AUTHENTICATE XOAUTH2: Dovecot's own oauth2 passdb
+    asks the stand-in's introspection endpoint about each token (an app token may read the
+    `bounces` mailbox, as after Add-MailboxPermission)."""
+    from tests import fixtures_bounces
+
+    plain_config = fixtures_bounces._dovecot_config
+
+    def with_oauth2(root, mail_root, server, uid, gid, certificate):
+        extension, ca = root / "dovecot-oauth2.conf.ext", root / "ca.pem"
+        ca.write_bytes(Path(certificate[0]).read_bytes())  # where Dovecot's auth user reads it
+        ca.chmod(0o644)
+        extension.write_text(DOVECOT_OAUTH2.format(url=identity_provider.url, ca=ca))
+        text = plain_config(root, mail_root, server, uid, gid, certificate)
+        # no delay after a refused token (the tests refuse some on purpose): no failure delay,
+        # and loopback trusted, so Dovecot's per-address auth penalty does not apply
+        text = text.replace(
+            "auth_mechanisms = plain",
+            "auth_mechanisms = plain xoauth2\nauth_failure_delay = 0\n"
+            "login_trusted_networks = 127.0.0.1/32",
+        )
+        return text + (
+            f"passdb {{\n  driver = oauth2\n  mechanisms = xoauth2\n  args = {extension}\n}}\n"
+        )
+
+    monkeypatch.setattr(fixtures_bounces, "_dovecot_config", with_oauth2)
+    server = request.getfixturevalue("dovecot_imap")
+    identity_provider.app_mailbox = server.user
+    return server

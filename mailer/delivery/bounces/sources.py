@@ -156,23 +156,25 @@ class ImapFolder:
     def connect(self) -> None:
         """Connect, secure, log in and EXAMINE the folder; errors name host:port, never the
         password."""
-        settings, context = self.settings, self.ssl_context or ssl.create_default_context()
-        host, port = settings.bounce_imap_host, settings.bounce_imap_port
         try:
-            conn = IMAPClient(
-                host,
-                port,
-                ssl=settings.bounce_imap_security == "ssl",
-                ssl_context=context,
-                timeout=IMAP_TIMEOUT,
-            )
-            self.conn = conn
-            if settings.bounce_imap_security == "starttls":
-                conn.starttls(ssl_context=context)
-        except (OSError, imaplib.IMAP4.error) as exc:
+            source = oauth2.token_source(self.settings, "IMAP")
+        except SignInError as exc:
+            raise BounceError(str(exc)) from None
+        conn = self._open()
+        if source is None:
+            self._login(conn)
+        elif self._sign_in(conn, source, source.token) is not None:
+            # a refused token (expired, revoked): a fresh one, on a fresh connection (servers
+            # slow down or drop a connection after a failed AUTHENTICATE)
             self.close()
-            raise BounceError(f"cannot connect to the IMAP server {self.address}: {exc}") from None
-        self._login(conn)
+            conn = self._open()
+            refusal = self._sign_in(conn, source, source.refresh)
+            if refusal is not None:
+                raise BounceError(
+                    f"IMAP sign-in (XOAUTH2) to {self.address} as {source.user} failed: "
+                    f"{refusal}; the {source.provider} token was refused: "
+                    f"{source.refusal_hint} (docs/oauth.md)"
+                )
         try:
             selected = conn.select_folder(self.folder, readonly=True)  # EXAMINE
         except imaplib.IMAP4.error as exc:
@@ -184,15 +186,25 @@ class ImapFolder:
             raise BounceError(f"IMAP server {self.address}: {_text(exc)}") from None
         self.uidvalidity = int(selected.get(b"UIDVALIDITY") or 0)
 
+    def _open(self) -> IMAPClient:
+        settings, context = self.settings, self.ssl_context or ssl.create_default_context()
+        try:
+            conn = self.conn = IMAPClient(
+                settings.bounce_imap_host,
+                settings.bounce_imap_port,
+                ssl=settings.bounce_imap_security == "ssl",
+                ssl_context=context,
+                timeout=IMAP_TIMEOUT,
+            )
+            if settings.bounce_imap_security == "starttls":
+                conn.starttls(ssl_context=context)
+        except (OSError, imaplib.IMAP4.error) as exc:
+            self.close()
+            raise BounceError(f"cannot connect to the IMAP server {self.address}: {exc}") from None
+        return conn
+
     def _login(self, conn: IMAPClient) -> None:
         settings = self.settings
-        try:
-            source = oauth2.token_source(settings, "IMAP")
-        except SignInError as exc:
-            raise BounceError(str(exc)) from None
-        if source is not None:
-            self._sign_in(conn, source)
-            return
         try:
             conn.login(settings.bounce_imap_username, settings.bounce_imap_password)
         except imaplib.IMAP4.error as exc:
@@ -203,25 +215,19 @@ class ImapFolder:
         except OSError as exc:
             raise BounceError(f"IMAP server {self.address} dropped the login: {exc}") from None
 
-    def _sign_in(self, conn: IMAPClient, source: oauth2.TokenSource) -> None:
-        """AUTHENTICATE XOAUTH2 with the cached token, once more with a fresh one if refused."""
-        said = ""
-        for fresh in (False, True):
-            try:
-                token = source.refresh() if fresh else source.token()
-            except SignInError as exc:
-                raise BounceError(str(exc)) from None
-            try:
-                conn.oauth2_login(source.user, token)
-                return
-            except imaplib.IMAP4.error as exc:
-                said = _text(exc)
-            except OSError as exc:
-                raise BounceError(f"IMAP server {self.address} dropped the login: {exc}") from None
-        raise BounceError(
-            f"IMAP sign-in (XOAUTH2) to {self.address} as {source.user} failed: {said}; the "
-            f"{source.provider} token was refused: {source.refusal_hint} (docs/oauth.md)"
-        )
+    def _sign_in(self, conn: IMAPClient, source: oauth2.TokenSource, get_token) -> str | None:
+        """AUTHENTICATE XOAUTH2; None when signed in, else the server's refusal."""
+        try:
+            token = get_token()
+        except SignInError as exc:
+            raise BounceError(str(exc)) from None
+        try:
+            conn.sasl_login("XOAUTH2", _Xoauth2(oauth2.xoauth2(source.user, token)))
+        except imaplib.IMAP4.error as exc:
+            return _text(exc) or "refused"
+        except OSError as exc:
+            raise BounceError(f"IMAP server {self.address} dropped the login: {exc}") from None
+        return None
 
     def new_uids(self, after: int) -> list[int]:
         """UIDs above `after`, ascending (`UID n:*` also answers the last UID when none is
@@ -254,6 +260,18 @@ class ImapFolder:
         except (OSError, imaplib.IMAP4.error):
             with contextlib.suppress(OSError, imaplib.IMAP4.error):
                 conn.shutdown()
+
+
+class _Xoauth2:
+    """SASL XOAUTH2 for IMAPClient: the token first; after a refusal the server sends a JSON
+    challenge, answered with an empty line to get the final NO at once."""
+
+    def __init__(self, response: str) -> None:
+        self.response: str | None = response
+
+    def __call__(self, challenge: bytes) -> bytes:
+        response, self.response = self.response, None
+        return response.encode() if response is not None else b""
 
 
 def _text(value) -> str:

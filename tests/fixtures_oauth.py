@@ -46,6 +46,7 @@ class IdentityProvider:
     lifetime: int = 3600  # expires_in of new tokens
     consent: bool = True  # False: AADSTS65001 (admin consent not granted)
     delegation: bool = True  # False: Google's unauthorized_client
+    app_certificate: object = None  # the certificate uploaded to the app registration
     app_mailbox: str = ""  # the IMAP mailbox an app token may read (Dovecot's introspection)
     issued: dict[str, tuple[str, float]] = field(default_factory=dict)  # token -> (who, expiry)
     requests: list[str] = field(default_factory=list)  # one entry per token issued or refused
@@ -91,7 +92,10 @@ class IdentityProvider:
             return 400, _aadsts(
                 "unauthorized_client", 700016, "Application with identifier was not found."
             )
-        if form.get("client_secret") != CLIENT_SECRET:
+        if "client_assertion" in form:  # a certificate credential: a JWT signed with its key
+            if not self.check_client_assertion(form["client_assertion"]):
+                return 401, _aadsts("invalid_client", 700027, "Client assertion failed.")
+        elif form.get("client_secret") != CLIENT_SECRET:
             return 401, _aadsts("invalid_client", 7000215, "Invalid client secret provided.")
         if form.get("scope") != oauth2.MICROSOFT_SCOPE or form.get("grant_type") != (
             "client_credentials"
@@ -102,6 +106,32 @@ class IdentityProvider:
                 "invalid_grant", 65001, "The user or administrator has not consented."
             )
         return 200, self.issue(f"app:{CLIENT_ID}")
+
+    def check_client_assertion(self, assertion: str) -> bool:
+        """MSAL's client assertion: signed (PS256, or RS256 by older MSAL) with the key of the
+        certificate uploaded to the app, issued by and for the app, for this token endpoint."""
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        if self.app_certificate is None:
+            return False
+        try:
+            head, body, signature = assertion.split(".")
+            header, claims = json.loads(_unb64(head)), json.loads(_unb64(body))
+            scheme = (
+                padding.PSS(padding.MGF1(hashes.SHA256()), padding.PSS.DIGEST_LENGTH)
+                if header.get("alg") == "PS256"
+                else padding.PKCS1v15()
+            )
+            self.app_certificate.public_key().verify(
+                _unb64(signature), f"{head}.{body}".encode(), scheme, hashes.SHA256()
+            )
+        except (ValueError, InvalidSignature):
+            return False
+        return claims.get("iss") == claims.get("sub") == CLIENT_ID and claims.get(
+            "aud", ""
+        ).endswith("/oauth2/v2.0/token")
 
     # --- Google ---
 
@@ -256,6 +286,42 @@ def authorized_user_file(provider: IdentityProvider, folder: Path) -> Path:
                 "token_uri": f"{provider.url}/google/token",
             }
         )
+    )
+    return path
+
+
+def app_certificate_file(provider: IdentityProvider, folder: Path) -> Path:
+    """A fresh key and self-signed certificate in one PEM file; the stand-in knows the
+    certificate (as after uploading it to the app registration)."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "newsletter")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    provider.app_certificate = cert
+    path = folder / "newsletter-app.pem"
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        + cert.public_bytes(serialization.Encoding.PEM)
     )
     return path
 

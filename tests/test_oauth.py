@@ -14,6 +14,7 @@ from mailer.errors import SendError
 from tests.fixtures_bounces import with_settings
 from tests.fixtures_oauth import (
     MAILBOX,
+    app_certificate_file,
     authorized_user_file,
     microsoft_settings,
     service_account_file,
@@ -52,6 +53,22 @@ def test_a_token_that_expires_mid_send_is_replaced_and_the_send_goes_on(
     assert xoauth2_sink.handler.refusals == 1
     assert len(xoauth2_sink.handler.logins) == 2
     assert identity_provider.count("microsoft") == 2
+
+
+def test_an_app_certificate_signs_in_instead_of_a_secret(
+    settings, xoauth2_sink, identity_provider, built_example, tmp_path
+):
+    values = microsoft_settings(identity_provider)
+    del values["smtp_oauth2_client_secret"]
+    pem = app_certificate_file(identity_provider, tmp_path)
+    smtp = sink_settings(xoauth2_sink, settings, smtp_oauth2_certificate=str(pem), **values)
+    assert send_test(smtp, built_example, "editor@example.org").startswith("250")
+    assert xoauth2_sink.handler.logins == [MAILBOX]
+
+    identity_provider.app_certificate = None  # another certificate uploaded to the app
+    oauth2._SOURCES.clear()
+    with pytest.raises(SendError, match=r"AADSTS700027.*certificate"):
+        send_test(smtp, built_example, "editor@example.org")
 
 
 def test_a_token_near_its_expiry_is_renewed_before_it_is_used(

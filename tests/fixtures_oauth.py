@@ -326,14 +326,14 @@ def app_certificate_file(provider: IdentityProvider, folder: Path) -> Path:
     return path
 
 
-def microsoft_settings(provider: IdentityProvider) -> dict:
+def microsoft_settings(provider: IdentityProvider | None) -> dict:
     return {
         "smtp_auth": "oauth2-microsoft",
         "smtp_username": MAILBOX,
         "smtp_oauth2_tenant": TENANT,
         "smtp_oauth2_client_id": CLIENT_ID,
         "smtp_oauth2_client_secret": CLIENT_SECRET,
-        "smtp_oauth2_authority": provider.url,
+        "smtp_oauth2_authority": provider.url if provider else "",
     }
 
 

@@ -233,3 +233,19 @@ def test_an_unknown_auth_mode_is_refused_at_load(settings):
 
     with pytest.raises(ConfigError, match=r"SMTP_AUTH='oauth'.*oauth2-microsoft"):
         with_settings(settings, smtp_auth="oauth")
+
+
+def test_an_identity_provider_that_does_not_answer_is_one_line(settings, monkeypatch):
+    from mailer.errors import SignInError
+    from tests.fixtures_send import free_port
+
+    monkeypatch.setattr(oauth2, "_SOURCES", {})
+    values = microsoft_settings(None) | {
+        "smtp_oauth2_authority": f"https://127.0.0.1:{free_port()}"
+    }
+    source = oauth2.token_source(with_settings(settings, **values), "SMTP")
+    with pytest.raises(
+        SignInError, match=r"failed: cannot reach https://127\.0\.0\.1:\d+/"
+    ) as caught:
+        source.token()
+    assert "\n" not in str(caught.value) and "stand-in-client" not in str(caught.value)

@@ -384,7 +384,8 @@ def _one_line(value, limit: int = 300) -> str:
     """A message on one line (a command's stderr: its last line), cut at `limit` characters."""
     lines = [line.strip() for line in str(value).splitlines() if line.strip()]
     text = lines[-1] if isinstance(value, str) and lines else " ".join(lines)
-    return text[:limit]
+    cause = re.search(r"\[Errno -?\d+\] [^\"')]+|CERTIFICATE_VERIFY_FAILED[^\"')]*", text)
+    return (cause.group(0) if cause else text)[:limit]  # requests' long chains: the cause
 
 
 def _first_sentence(text: str) -> str:

@@ -249,3 +249,9 @@ def test_an_identity_provider_that_does_not_answer_is_one_line(settings, monkeyp
     ) as caught:
         source.token()
     assert "\n" not in str(caught.value) and "stand-in-client" not in str(caught.value)
+
+
+def test_oauth_without_a_mailbox_user_says_which_setting(settings, xoauth2_sink, built_example):
+    smtp = sink_settings(xoauth2_sink, settings, smtp_auth="oauth2-command")
+    with pytest.raises(SendError, match="SMTP_USERNAME not set: XOAUTH2 signs in as"):
+        send_test(smtp, built_example, "editor@example.org")

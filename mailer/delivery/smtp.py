@@ -151,7 +151,11 @@ class SmtpTransport:
                     )
                 conn.starttls(context=context)
                 conn.ehlo()
-            source = oauth2.token_source(settings, "SMTP")
+            try:
+                source = oauth2.token_source(settings, "SMTP")
+            except SignInError as exc:
+                conn.close()
+                raise SendError(str(exc)) from None
             if source is not None:
                 self._sign_in(conn, source)
             elif settings.smtp_username:

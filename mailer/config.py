@@ -30,6 +30,9 @@ DEFAULT_LIST = "nyhetsbrev"
 PLACEHOLDER_FROM = "Newsletter <newsletter@example.org>"
 IMAP_SECURITY_MODES = ("ssl", "starttls", "none")
 DEFAULT_SOFT_LIMIT = "3/30/3"  # 3 soft bounces in 30 days, or soft bounces on 3 issues in a row
+# SMTP_AUTH and BOUNCE_IMAP_AUTH: a password, or an OAuth 2.0 token (XOAUTH2) from one of these
+AUTH_MODES = ("password", "oauth2-microsoft", "oauth2-google", "oauth2-command")
+MICROSOFT_AUTHORITY = "https://login.microsoftonline.com"
 
 # Files the tool ships: their place inside the installed package -> their place in a checkout.
 # setup.py copies each checkout path into the package when it builds a wheel or sdist.
@@ -76,6 +79,16 @@ ENV_NAMES: dict[str, str] = {
     "NEWSLETTER_API_TOKEN": "api_token",
     "NEWSLETTER_ARCHIVE_PDF": "archive_pdf",
     "NEWSLETTER_FORM_ORIGINS": "form_origins",
+    "SMTP_AUTH": "smtp_auth",
+    "SMTP_OAUTH2_TENANT": "smtp_oauth2_tenant",
+    "SMTP_OAUTH2_CLIENT_ID": "smtp_oauth2_client_id",
+    "SMTP_OAUTH2_CLIENT_SECRET": "smtp_oauth2_client_secret",
+    "SMTP_OAUTH2_CERTIFICATE": "smtp_oauth2_certificate",
+    "SMTP_OAUTH2_AUTHORITY": "smtp_oauth2_authority",
+    "SMTP_OAUTH2_CREDENTIALS_FILE": "smtp_oauth2_credentials_file",
+    "SMTP_OAUTH2_TOKEN_COMMAND": "smtp_oauth2_token_command",
+    "BOUNCE_IMAP_AUTH": "bounce_imap_auth",
+    "BOUNCE_IMAP_OAUTH2_TOKEN_COMMAND": "bounce_imap_oauth2_token_command",
 }
 
 
@@ -154,6 +167,17 @@ class Settings:
     archive_pdf: str = "on"
     # web sites allowed to post the embedded sign-up form: origins, comma or space separated
     form_origins: str = ""
+    # OAuth 2.0 sign-in (XOAUTH2, docs/oauth.md); the bounce mailbox reuses SMTP's app settings
+    smtp_auth: str = "password"  # one of AUTH_MODES
+    smtp_oauth2_tenant: str = ""  # Microsoft: Directory (tenant) ID or the tenant's domain
+    smtp_oauth2_client_id: str = ""  # Microsoft: Application (client) ID
+    smtp_oauth2_client_secret: str = dataclasses.field(default="", repr=False)
+    smtp_oauth2_certificate: str = ""  # Microsoft: PEM (key + certificate) or .pfx file path
+    smtp_oauth2_authority: str = MICROSOFT_AUTHORITY
+    smtp_oauth2_credentials_file: str = ""  # Google: service-account key or authorized-user JSON
+    smtp_oauth2_token_command: str = dataclasses.field(default="", repr=False)
+    bounce_imap_auth: str = "password"
+    bounce_imap_oauth2_token_command: str = dataclasses.field(default="", repr=False)
     project_root: Path = dataclasses.field(default_factory=Path.cwd, compare=False)
     env_file: Path | None = dataclasses.field(default=None, compare=False)
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False, repr=False)
@@ -245,6 +269,12 @@ def parse_soft_limit(value: str) -> tuple[int, int, int]:
 
 def _validate_bounces(settings: Settings) -> None:
     parse_soft_limit(settings.bounce_soft_limit)
+    for name, value in (
+        ("SMTP_AUTH", settings.smtp_auth),
+        ("BOUNCE_IMAP_AUTH", settings.bounce_imap_auth),
+    ):
+        if value not in AUTH_MODES:
+            raise ConfigError(f"{name}={value!r}: use one of {', '.join(AUTH_MODES)}")
     if settings.bounce_imap_security not in IMAP_SECURITY_MODES:
         raise ConfigError(
             f"BOUNCE_IMAP_SECURITY={settings.bounce_imap_security!r}: use one of "

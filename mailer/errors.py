@@ -33,3 +33,8 @@ class BounceError(MailerError):
 
 class RemoteError(MailerError):
     """The server (NEWSLETTER_SERVER) cannot be reached, refused the token or failed."""
+
+
+class SignInError(MailerError):
+    """An OAuth 2.0 access token could not be had (identity provider refused, token command
+    failed); the message names the provider's error code and the setting to fix."""

@@ -142,3 +142,22 @@ def test_fetch_without_an_imap_host_says_what_to_set(mailed):
     )
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "BOUNCE_IMAP_HOST is not set" in result.output
+
+
+def test_fetch_reads_a_folder_with_a_non_ascii_name(db, mailed, dovecot_imap):
+    """BOUNCE_IMAP_FOLDER=Återsänt travels in modified UTF-7 (RFC 3501 5.1.3)."""
+    conn = dovecot_imap.connect()
+    try:
+        typ, data = conn.create("&AMU-ters&AOQ-nt")  # imaplib sends the name as given
+        assert typ == "OK", data
+    finally:
+        conn.logout()
+    dovecot_imap.folder = "&AMU-ters&AOQ-nt"
+    dovecot_imap.append(mailed.report("dsn-hard.eml", mailed.addresses[0]))
+    settings = dovecot_imap.settings(mailed.settings, bounce_imap_folder="Återsänt")
+    summary = fetch_bounces(settings)
+    assert (summary.read, summary.hard) == (1, 1) and bounce_rows(db) == 1
+    assert summary.details[0][0] == "Återsänt UID 1"
+    assert fetch_bounces(settings).read == 0  # progress remembered under the folder's name
+    flags = dovecot_imap.flags()
+    assert list(flags) == [1] and "\\Seen" not in flags[1]  # still there, still unread

@@ -74,7 +74,12 @@ def test_missing_secret_key_names_the_setting():
 def test_env_example_lists_every_setting_and_no_secret():
     values = dotenv_values(ENV_EXAMPLE)
     assert set(values) == set(ENV_NAMES)
-    for name in ("NEWSLETTER_SECRET_KEY", "SMTP_PASSWORD", "DKIM_PRIVATE_KEY"):
+    for name in (
+        "NEWSLETTER_SECRET_KEY",
+        "SMTP_PASSWORD",
+        "DKIM_PRIVATE_KEY",
+        "SMTP_OAUTH2_CLIENT_SECRET",
+    ):
         assert not values[name], f"{name} must be empty in .env.example"
     load_settings(env_file=ENV_EXAMPLE, environ={})  # the example itself is valid
 

@@ -187,7 +187,8 @@ def make_plan(
             "one-click unsubscribe links that are not HTTPS"
         )
     if settings.smtp_security == "none" and settings.smtp_username:
-        warnings.append("SMTP_SECURITY=none sends the SMTP password unencrypted")
+        what = "password" if settings.smtp_auth == "password" else "access token"
+        warnings.append(f"SMTP_SECURITY=none sends the SMTP {what} unencrypted")
     domain, signing = settings.sender_domain, settings.dkim_domain.lower()
     if settings.dkim_enabled and not (domain == signing or domain.endswith("." + signing)):
         warnings.append(
@@ -210,7 +211,8 @@ def make_plan(
         interrupted=counts["sending"],
         already_sent=ledger.counts(db, slug)["sent"],
         smtp=f"{settings.smtp_host}:{settings.smtp_port} ({SECURITY_LABELS[settings.smtp_security]}"
-        + (f", login {settings.smtp_username})" if settings.smtp_username else ")"),
+        + (f", login {settings.smtp_username}" if settings.smtp_username else "")
+        + (f", {settings.smtp_auth})" if settings.smtp_auth != "password" else ")"),
         connections=connections,
         rate=describe_rate(rate, settings.send_rate_per_hour, settings.send_rate_per_day),
         dkim=settings.dkim_enabled,

@@ -16,7 +16,8 @@ import ssl
 from collections.abc import Callable
 
 from ..config import Settings
-from ..errors import SendError
+from ..errors import SendError, SignInError
+from . import oauth2
 from .smtputf8 import deferral_reason, mail_options, needs_smtputf8
 
 _ENHANCED = re.compile(r"([245]\.\d{1,3}\.\d{1,3})\b")
@@ -150,7 +151,14 @@ class SmtpTransport:
                     )
                 conn.starttls(context=context)
                 conn.ehlo()
-            if settings.smtp_username:
+            try:
+                source = oauth2.token_source(settings, "SMTP")
+            except SignInError as exc:
+                conn.close()
+                raise SendError(str(exc)) from None
+            if source is not None:
+                self._sign_in(conn, source)
+            elif settings.smtp_username:
                 try:
                     conn.login(settings.smtp_username, settings.smtp_password)
                 except smtplib.SMTPAuthenticationError as exc:
@@ -186,6 +194,33 @@ class SmtpTransport:
         self._conn = conn
         self._needs_reset = False
         self._smtputf8 = bool(conn.has_extn("smtputf8"))
+
+    def _sign_in(self, conn: smtplib.SMTP, source: oauth2.TokenSource) -> None:
+        """AUTH XOAUTH2 with the cached token; a refused token (535: expired or revoked, e.g.
+        when a long send reconnects) is replaced by a fresh one once."""
+        if not conn.has_extn("auth"):
+            conn.close()
+            raise SendError(f"SMTP server {self.address} does not offer AUTH; see docs/oauth.md")
+        code, text = 0, ""
+        for fresh in (False, True):
+            try:
+                token = source.refresh() if fresh else source.token()
+            except SignInError as exc:
+                conn.close()
+                raise SendError(str(exc)) from None
+            raw = oauth2.xoauth2(source.user, token)
+            try:  # after a refusal the server sends a JSON challenge; an empty line ends it
+                code, text = conn.auth("XOAUTH2", lambda c=None, raw=raw: "" if c else raw)
+                return
+            except smtplib.SMTPAuthenticationError as exc:
+                code, text = _reply(exc.smtp_code, exc.smtp_error)
+                if not 500 <= code < 600:
+                    break
+        conn.close()
+        raise SendError(
+            f"SMTP sign-in (XOAUTH2) to {self.address} as {source.user} failed: {code} {text}; "
+            f"the {source.provider} token was refused: {source.refusal_hint} (docs/oauth.md)"
+        )
 
     def offers_smtputf8(self) -> bool:
         """Whether the server listed SMTPUTF8 in its last EHLO reply; remembered across

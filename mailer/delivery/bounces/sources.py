@@ -10,18 +10,18 @@ from __future__ import annotations
 import contextlib
 import imaplib
 import mailbox
-import re
-import socket
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from imapclient import IMAPClient
 from sqlite_utils import Database
 
 from ...config import Settings
-from ...errors import BounceError
+from ...errors import BounceError, SignInError
 from ...store.db import utc_now
+from .. import oauth2
 
 IMAP_TIMEOUT = 60.0
 FETCH_BATCH = 50
@@ -121,7 +121,11 @@ def _read(path: Path, size: int = -1) -> bytes:
 
 
 class ImapFolder:
-    """One read-only session on BOUNCE_IMAP_FOLDER. Use as a context manager."""
+    """One read-only session on BOUNCE_IMAP_FOLDER. Use as a context manager.
+
+    IMAPClient (a maintained client) does the protocol: it parses the server's responses and
+    sends folder names in modified UTF-7 (RFC 3501 5.1.3), so `Återsänt` works.
+    """
 
     def __init__(self, settings: Settings, *, ssl_context: ssl.SSLContext | None = None) -> None:
         if not settings.bounce_imap_host:
@@ -135,7 +139,7 @@ class ImapFolder:
         user = settings.bounce_imap_username
         self.mailbox = f"{user}@{self.address}/{self.folder}"
         self.ssl_context = ssl_context
-        self.conn: imaplib.IMAP4 | None = None
+        self.conn: IMAPClient | None = None
         self.uidvalidity = 0
 
     def __enter__(self) -> ImapFolder:
@@ -152,65 +156,94 @@ class ImapFolder:
     def connect(self) -> None:
         """Connect, secure, log in and EXAMINE the folder; errors name host:port, never the
         password."""
-        settings, context = self.settings, self.ssl_context or ssl.create_default_context()
-        host, port = settings.bounce_imap_host, settings.bounce_imap_port
         try:
-            if settings.bounce_imap_security == "ssl":
-                conn = imaplib.IMAP4_SSL(host, port, ssl_context=context, timeout=IMAP_TIMEOUT)
-            else:
-                conn = imaplib.IMAP4(host, port, timeout=IMAP_TIMEOUT)
-                if settings.bounce_imap_security == "starttls":
-                    conn.starttls(ssl_context=context)
+            source = oauth2.token_source(self.settings, "IMAP")
+        except SignInError as exc:
+            raise BounceError(str(exc)) from None
+        conn = self._open()
+        if source is None:
+            self._login(conn)
+        elif self._sign_in(conn, source, source.token) is not None:
+            # a refused token (expired, revoked): a fresh one, on a fresh connection (servers
+            # slow down or drop a connection after a failed AUTHENTICATE)
+            self.close()
+            conn = self._open()
+            refusal = self._sign_in(conn, source, source.refresh)
+            if refusal is not None:
+                raise BounceError(
+                    f"IMAP sign-in (XOAUTH2) to {self.address} as {source.user} failed: "
+                    f"{refusal}; the {source.provider} token was refused: "
+                    f"{source.refusal_hint} (docs/oauth.md)"
+                )
+        try:
+            selected = conn.select_folder(self.folder, readonly=True)  # EXAMINE
+        except imaplib.IMAP4.error as exc:
+            raise BounceError(
+                f"IMAP server {self.address} has no folder {self.folder!r} ({_text(exc)}); "
+                "check BOUNCE_IMAP_FOLDER"
+            ) from None
+        except OSError as exc:
+            raise BounceError(f"IMAP server {self.address}: {_text(exc)}") from None
+        self.uidvalidity = int(selected.get(b"UIDVALIDITY") or 0)
+
+    def _open(self) -> IMAPClient:
+        settings, context = self.settings, self.ssl_context or ssl.create_default_context()
+        try:
+            conn = self.conn = IMAPClient(
+                settings.bounce_imap_host,
+                settings.bounce_imap_port,
+                ssl=settings.bounce_imap_security == "ssl",
+                ssl_context=context,
+                timeout=IMAP_TIMEOUT,
+            )
+            if settings.bounce_imap_security == "starttls":
+                conn.starttls(ssl_context=context)
         except (OSError, imaplib.IMAP4.error) as exc:
+            self.close()
             raise BounceError(f"cannot connect to the IMAP server {self.address}: {exc}") from None
-        self.conn = conn
+        return conn
+
+    def _login(self, conn: IMAPClient) -> None:
+        settings = self.settings
         try:
             conn.login(settings.bounce_imap_username, settings.bounce_imap_password)
         except imaplib.IMAP4.error as exc:
-            self.close()
             raise BounceError(
                 f"IMAP login to {self.address} as {settings.bounce_imap_username} failed: "
                 f"{_text(exc)}; check BOUNCE_IMAP_USERNAME and BOUNCE_IMAP_PASSWORD"
             ) from None
         except OSError as exc:
-            self.close()
             raise BounceError(f"IMAP server {self.address} dropped the login: {exc}") from None
-        typ, data = self._call(conn.select, _quote(self.folder), True)  # EXAMINE: read-only
-        if typ != "OK":
-            raise BounceError(
-                f"IMAP server {self.address} has no folder {self.folder!r} ({_text(data)}); "
-                "check BOUNCE_IMAP_FOLDER"
-            )
-        validity = conn.response("UIDVALIDITY")[1]
-        self.uidvalidity = int(validity[0]) if validity and validity[0] else 0
+
+    def _sign_in(self, conn: IMAPClient, source: oauth2.TokenSource, get_token) -> str | None:
+        """AUTHENTICATE XOAUTH2; None when signed in, else the server's refusal."""
+        try:
+            token = get_token()
+        except SignInError as exc:
+            raise BounceError(str(exc)) from None
+        try:
+            conn.sasl_login("XOAUTH2", _Xoauth2(oauth2.xoauth2(source.user, token)))
+        except imaplib.IMAP4.error as exc:
+            return _text(exc) or "refused"
+        except OSError as exc:
+            raise BounceError(f"IMAP server {self.address} dropped the login: {exc}") from None
+        return None
 
     def new_uids(self, after: int) -> list[int]:
         """UIDs above `after`, ascending (`UID n:*` also answers the last UID when none is
         higher, so the result is filtered)."""
-        typ, data = self._call(self.conn.uid, "SEARCH", None, f"UID {after + 1}:*")
-        if typ != "OK":
-            raise BounceError(f"IMAP server {self.address} refused SEARCH: {_text(data)}")
-        uids = sorted({int(u) for u in b" ".join(d for d in data if d).split()})
-        return [uid for uid in uids if uid > after]
+        uids = self._call(self.conn.search, ["UID", f"{after + 1}:*"])
+        return sorted(uid for uid in set(uids) if uid > after)
 
     def fetch(self, uids: list[int]) -> Iterator[Incoming]:
         """The messages with these UIDs, in batches, without setting \\Seen."""
         for start in range(0, len(uids), FETCH_BATCH):
             batch = uids[start : start + FETCH_BATCH]
-            typ, data = self._call(
-                self.conn.uid, "FETCH", ",".join(map(str, batch)), "(UID BODY.PEEK[])"
-            )
-            if typ != "OK":
-                raise BounceError(f"IMAP server {self.address} refused FETCH: {_text(data)}")
-            found: dict[int, bytes] = {}
-            for item in data:
-                if isinstance(item, tuple) and len(item) == 2:
-                    match = re.search(rb"UID (\d+)", item[0])
-                    if match:
-                        found[int(match.group(1))] = item[1]
+            found = self._call(self.conn.fetch, batch, ["BODY.PEEK[]"])
             for uid in batch:
-                if uid in found:
-                    yield Incoming(f"{self.folder} UID {uid}", found[uid], uid)
+                raw = found.get(uid, {}).get(b"BODY[]")
+                if raw is not None:
+                    yield Incoming(f"{self.folder} UID {uid}", raw, uid)
 
     def _call(self, method, *args):
         try:
@@ -222,14 +255,23 @@ class ImapFolder:
         conn, self.conn = self.conn, None
         if conn is None:
             return
-        with contextlib.suppress(OSError, imaplib.IMAP4.error, socket.error):
-            if conn.state == "SELECTED":
-                conn.close()
-            conn.logout()
+        try:
+            conn.logout()  # no CLOSE: the folder is read-only, there is nothing to expunge
+        except (OSError, imaplib.IMAP4.error):
+            with contextlib.suppress(OSError, imaplib.IMAP4.error):
+                conn.shutdown()
 
 
-def _quote(folder: str) -> str:
-    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+class _Xoauth2:
+    """SASL XOAUTH2 for IMAPClient: the token first; after a refusal the server sends a JSON
+    challenge, answered with an empty line to get the final NO at once."""
+
+    def __init__(self, response: str) -> None:
+        self.response: str | None = response
+
+    def __call__(self, challenge: bytes) -> bytes:
+        response, self.response = self.response, None
+        return response.encode() if response is not None else b""
 
 
 def _text(value) -> str:

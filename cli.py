@@ -754,7 +754,7 @@ def bounces() -> None:
 
 def _print_bounces(summary) -> None:
     """Each report worth a look (everything in a dry run), then the one-line summary."""
-    shown = ("hard", "soft", "complaint", "unmatched", "unreadable")
+    shown = ("hard", "soft", "complaint", "unverified", "unmatched", "unreadable")
     for label, outcome, text in summary.details:
         if summary.dry_run or outcome in shown:
             click.echo(f"{label}: {outcome}: {text}")

@@ -30,6 +30,7 @@ DEFAULT_LIST = "nyhetsbrev"
 PLACEHOLDER_FROM = "Newsletter <newsletter@example.org>"
 IMAP_SECURITY_MODES = ("ssl", "starttls", "none")
 DEFAULT_SOFT_LIMIT = "3/30/3"  # 3 soft bounces in 30 days, or soft bounces on 3 issues in a row
+DEFAULT_UNVERIFIED_LIMIT = "3/7"  # unverified reports on 3 days within 7: notify the person
 
 # Files the tool ships: their place inside the installed package -> their place in a checkout.
 # setup.py copies each checkout path into the package when it builds a wheel or sdist.
@@ -71,6 +72,7 @@ ENV_NAMES: dict[str, str] = {
     "BOUNCE_IMAP_FOLDER": "bounce_imap_folder",
     "BOUNCE_IMAP_SECURITY": "bounce_imap_security",
     "BOUNCE_SOFT_LIMIT": "bounce_soft_limit",
+    "BOUNCE_UNVERIFIED_LIMIT": "bounce_unverified_limit",
 }
 
 
@@ -133,6 +135,7 @@ class Settings:
     bounce_imap_folder: str = "INBOX"
     bounce_imap_security: str = "ssl"
     bounce_soft_limit: str = DEFAULT_SOFT_LIMIT  # COUNT/DAYS/ISSUES
+    bounce_unverified_limit: str = DEFAULT_UNVERIFIED_LIMIT  # DAYS/WITHIN: when a notice goes
     project_root: Path = dataclasses.field(default_factory=Path.cwd, compare=False)
     env_file: Path | None = dataclasses.field(default=None, compare=False)
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False, repr=False)
@@ -159,6 +162,11 @@ class Settings:
     @property
     def dkim_enabled(self) -> bool:
         return bool(self.dkim_domain and self.dkim_selector and self.dkim_private_key)
+
+    @property
+    def unverified_limit(self) -> tuple[int, int]:
+        """BOUNCE_UNVERIFIED_LIMIT as (days with unverified reports, within days)."""
+        return parse_unverified_limit(self.bounce_unverified_limit)
 
     @property
     def soft_limit(self) -> tuple[int, int, int]:
@@ -206,8 +214,25 @@ def parse_soft_limit(value: str) -> tuple[int, int, int]:
     return numbers[0], numbers[1], numbers[2]
 
 
+def parse_unverified_limit(value: str) -> tuple[int, int]:
+    """`DAYS/WITHIN` (e.g. 3/7: reports that prove nothing, on 3 different days within 7
+    days, send the person a notice; they never end a subscription by themselves)."""
+    try:
+        days, within = (int(p.strip()) for p in str(value).split("/"))
+    except ValueError:
+        days = within = 0
+    if not 1 <= days <= within:
+        raise ConfigError(
+            f"BOUNCE_UNVERIFIED_LIMIT={value!r}: give DAYS/WITHIN, whole numbers with "
+            f"1 <= DAYS <= WITHIN, e.g. {DEFAULT_UNVERIFIED_LIMIT} (unverified reports on 3 "
+            "different days within 7 days send the person a notice)"
+        )
+    return days, within
+
+
 def _validate_bounces(settings: Settings) -> None:
     parse_soft_limit(settings.bounce_soft_limit)
+    parse_unverified_limit(settings.bounce_unverified_limit)
     if settings.bounce_imap_security not in IMAP_SECURITY_MODES:
         raise ConfigError(
             f"BOUNCE_IMAP_SECURITY={settings.bounce_imap_security!r}: use one of "

@@ -704,6 +704,11 @@ def subscribers_stats(ctx) -> None:
             f"{name}, last {figures['rate_days']} days: {rate['messages']} messages, "
             f"{rate['bounces']} bounced ({rate['bounce_rate']:.1%}), {rate['complaints']} "
             f"complaints ({rate['complaint_rate']:.2%})"
+            + (
+                f", {rate['unverified']} with unverified reports (not counted)"
+                if rate.get("unverified")
+                else ""
+            )
         )
         for warning in rate["warnings"]:
             click.echo(f"Warning: {warning}", err=True)
@@ -1054,6 +1059,7 @@ def send_status_command(ctx, issue_dir):
         click.echo(
             f"Reported back: {reports['bounced']} bounced, {reports['soft_bounced']} "
             f"soft-bounced, {reports['complained']} complained"
+            + (f", {reports['unverified']} unverified" if reports.get("unverified") else "")
         )
         for event in reports["events"]:
             who = event["email"] or "(erased)"

@@ -204,7 +204,17 @@ def export_subject(db: Database, subscriber_id: int) -> dict:
     return document
 
 
-BOUNCE_FIELDS = ("issue", "list", "kind", "status", "diagnostic", "reported_at", "decision")
+BOUNCE_FIELDS = (
+    "issue",
+    "list",
+    "kind",
+    "status",
+    "diagnostic",
+    "reported_at",
+    "decision",
+    "unverified",
+    "reader",
+)
 
 
 def _bounce_reports(db: Database, subscriber_id: int) -> list[dict]:
@@ -214,7 +224,8 @@ def _bounce_reports(db: Database, subscriber_id: int) -> list[dict]:
         dict(zip(BOUNCE_FIELDS, row, strict=True))
         for row in db.execute(
             "SELECT b.issue, lists.name, b.kind, b.status, b.diagnostic, b.reported_at, "
-            "b.decision FROM bounce_events b LEFT JOIN lists ON lists.id = b.list_id "
+            "b.decision, b.unverified, b.reader FROM bounce_events b "
+            "LEFT JOIN lists ON lists.id = b.list_id "
             "WHERE b.subscriber_id = ? ORDER BY b.reported_at, b.id",
             [subscriber_id],
         )

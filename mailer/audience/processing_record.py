@@ -87,6 +87,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "diagnostic": "the reporting server's words",
             "reported_at": "when reported",
             "decision": "what was done (bounced, unsubscribed, counted)",
+            "unverified": "whether the report proved it answers our message (forgeable if not)",
+            "reader": "which reader found it",
         },
     ),
 }

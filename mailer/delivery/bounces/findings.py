@@ -1,5 +1,5 @@
-"""What reading a report finds (`Report`, `Failure`) and the helpers both readers share: the
-standard one (`classify`) and the free-text one (`freetext`)."""
+"""What reading a report finds (`Report`, `Failure`), the ledger row it turns out to be about
+(`Match`), and the helpers the readers share (`classify`, `freetext`, `textscan`)."""
 
 from __future__ import annotations
 
@@ -47,6 +47,21 @@ class Report:
     @property
     def actionable(self) -> bool:
         return bool(self.failures)
+
+
+@dataclass
+class Match:
+    """The ledger row a report is about."""
+
+    delivery_id: int
+    subscriber_id: int
+    list_id: int
+    list_name: str
+    issue: str
+    email: str
+    matched_by: str  # token | message-id | address
+    failure: Failure
+    verified: bool = True  # False: matched by address while VERP is on (see the module doc)
 
 
 def status_of(text: str) -> str:

@@ -28,26 +28,11 @@ from sqlite_utils import Database
 from ...audience import subscribers
 from ...config import Settings
 from ...store.db import transaction, utc_now
-from .findings import Failure, Report
+from .findings import Failure, Match, Report
 from .unverified import unverified_decision
 from .verp import find_tokens, verify_token
 
 SEVERITY = {"complaint": 0, "hard": 1, "soft": 2}
-
-
-@dataclass
-class Match:
-    """The ledger row a report is about."""
-
-    delivery_id: int
-    subscriber_id: int
-    list_id: int
-    list_name: str
-    issue: str
-    email: str
-    matched_by: str  # token | message-id | address
-    failure: Failure
-    verified: bool = True  # False: matched by address while VERP is on (see the module doc)
 
 
 @dataclass

@@ -20,8 +20,6 @@ A notice goes at most once every WITHIN days, so forged reports can do no more t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlite_utils import Database
 
 from ...audience.optin import mail_address, sender_name, service_message
@@ -29,10 +27,8 @@ from ...config import Settings
 from ...locale import translate
 from ...store.db import utc_now
 from .. import service_mail
+from .findings import Match
 from .verp import envelope_sender
-
-if TYPE_CHECKING:
-    from .policy import Match
 
 
 def unverified_decision(

@@ -69,15 +69,16 @@ def _classify(msg: Message, text: str) -> Report:
     elif _is_auto_reply(msg):
         return Report("auto-reply", "an automatic reply (out of office or similar): ignored")
     flufl = _guarded(non_standard, msg, parts, text)
-    if standard is not None and standard.failures:
-        return _merged(standard, flufl)
+    words = Report("bounce", failures=scan(msg, _reporters(msg)), reader="free-text")
     ids = _message_ids(msg, parts, standard, flufl)
-    if flufl.failures:
-        flufl.message_ids = ids
-        return flufl
-    failures = scan(msg, _reporters(msg))
-    if failures:
-        return Report("bounce", failures=failures, message_ids=ids, reader="free-text")
+    settled = standard.settled if standard is not None else []
+    for report in (standard, flufl, words):
+        if report is None:
+            continue
+        report.failures = [f for f in report.failures if f.recipient not in settled]
+        if report.failures:
+            report.message_ids = ids
+            return _merged(report, flufl, words, settled=settled)
     return standard if standard is not None else flufl
 
 
@@ -90,12 +91,16 @@ def _guarded(reader, *args) -> Report:
         return Report("unreadable", f"cannot read the report ({type(exc).__name__}: {exc})")
 
 
-def _merged(standard: Report, flufl: Report) -> Report:
-    """The DSN's answer, plus failed recipients only flufl.bounce found in it."""
-    known = {f.recipient for f in standard.failures}
-    standard.failures += [f for f in flufl.failures if f.recipient not in known]
-    standard.message_ids = list(dict.fromkeys(standard.message_ids + flufl.message_ids))
-    return standard
+def _merged(best: Report, *others: Report, settled: list[str]) -> Report:
+    """The first reader's answer, plus failed recipients only a later reader found, except
+    those the DSN settled (a delay warning or a success for that recipient)."""
+    known = {f.recipient for f in best.failures} | set(settled)
+    for other in others:
+        for failure in other.failures:
+            if failure.recipient not in known:
+                best.failures.append(failure)
+                known.add(failure.recipient)
+    return best
 
 
 def _message_ids(msg: Message, parts: list[Message], *reports: Report | None) -> list[str]:
@@ -133,7 +138,7 @@ def _dsn(msg: Message, parts: list[Message]) -> Report:
     if not recipients:
         return Report("unreadable", "a delivery report without a recipient (truncated?)")
     message_ids = _original_message_ids(msg, parts)
-    failures, ignored, damaged = [], [], []
+    failures, ignored, damaged, settled = [], [], [], []
     for block in recipients:
         recipient = _address_field(block.get("final-recipient") or block.get("original-recipient"))
         action = (block.get("action") or "").strip().lower()
@@ -144,9 +149,11 @@ def _dsn(msg: Message, parts: list[Message]) -> Report:
             continue
         if action in ("delivered", "relayed", "expanded") or status.startswith("2."):
             ignored.append(f"{action or status} (a success notice)")
+            settled.append(recipient)
             continue
         if action == "delayed":
             ignored.append("delayed (a warning; the server is still trying)")
+            settled.append(recipient)
             continue
         if not status:
             status = "5.0.0" if action == "failed" else ""
@@ -158,10 +165,14 @@ def _dsn(msg: Message, parts: list[Message]) -> Report:
             Failure(recipient, kind, status, diagnostic or f"Action: {action}", "rfc3464")
         )
     if failures:
-        return Report("dsn", failures=failures, message_ids=message_ids, reader="rfc3464")
+        return Report(
+            "dsn", failures=failures, message_ids=message_ids, reader="rfc3464", settled=settled
+        )
     if damaged:
-        return Report("unreadable", f"a delivery report with {damaged[0]}")
-    return Report("ignored", "; ".join(ignored), message_ids=message_ids, reader="rfc3464")
+        return Report("unreadable", f"a delivery report with {damaged[0]}", settled=settled)
+    return Report(
+        "ignored", "; ".join(ignored), message_ids=message_ids, reader="rfc3464", settled=settled
+    )
 
 
 def _field_blocks(part: Message) -> list[dict[str, str]]:

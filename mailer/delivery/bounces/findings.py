@@ -43,6 +43,7 @@ class Report:
     digest: str = ""
     text: str = ""  # the message as text, searched for VERP tokens
     reader: str = ""  # the reader whose answer was kept (see READERS); "" when none found any
+    settled: list[str] = field(default_factory=list)  # read as delayed or delivered: no failure
 
     @property
     def actionable(self) -> bool:

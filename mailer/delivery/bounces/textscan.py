@@ -1,8 +1,9 @@
-"""The last reader: the words of a report that neither RFC 3464 nor flufl.bounce understood (a
-DSN cut short before its delivery-status part, a home-made server's bounce). An address counts
-as failed only where a line naming it (or one of the next two) carries a 4xx/5xx code or a
-failure phrase, and only in the report's own text: the returned message (its headers name our
-From and the recipient's To) is never searched.
+"""The last reader: the words of a report, for what neither RFC 3464 nor flufl.bounce found (a
+DSN cut short, a home-made server's bounce, a webmail provider's prose). An address counts as
+failed only where the line naming it (with the next two non-blank lines) carries a 4xx/5xx
+code or a failure phrase, or where it is listed under a heading that says the addresses below
+failed; and only in the report's own text: the returned message (its headers name our From and
+the recipient's To) is never searched.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ PERMANENT = re.compile(
     r"user unknown|unknown user|no such (user|mailbox|recipient|address)|does not exist|"
     r"mailbox (unavailable|not found|disabled)|address rejected|invalid (recipient|mailbox)|"
     r"not (a )?valid (recipient|mailbox)|account (has been )?disabled|recipient not found|"
-    r"permanent(ly)? (error|failure|fatal)|could not be delivered|undeliverable",
+    r"permanent(ly)? (error|failure|fatal)|failed permanently|could not be delivered|"
+    r"undeliverable|(was not|wasn't|not) delivered|(could ?n[o']t|cannot) be found|"
+    r"address not found|no longer (exists|active|valid)|addresses? failed",
     re.IGNORECASE,
 )
 TEMPORARY = re.compile(
@@ -37,7 +40,8 @@ COPY_FOLLOWS = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 DAEMONS = ("mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon")
-WINDOW = 3  # the line naming an address and the next two
+WINDOW = 3  # the line naming an address and the next two non-blank ones
+HEADING_END = re.compile(r"^\s*(-{3,}|={3,})")
 
 
 def looks_like_bounce(msg: Message) -> bool:
@@ -55,20 +59,34 @@ def scan(msg: Message, ignore: set[str]) -> list[Failure]:
     sender and our own return path)."""
     if not looks_like_bounce(msg):
         return []
-    lines = "\n".join(_own_text(msg)).splitlines()
+    lines = [line for line in "\n".join(_own_text(msg)).splitlines() if line.strip()]
     found: dict[str, Failure] = {}
+    heading = ""  # a line without an address saying the addresses listed below failed
     for index, line in enumerate(lines):
-        for raw in ADDRESS.findall(line):
-            address = mailbox_of(raw)
+        addresses = [mailbox_of(raw) for raw in ADDRESS.findall(line)]
+        if not addresses:
+            if HEADING_END.match(line):
+                heading = ""
+            elif PERMANENT.search(line) or TEMPORARY.search(line):
+                heading = line.strip()
+            continue
+        words = clean(" ".join(part.strip() for part in lines[index : index + WINDOW]))
+        for address in addresses:
             if not address or address in ignore or address in found:
                 continue
-            words = clean(" ".join(part.strip() for part in lines[index : index + WINDOW]))
-            status = status_of(words)
-            if status.startswith("4.") or (not status and TEMPORARY.search(words)):
-                found[address] = Failure(address, "soft", status or "4.0.0", words, "free-text")
-            elif status.startswith("5.") or (not status and PERMANENT.search(words)):
-                found[address] = Failure(address, "hard", status or "5.0.0", words, "free-text")
+            failure = _judge(address, words) or _judge(address, f"{heading} {words}".strip())
+            if failure is not None:
+                found[address] = failure
     return list(found.values())
+
+
+def _judge(address: str, words: str) -> Failure | None:
+    status = status_of(words)
+    if status.startswith("4.") or (not status and TEMPORARY.search(words)):
+        return Failure(address, "soft", status or "4.0.0", words, "free-text")
+    if status.startswith("5.") or (not status and PERMANENT.search(words)):
+        return Failure(address, "hard", status or "5.0.0", words, "free-text")
+    return None
 
 
 def _own_text(msg: Message) -> list[str]:

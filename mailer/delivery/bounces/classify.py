@@ -24,7 +24,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from ...store.db import utc_now
 from .findings import MESSAGE_ID, Failure, Report, clean, mailbox_of, original_headers, status_of
 from .freetext import non_standard
-from .textscan import scan
+from .textscan import ADDRESS, scan
 
 COMPLAINT_TYPES = ("abuse", "fraud", "other", "virus")
 DAEMONS = ("mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon")
@@ -68,16 +68,20 @@ def _classify(msg: Message, text: str) -> Report:
             return standard
     elif _is_auto_reply(msg):
         return Report("auto-reply", "an automatic reply (out of office or similar): ignored")
+    if standard is not None and standard.failures and not standard.partial:
+        return standard  # every recipient block read: nothing for the other readers to add
     flufl = _guarded(non_standard, msg, parts, text)
-    words = Report("bounce", failures=scan(msg, _reporters(msg)), reader="free-text")
-    ids = _message_ids(msg, parts, standard, flufl)
+    found = flufl.failures or (standard is not None and standard.failures)
+    words = Report("bounce", reader="free-text")
+    if not found or (standard is not None and standard.partial):
+        words.failures = scan(msg, _reporters(msg))
     settled = standard.settled if standard is not None else []
     for report in (standard, flufl, words):
         if report is None:
             continue
         report.failures = [f for f in report.failures if f.recipient not in settled]
         if report.failures:
-            report.message_ids = ids
+            report.message_ids = _message_ids(msg, parts, standard, flufl)
             return _merged(report, flufl, words, settled=settled)
     return standard if standard is not None else flufl
 
@@ -104,24 +108,24 @@ def _merged(best: Report, *others: Report, settled: list[str]) -> Report:
 
 
 def _message_ids(msg: Message, parts: list[Message], *reports: Report | None) -> list[str]:
-    """The original Message-IDs every reader found, and any quoted in the report's text."""
-    ids = _original_message_ids(msg, parts)
-    for report in reports:
-        if report is not None:
-            ids += report.message_ids
-    own = str(msg.get("message-id", "")).strip()
-    for part in parts:
-        if part.get_content_type() == "text/plain":
-            body = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
-            ids += [i for i in MESSAGE_ID.findall(body) if i != own]
+    """The original Message-IDs the readers found; else those in the returned message's
+    headers or quoted in the report's text."""
+    ids = [i for report in reports if report is not None for i in report.message_ids]
+    if not ids:
+        ids = _original_message_ids(msg, parts)
+        own = str(msg.get("message-id", "")).strip()
+        for part in parts:
+            if part.get_content_type() == "text/plain":
+                body = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+                ids += [i for i in MESSAGE_ID.findall(body) if i != own]
     return list(dict.fromkeys(ids))
 
 
 def _reporters(msg: Message) -> set[str]:
     """Addresses in the report's own headers: the reporting system and our return path are
     never failed recipients."""
-    fields = [str(msg.get(name, "")) for name in ("from", "to", "return-path", "delivered-to")]
-    return {mailbox_of(a) for _n, a in getaddresses(fields)} - {""}
+    fields = " ".join(str(msg.get(name, "")) for name in ("from", "to", "return-path"))
+    return {mailbox_of(a) for a in ADDRESS.findall(fields)} - {""}
 
 
 # --- RFC 3464 delivery status notifications ---------------------------------------------------
@@ -166,10 +170,17 @@ def _dsn(msg: Message, parts: list[Message]) -> Report:
         )
     if failures:
         return Report(
-            "dsn", failures=failures, message_ids=message_ids, reader="rfc3464", settled=settled
+            "dsn",
+            failures=failures,
+            message_ids=message_ids,
+            reader="rfc3464",
+            settled=settled,
+            partial=bool(damaged),
         )
     if damaged:
-        return Report("unreadable", f"a delivery report with {damaged[0]}", settled=settled)
+        return Report(
+            "unreadable", f"a delivery report with {damaged[0]}", settled=settled, partial=True
+        )
     return Report(
         "ignored", "; ".join(ignored), message_ids=message_ids, reader="rfc3464", settled=settled
     )

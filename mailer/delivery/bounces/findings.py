@@ -44,6 +44,7 @@ class Report:
     text: str = ""  # the message as text, searched for VERP tokens
     reader: str = ""  # the reader whose answer was kept (see READERS); "" when none found any
     settled: list[str] = field(default_factory=list)  # read as delayed or delivered: no failure
+    partial: bool = False  # some recipient fields could not be read: ask the other readers too
 
     @property
     def actionable(self) -> bool:

@@ -748,7 +748,9 @@ def bounces() -> None:
     """Read bounces and complaints mailed back, and stop mailing dead addresses.
 
     Set NEWSLETTER_BOUNCE_ADDRESS so that each message carries its own return path, and the
-    BOUNCE_IMAP_* settings for `fetch`. See README.md, "Bounces and complaints".
+    BOUNCE_IMAP_* settings for `fetch`. Then only a report carrying a message's token or its
+    recipient's Message-ID changes a subscription; others are shown as unverified (see
+    docs/bounces.md). See README.md, "Bounces and complaints".
 
     \b
     Examples:

@@ -152,6 +152,24 @@ def test_a_subscribers_own_token_or_message_id_proves_only_their_own_message(db,
     assert sorted(matched) == [(attacker_id, "message-id"), (attacker_id, "token")]
 
 
+def test_a_feedback_loop_that_redacts_the_recipient_still_works_through_the_message_id(
+    db, mailed, tmp_path
+):
+    """Feedback loops mail the address registered with them (no token) and may redact the
+    recipient; the complained-of message's own Message-ID proves who it was."""
+    target = mailed.addresses[2]
+    raw = corpus(
+        "arf-redacted.eml",
+        "redacted@provider.example",
+        message_id=str(mailed.copies[target].parsed()["Message-ID"]),
+    )
+    result = invoke(mailed.settings, "bounces", "import", str(write(tmp_path, "fbl.eml", raw)))
+    assert f"complaint abuse for {target} on {LIST} (2018-2, matched by message-id)" in (
+        result.output
+    )
+    assert subscribers.get_subscriber(db, target)["subscriptions"][LIST] == "unsubscribed"
+
+
 def _earlier_unverified(db, mailed, address: str, days_ago: int) -> None:
     """An unverified report recorded `days_ago` days ago, as an earlier `bounces import` run
     leaves it (one cannot wait for days in a test)."""

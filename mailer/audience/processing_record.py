@@ -77,6 +77,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "message": "the mail as it will be sent (recipient and message go once sent)",
             "request": "a web sign-up waiting to be handled (name, language, lists, IP, browser)",
             "last_reply": "the mail server's last reply",
+            "envelope_from": "a bounce notice's return path (a token, no address)",
         },
     ),
     "bounce_events": (

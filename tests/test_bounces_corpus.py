@@ -75,6 +75,31 @@ def test_every_failed_recipient_is_found_with_the_reader_that_decided(name):
     assert all(f.diagnostic and f.reader for f in report.failures)
 
 
+def test_each_failures_words_name_only_its_own_recipient():
+    for name in ("exim-two-recipients.eml", "qmail-two-recipients.eml", "dsn-cut-in-recipient.eml"):
+        first, second = read(name).failures
+        assert mailbox_of(R2) not in first.diagnostic.lower(), name
+        assert mailbox_of(R1) not in second.diagnostic.lower(), name
+
+
+def test_erasing_someone_a_report_about_another_person_quotes_removes_them(db, mailed, tmp_path):
+    """A relay's report on A's message about the address A forwards to (B, also a subscriber)
+    is recorded for A and quotes B; erasing B leaves no copy of B's address in the file."""
+    from mailer.audience import consent
+    from mailer.delivery.bounces.run import import_bounces
+
+    forwarder, forwarded_to = mailed.addresses[:2]
+    raw = mailed.report(
+        "dsn-hard.eml", forwarded_to, return_path=mailed.copies[forwarder].mail_from
+    )
+    (tmp_path / "fwd.eml").write_bytes(raw)
+    assert import_bounces(mailed.settings, [tmp_path / "fwd.eml"]).hard == 1
+    consent.erase_subscriber(db, mailed.settings, forwarded_to)
+    (diagnostic,) = db.execute("SELECT diagnostic FROM bounce_events").fetchone()
+    assert "[erased]" in diagnostic and forwarded_to not in diagnostic
+    assert forwarded_to.encode() not in mailed.settings.db_path.read_bytes()
+
+
 def test_the_original_message_id_is_found_when_the_report_quotes_it():
     for name in ("dsn-three-recipients.eml", "exim-two-recipients.eml", "arf-redacted.eml"):
         assert ORIGINAL in read(name).message_ids, name

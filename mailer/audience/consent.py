@@ -18,7 +18,7 @@ from sqlite_utils import Database
 from ..config import Settings
 from ..errors import DatabaseError, SubscriberError
 from ..store.db import transaction, utc_now
-from .redact import places_holding, redact_address
+from .redact import places_holding, redact_address, redact_bounce_reports
 
 ACTIONS = (
     "subscribe",  # asked for a subscription (double opt-in started, or preferences page)
@@ -331,6 +331,7 @@ def erase_subscriber(
     with transaction(db):
         _forget(db, row[0])
         redact_address(db, row[1])  # e.g. an import file named after them, in others' rows
+        redact_bounce_reports(db, row[1])  # a report about several people (bounces, issue 20)
         db.execute(
             "INSERT OR IGNORE INTO suppressions (address_hmac, reason, created) VALUES (?, ?, ?)",
             [suppression, "erased", utc_now()],

@@ -82,8 +82,21 @@ def _classify(msg: Message, text: str) -> Report:
         report.failures = [f for f in report.failures if f.recipient not in settled]
         if report.failures:
             report.message_ids = _message_ids(msg, parts, standard, flufl)
-            return _merged(report, flufl, words, settled=settled)
+            return _own_words(_merged(report, flufl, words, settled=settled))
     return standard if standard is not None else flufl
+
+
+def _own_words(report: Report) -> Report:
+    """Each failure's diagnostic without the other recipients' addresses: it is stored with
+    that person's record (and erased with it), so it must not quote someone else."""
+    others = {f.recipient for f in report.failures if f.recipient}
+    if len(others) > 1:
+        for failure in report.failures:
+            for address in others - {failure.recipient}:
+                failure.diagnostic = re.sub(
+                    re.escape(address), "[another recipient]", failure.diagnostic, flags=re.I
+                )
+    return report
 
 
 def _guarded(reader, *args) -> Report:

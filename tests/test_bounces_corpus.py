@@ -219,3 +219,19 @@ def test_a_real_postfix_report_about_three_recipients_names_all_three(
     assert "<three@example.se>" in report.message_ids
     permanent, _temporary = _flufl(dsn.data)
     assert permanent <= {f.recipient for f in report.failures}
+
+
+@pytest.mark.parametrize(
+    ("found", "mailed_as"),
+    [
+        (b"Anna.Berg@Example.ORG", "anna.berg@example.org"),
+        ("rfc822; <anna.berg@example.org>", "anna.berg@example.org"),
+        ('"Anna Berg" <ANNA.BERG@example.org>', "anna.berg@example.org"),
+        ("utf-8; Åsa@Exämple.se", "Åsa@exämple.se"),
+        ("<kalle@örebro.se>.", "kalle@örebro.se"),
+    ],
+)
+def test_an_address_as_a_reader_returns_it_is_the_one_we_stored(found, mailed_as):
+    from mailer.audience.subscriber_fields import normalise_email
+
+    assert mailbox_of(found) == normalise_email(mailed_as)

@@ -111,4 +111,9 @@ def mailbox_of(value: str | bytes) -> str:
     local, at, domain = text.rpartition("@")
     if not at or not local or not domain or any(c.isspace() for c in text):
         return ""
-    return text.lower()
+    if not domain.isascii():  # stored in its ASCII form (IDNA), as subscribers are
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            return ""
+    return f"{local}@{domain}".lower()

@@ -117,6 +117,8 @@ def test_forged_reports_of_every_kind_change_nothing_and_the_relays_act_at_once(
     stats = invoke(mailed.settings, "subscribers", "stats").output
     assert f"{LIST}, last 30 days: 50 messages, 0 bounced (0.0%), 0 complaints" in stats
     assert "50 with unverified reports (not counted)" in stats
+    status = invoke(mailed.settings, "send-status", str(built_example)).output
+    assert "Reported back: 0 bounced, 0 soft-bounced, 0 complained, 50 unverified" in status
 
     # the relay's own reports about the same people carry their messages' tokens
     real = [mailed.report("dsn-hard.eml", address) for address in mailed.addresses]

@@ -322,6 +322,7 @@ SERVICE_MAIL_LABELS = {
     "export_link": "data-download link",
     "erasure_link": "erasure link",
     "welcome": "welcome",
+    "bounce_notice": "bounce notice",
 }
 
 

@@ -2,12 +2,12 @@
 (RFC 5965 ARF), an auto-reply, or something else. Pure: bytes in, a `Report` out, no I/O.
 
 Every reader is asked and the best answer kept: the standard reader first (RFC 3464, RFC
-5965); GNU Mailman's flufl.bounce (`freetext`) whenever the standard reader fails or finds
-nothing (a DSN cut short, recipient fields missing, no delivery-status part, a free-text
-bounce), and beside a DSN it read, for failed recipients it missed; the report's own words last
-(`textscan`). `Report.reader` says which reader decided, each `Failure.reader` who found it.
-A report no reader understands is `unreadable` (with the standard reader's reason), never a
-guess.
+5965); GNU Mailman's flufl.bounce (`freetext`) whenever the standard reader fails, finds
+nothing or was cut short (recipient fields missing, no delivery-status part, a free-text
+bounce); the report's own words last (`textscan`). A later reader adds the failed recipients
+the earlier ones missed, never one the DSN calls delayed. `Report.reader` says which reader
+decided, each `Failure.reader` who found it. A report no reader understands is `unreadable`
+(with the standard reader's reason), never a guess.
 """
 
 from __future__ import annotations

@@ -254,7 +254,7 @@ def m041_bounce_notices(db: sqlite_utils.Database) -> None:
     the person is told, nothing changes) and a per-row envelope sender (`envelope_from`, the
     VERP return path of the person's last issue, so that a notice that bounces comes back as a
     verified report). The table is rebuilt from its own schema text to widen the kind check,
-    keeping any column added since."""
+    keeping any column, index or trigger added since."""
     sql = db.execute(
         "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'service_mail'"
     ).fetchone()[0]
@@ -264,8 +264,8 @@ def m041_bounce_notices(db: sqlite_utils.Database) -> None:
     indexes = [
         row[0]
         for row in db.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'service_mail' "
-            "AND sql IS NOT NULL"
+            "SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
+            "AND tbl_name = 'service_mail' AND sql IS NOT NULL"
         )
     ]
     columns = ", ".join(c.name for c in db["service_mail"].columns)

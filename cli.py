@@ -745,6 +745,11 @@ def subscribers_stats(ctx) -> None:
             f"{name}, last {figures['rate_days']} days: {rate['messages']} messages, "
             f"{rate['bounces']} bounced ({rate['bounce_rate']:.1%}), {rate['complaints']} "
             f"complaints ({rate['complaint_rate']:.2%})"
+            + (
+                f", {rate['unverified']} with unverified reports (not counted)"
+                if rate.get("unverified")
+                else ""
+            )
         )
         for warning in rate["warnings"]:
             click.echo(f"Warning: {warning}", err=True)
@@ -781,7 +786,9 @@ def bounces() -> None:
     """Read bounces and complaints mailed back, and stop mailing dead addresses.
 
     Set NEWSLETTER_BOUNCE_ADDRESS so that each message carries its own return path, and the
-    BOUNCE_IMAP_* settings for `fetch`. See README.md, "Bounces and complaints".
+    BOUNCE_IMAP_* settings for `fetch`. Then only a report carrying a message's token or its
+    recipient's Message-ID changes a subscription; others are shown as unverified (see
+    docs/bounces.md). See README.md, "Bounces and complaints".
 
     \b
     Examples:
@@ -792,7 +799,7 @@ def bounces() -> None:
 
 def _print_bounces(summary) -> None:
     """Each report worth a look (everything in a dry run), then the one-line summary."""
-    shown = ("hard", "soft", "complaint", "unmatched", "unreadable")
+    shown = ("hard", "soft", "complaint", "unverified", "unmatched", "unreadable")
     for label, outcome, text in summary.details:
         if summary.dry_run or outcome in shown:
             click.echo(f"{label}: {outcome}: {text}")
@@ -1088,6 +1095,7 @@ def send_status_command(ctx, issue_dir):
         click.echo(
             f"Reported back: {reports['bounced']} bounced, {reports['soft_bounced']} "
             f"soft-bounced, {reports['complained']} complained"
+            + (f", {reports['unverified']} unverified" if reports.get("unverified") else "")
         )
         for event in reports["events"]:
             who = event["email"] or "(erased)"

@@ -32,6 +32,7 @@ from mailer.delivery.bounces.verp import envelope_sender  # noqa: E402
 from mailer.store.db import open_db, transaction, utc_now  # noqa: E402
 
 SAMPLES = ROOT / "tests" / "bounce_samples"
+CORPUS = ROOT / "tests" / "bounce_corpus"  # multi-recipient, cut-short, free-text reports
 MIX = [
     "dsn-hard.eml",
     "dsn-soft.eml",
@@ -91,6 +92,27 @@ def main() -> None:
         for raw in reports:
             classify(raw)
         classify_s = time.perf_counter() - start
+        corpus = [
+            Template(path.read_text())
+            .substitute(
+                r1="anna@example.org",
+                r2="bo@example.com",
+                r3="cai@example.net",
+                R1_UPPER="ANNA@EXAMPLE.ORG",
+                message_id="<2026-1.0@example.se>",
+                return_path="bounces@example.se",
+            )
+            .encode()
+            for path in sorted(CORPUS.glob("*.eml"))
+        ]
+        rounds = max(1, count // len(corpus))
+        start = time.perf_counter()
+        readers: dict[str, int] = {}
+        for _ in range(rounds):
+            for raw in corpus:
+                reader = classify(raw).reader or "none"
+                readers[reader] = readers.get(reader, 0) + 1
+        corpus_s = time.perf_counter() - start
         start = time.perf_counter()
         first = import_bounces(settings, [Path(tmp) / "bounces.mbox"])
         import_s = time.perf_counter() - start
@@ -100,6 +122,11 @@ def main() -> None:
 
     print(f"reports: {count} ({len(MIX)} kinds)")
     print(f"classify only (reference): {count / classify_s:8.0f} reports/s")
+    per_reader = ", ".join(f"{n // rounds} {name}" for name, n in sorted(readers.items()))
+    print(
+        f"classify the corpus:       {rounds * len(corpus) / corpus_s:8.0f} reports/s  "
+        f"({len(corpus)} kinds; decided by {per_reader})"
+    )
     print(
         f"bounces import:            {count / import_s:8.0f} reports/s  "
         f"({import_s / classify_s:.1f}x the reference)"

@@ -33,6 +33,7 @@ DEFAULT_SOFT_LIMIT = "3/30/3"  # 3 soft bounces in 30 days, or soft bounces on 3
 # SMTP_AUTH and BOUNCE_IMAP_AUTH: a password, or an OAuth 2.0 token (XOAUTH2) from one of these
 AUTH_MODES = ("password", "oauth2-microsoft", "oauth2-google", "oauth2-command")
 MICROSOFT_AUTHORITY = "https://login.microsoftonline.com"
+DEFAULT_UNVERIFIED_LIMIT = "3/7"  # unverified reports on 3 days within 7: notify the person
 
 # Files the tool ships: their place inside the installed package -> their place in a checkout.
 # setup.py copies each checkout path into the package when it builds a wheel or sdist.
@@ -89,6 +90,7 @@ ENV_NAMES: dict[str, str] = {
     "SMTP_OAUTH2_TOKEN_COMMAND": "smtp_oauth2_token_command",
     "BOUNCE_IMAP_AUTH": "bounce_imap_auth",
     "BOUNCE_IMAP_OAUTH2_TOKEN_COMMAND": "bounce_imap_oauth2_token_command",
+    "BOUNCE_UNVERIFIED_LIMIT": "bounce_unverified_limit",
 }
 
 
@@ -178,6 +180,7 @@ class Settings:
     smtp_oauth2_token_command: str = dataclasses.field(default="", repr=False)
     bounce_imap_auth: str = "password"
     bounce_imap_oauth2_token_command: str = dataclasses.field(default="", repr=False)
+    bounce_unverified_limit: str = DEFAULT_UNVERIFIED_LIMIT  # DAYS/WITHIN: when a notice goes
     project_root: Path = dataclasses.field(default_factory=Path.cwd, compare=False)
     env_file: Path | None = dataclasses.field(default=None, compare=False)
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False, repr=False)
@@ -209,6 +212,11 @@ class Settings:
     @property
     def dkim_enabled(self) -> bool:
         return bool(self.dkim_domain and self.dkim_selector and self.dkim_private_key)
+
+    @property
+    def unverified_limit(self) -> tuple[int, int]:
+        """BOUNCE_UNVERIFIED_LIMIT as (days with unverified reports, within days)."""
+        return parse_unverified_limit(self.bounce_unverified_limit)
 
     @property
     def soft_limit(self) -> tuple[int, int, int]:
@@ -267,6 +275,22 @@ def parse_soft_limit(value: str) -> tuple[int, int, int]:
     return numbers[0], numbers[1], numbers[2]
 
 
+def parse_unverified_limit(value: str) -> tuple[int, int]:
+    """`DAYS/WITHIN` (e.g. 3/7: reports that prove nothing, on 3 different days within 7
+    days, send the person a notice; they never end a subscription by themselves)."""
+    try:
+        days, within = (int(p.strip()) for p in str(value).split("/"))
+    except ValueError:
+        days = within = 0
+    if not 1 <= days <= within:
+        raise ConfigError(
+            f"BOUNCE_UNVERIFIED_LIMIT={value!r}: give DAYS/WITHIN, whole numbers with "
+            f"1 <= DAYS <= WITHIN, e.g. {DEFAULT_UNVERIFIED_LIMIT} (unverified reports on 3 "
+            "different days within 7 days send the person a notice)"
+        )
+    return days, within
+
+
 def _validate_bounces(settings: Settings) -> None:
     parse_soft_limit(settings.bounce_soft_limit)
     for name, value in (
@@ -275,6 +299,7 @@ def _validate_bounces(settings: Settings) -> None:
     ):
         if value not in AUTH_MODES:
             raise ConfigError(f"{name}={value!r}: use one of {', '.join(AUTH_MODES)}")
+    parse_unverified_limit(settings.bounce_unverified_limit)
     if settings.bounce_imap_security not in IMAP_SECURITY_MODES:
         raise ConfigError(
             f"BOUNCE_IMAP_SECURITY={settings.bounce_imap_security!r}: use one of "

@@ -26,6 +26,7 @@ from mailer.config import Settings, load_settings
 from tests.fixtures_send import Received, Sink, add_subscribers, free_port
 
 SAMPLES = Path(__file__).resolve().parent / "bounce_samples"
+CORPUS = Path(__file__).resolve().parent / "bounce_corpus"
 BOUNCE_ADDRESS = "bounces@example.se"
 LIST = "nyhetsbrev"
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
@@ -36,6 +37,15 @@ def sample(name: str, **values: str) -> bytes:
     $return_path filled in."""
     text = (SAMPLES / name).read_text(encoding="utf-8")
     return Template(text).substitute(values).encode("utf-8")
+
+
+def corpus(name: str, r1: str, r2: str = "", r3: str = "", **values: str) -> bytes:
+    """A report from tests/bounce_corpus about up to three recipients ($r1, $r2, $r3;
+    $R1_UPPER is $r1 in capitals, as Exchange writes it)."""
+    text = (CORPUS / name).read_text(encoding="utf-8")
+    values = {"message_id": "<none@example.se>", "return_path": BOUNCE_ADDRESS, **values}
+    filled = dict(r1=r1, r2=r2 or "nobody2@example.net", r3=r3 or "nobody3@example.net")
+    return Template(text).substitute(filled, R1_UPPER=r1.upper(), **values).encode("utf-8")
 
 
 def with_settings(settings: Settings, **overrides) -> Settings:

@@ -71,12 +71,23 @@ def test_the_exchange_diagnostic_is_the_servers_reason_not_the_quoted_to_line():
     [
         ("autoreply.eml", "auto-reply"),
         ("not-a-bounce.eml", "not-bounce"),
-        ("dsn-truncated.eml", "unreadable"),
     ],
 )
 def test_what_is_not_a_bounce_gives_no_failure(name, verdict):
     report = read(name)
     assert report.verdict == verdict and report.failures == [] and report.reason
+
+
+def test_a_dsn_cut_short_is_read_from_its_words_and_says_so():
+    report = read("dsn-truncated.eml")
+    assert (report.verdict, report.reader) == ("bounce", "free-text")
+    (failure,) = report.failures
+    assert (failure.recipient, failure.kind, failure.status) == (
+        "anna@example.org",
+        "hard",
+        "5.1.1",
+    )
+    assert "User unknown" in failure.diagnostic
 
 
 @pytest.mark.parametrize(

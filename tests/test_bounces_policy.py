@@ -95,12 +95,27 @@ def test_without_a_token_the_message_id_finds_the_message(db, mailed, tmp_path):
 
 
 def test_without_token_or_message_id_the_address_finds_the_message(db, mailed, tmp_path):
+    """Without VERP there is nothing to prove with: the address decides (send plan and check
+    warn). With VERP on, the same report is recorded as unverified and changes nothing."""
     target = mailed.addresses[2]
     raw = mailed.report(
         "exim.eml", target, message_id="<lost@example.se>", return_path="nyhetsbrev@example.se"
     )
-    assert import_bounces(mailed.settings, [write(tmp_path, "b.eml", raw)]).hard == 1
-    assert events(db)[0]["matched_by"] == "address" and status_of(db, target) == "bounced"
+    with_verp = import_bounces(mailed.settings, [write(tmp_path, "b.eml", raw)])
+    assert (with_verp.hard, with_verp.unverified, with_verp.changed) == (0, 1, 0)
+    assert status_of(db, target) == "active"
+    (event,) = events(db)
+    assert (event["matched_by"], event["unverified"], event["reader"]) == (
+        "address",
+        1,
+        "flufl.bounce",
+    )
+    assert event["decision"].startswith("unverified: no change")
+
+    raw = raw.replace(b"No such user here", b"No such user here at all")  # another report
+    no_verp = with_settings(mailed.settings, bounce_address="")
+    assert import_bounces(no_verp, [write(tmp_path, "c.eml", raw)]).hard == 1
+    assert events(db)[-1]["unverified"] == 0 and status_of(db, target) == "bounced"
 
 
 @pytest.mark.parametrize("name", ["exim.eml", "qmail.eml", "exchange.eml"])
@@ -184,7 +199,11 @@ def test_bad_input_records_nothing_and_says_so(db, mailed, tmp_path):
     forged = f"bounces+{row}-{'0' * 16}@example.se"
     files = [
         write(tmp_path, "1.eml", mailed.report("not-a-bounce.eml", target)),
-        write(tmp_path, "2.eml", mailed.report("dsn-truncated.eml", target)),
+        write(  # cut off before it names anyone: no reader finds a recipient
+            tmp_path,
+            "2.eml",
+            mailed.report("dsn-truncated.eml", target).split(f"<{target}>".encode())[0],
+        ),
         write(
             tmp_path,
             "3.eml",

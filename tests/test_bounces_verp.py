@@ -60,6 +60,8 @@ def test_without_a_bounce_address_the_from_address_is_the_envelope_sender(
         ("BOUNCE_SOFT_LIMIT", "3 per month", "COUNT/DAYS/ISSUES"),
         ("BOUNCE_SOFT_LIMIT", "0/30/3", "COUNT/DAYS/ISSUES"),
         ("BOUNCE_IMAP_FOLDER", "INBOX\nA1 DELETE INBOX", "line breaks"),
+        ("BOUNCE_UNVERIFIED_LIMIT", "3", "DAYS/WITHIN"),
+        ("BOUNCE_UNVERIFIED_LIMIT", "8/7", "1 <= DAYS <= WITHIN"),
     ],
 )
 def test_bad_bounce_settings_are_named(name, value, message):
@@ -72,6 +74,7 @@ def test_the_soft_limit_reads_count_days_and_issues():
     settings = load_settings(env_file=None, environ={"BOUNCE_SOFT_LIMIT": "5/60"})
     assert settings.soft_limit == (5, 60, 5)
     assert load_settings(env_file=None, environ={}).soft_limit == (3, 30, 3)
+    assert load_settings(env_file=None, environ={}).unverified_limit == (3, 7)
 
 
 def test_the_send_plan_names_the_return_path_and_warns_when_it_cannot_align(db, settings):
@@ -88,3 +91,22 @@ def test_the_send_plan_names_the_return_path_and_warns_when_it_cannot_align(db, 
     elsewhere = with_settings(settings, bounce_address="bounces@mailhost.example.net")
     plan = make_plan(db, elsewhere, meta, "2018-2", LIST, None, 1, 0.0)
     assert any("SPF will not align" in w for w in plan.warnings)
+
+
+def test_without_verp_the_plan_and_check_say_bounces_can_be_forged(db, settings, built_example):
+    from mailer.check import check_issue
+    from mailer.delivery.report import make_plan
+    from tests.fixtures_bounces import BOUNCE_ADDRESS, LIST, with_settings
+    from tests.fixtures_send import add_subscribers
+
+    add_subscribers(db, settings, 1, LIST)
+    meta = {"title": "Nyhetsbrev", "subject": "Nyhetsbrev"}
+    plan = make_plan(db, settings, meta, "2018-2", LIST, None, 1, 0.0).describe()
+    assert "Bounces:    to the From address and matched by address, so anyone can forge" in plan
+    report = check_issue(built_example, settings, spam=False, list_name=LIST)
+    (note,) = [f for f in report.notes if f.code == "bounces-by-address"]
+    assert "anyone can forge" in note.message and "NEWSLETTER_BOUNCE_ADDRESS" in note.advice
+
+    verp = with_settings(settings, bounce_address=BOUNCE_ADDRESS)
+    report = check_issue(built_example, verp, spam=False, list_name=LIST)
+    assert not [f for f in report.notes if f.code == "bounces-by-address"]

@@ -19,7 +19,7 @@ from ..config import Settings
 from ..errors import DatabaseError, SubscriberError
 from ..store.db import transaction, utc_now
 from . import journal, keys
-from .redact import places_holding, redact_address
+from .redact import places_holding, redact_address, redact_bounce_reports
 
 ACTIONS = (
     "subscribe",  # asked for a subscription (double opt-in started, or preferences page)
@@ -223,7 +223,17 @@ def export_subject(db: Database, subscriber_id: int) -> dict:
     return document
 
 
-BOUNCE_FIELDS = ("issue", "list", "kind", "status", "diagnostic", "reported_at", "decision")
+BOUNCE_FIELDS = (
+    "issue",
+    "list",
+    "kind",
+    "status",
+    "diagnostic",
+    "reported_at",
+    "decision",
+    "unverified",
+    "reader",
+)
 
 
 def _bounce_reports(db: Database, subscriber_id: int) -> list[dict]:
@@ -233,7 +243,8 @@ def _bounce_reports(db: Database, subscriber_id: int) -> list[dict]:
         dict(zip(BOUNCE_FIELDS, row, strict=True))
         for row in db.execute(
             "SELECT b.issue, lists.name, b.kind, b.status, b.diagnostic, b.reported_at, "
-            "b.decision FROM bounce_events b LEFT JOIN lists ON lists.id = b.list_id "
+            "b.decision, b.unverified, b.reader FROM bounce_events b "
+            "LEFT JOIN lists ON lists.id = b.list_id "
             "WHERE b.subscriber_id = ? ORDER BY b.reported_at, b.id",
             [subscriber_id],
         )
@@ -339,6 +350,7 @@ def erase_subscriber(
     with transaction(db):
         _forget(db, row[0])
         redact_address(db, row[1])  # e.g. an import file named after them, in others' rows
+        redact_bounce_reports(db, row[1])  # a report about several people (bounces, issue 20)
         db.execute(
             "INSERT OR IGNORE INTO suppressions (address_hmac, reason, created, key_fingerprint) "
             "VALUES (?, ?, ?, ?)",

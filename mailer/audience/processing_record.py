@@ -80,6 +80,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "message": "the mail as it will be sent (recipient and message go once sent)",
             "request": "a web sign-up waiting to be handled (name, language, lists, IP, browser)",
             "last_reply": "the mail server's last reply",
+            "envelope_from": "a bounce notice's return path (a token, no address)",
         },
     ),
     "bounce_events": (
@@ -90,6 +91,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "diagnostic": "the reporting server's words",
             "reported_at": "when reported",
             "decision": "what was done (bounced, unsubscribed, counted)",
+            "unverified": "whether the report proved it answers our message (forgeable if not)",
+            "reader": "which reader found it",
         },
     ),
 }

@@ -49,6 +49,26 @@ def redact_address(db: Database, email: str) -> int:
     return len(rows)
 
 
+def redact_bounce_reports(db: Database, email: str) -> int:
+    """Replace `email` (any case) in the words of other people's bounce reports (a report about
+    several recipients, a relay quoting a forwarding address); returns rows changed. Their own
+    reports are deleted with them."""
+    if not db["bounce_events"].exists():
+        return 0
+    pattern = re.compile(re.escape(email), re.IGNORECASE)
+    rows = db.execute(
+        "SELECT id, diagnostic, decision FROM bounce_events WHERE instr(lower(coalesce("
+        "diagnostic, '') || ' ' || decision), ?) > 0",
+        [email.lower()],
+    ).fetchall()
+    for row_id, diagnostic, decision in rows:
+        db.execute(
+            "UPDATE bounce_events SET diagnostic = ?, decision = ? WHERE id = ?",
+            [pattern.sub(REDACTED, diagnostic or ""), pattern.sub(REDACTED, decision), row_id],
+        )
+    return len(rows)
+
+
 def places_holding(db: Database, email: str) -> list[str]:
     """`table.column` of every text column that still holds `email` (for the error message
     when an erased address cannot be scrubbed from the file)."""

@@ -185,23 +185,26 @@ def reactivate_address(db: Database, email: str, list_name: str | None = None) -
 def delivery_rates(db: Database, days: int = RATE_DAYS) -> dict[str, dict]:
     """Per list, over the last `days`: messages handed over, how many bounced (refused in our
     SMTP session, or reported back hard or soft) and how many drew a complaint, as shares,
-    with a warning above the thresholds the big providers watch. The send wing's tables are
-    read here with plain SQL (an audience module imports no delivery code)."""
+    with a warning above the thresholds the big providers watch; reports that proved nothing
+    (`unverified`: no VERP token or Message-ID) are counted apart, never in the rates. The send
+    wing's tables are read here with plain SQL (an audience module imports no delivery code)."""
     if not (db["deliveries"].exists() and db["bounce_events"].exists()):
         return {}
     rows = db.execute(
         "SELECT lists.name, count(*), "
         "sum(d.state = 'failed' OR EXISTS (SELECT 1 FROM bounce_events b WHERE "
-        "b.delivery_id = d.id AND b.kind IN ('hard', 'soft'))), "
+        "b.delivery_id = d.id AND b.kind IN ('hard', 'soft') AND b.unverified = 0)), "
         "sum(EXISTS (SELECT 1 FROM bounce_events b WHERE b.delivery_id = d.id "
-        "AND b.kind = 'complaint')) "
+        "AND b.kind = 'complaint' AND b.unverified = 0)), "
+        "sum(EXISTS (SELECT 1 FROM bounce_events b WHERE b.delivery_id = d.id "
+        "AND b.unverified = 1)) "
         "FROM deliveries d JOIN lists ON lists.id = d.list_id "
         "WHERE d.state IN ('sent', 'failed') AND coalesce(d.sent_at, d.updated_at) >= ? "
         "GROUP BY lists.name ORDER BY lists.name",
         [utc_now(-days * 86400)],
     ).fetchall()
     rates = {}
-    for name, messages, bounces, complaints in rows:
+    for name, messages, bounces, complaints, unverified in rows:
         bounce_rate, complaint_rate = bounces / messages, complaints / messages
         warnings = []
         if bounce_rate > BOUNCE_RATE_WARNING:
@@ -220,6 +223,7 @@ def delivery_rates(db: Database, days: int = RATE_DAYS) -> dict[str, dict]:
             "complaints": complaints,
             "bounce_rate": bounce_rate,
             "complaint_rate": complaint_rate,
+            "unverified": unverified,
             "warnings": warnings,
         }
     return rates
@@ -318,6 +322,7 @@ SERVICE_MAIL_LABELS = {
     "export_link": "data-download link",
     "erasure_link": "erasure link",
     "welcome": "welcome",
+    "bounce_notice": "bounce notice",
 }
 
 
@@ -368,10 +373,12 @@ def format_subject(document: dict) -> str:
         out.write(f"    {event['at'][:19]}  {event['action']:<11} {event['list'] or '-':<14}")
         out.write(f" {where}\n")
     for event in document.get("bounces", []):
+        kind = event["kind"] + (" (unverified)" if event.get("unverified") else "")
         out.write(
-            f"    {event['reported_at'][:10]}  {event['kind']:<9} {event['status']:<6} "
+            f"    {event['reported_at'][:10]}  {kind:<9} {event['status']:<6} "
             f"{event['issue']} on {event['list'] or '-'}: {event['decision']}"
             + (f" - {event['diagnostic']}" if event["diagnostic"] else "")
+            + (f" [read by {event['reader']}]" if event.get("reader") else "")
             + "\n"
         )
     out.write(f"  {len(document['issues_sent'])} issues sent\n")

@@ -30,6 +30,7 @@ def check_gate(
     """Add an error for each reason `newsletter send` (without --force) would refuse."""
     _check_sender(settings, report)
     _check_base_url(settings, report)
+    _check_return_path(settings, report)
     sources_list = _check_build(issue_dir, settings, report)
     _check_sample_text(issue_dir, report)
     # send rebuilds a stale build first, so the list it mails is the one the sources name
@@ -50,6 +51,23 @@ def _check_sender(settings: Settings, report: Report) -> None:
             f"{settings.from_address!r}",
             "set NEWSLETTER_FROM in .env, e.g. 'Region Örebro län <nyhetsbrev@example.se>' "
             "(`newsletter config` shows every setting and where it comes from)",
+        )
+
+
+def _check_return_path(settings: Settings, report: Report) -> None:
+    """Without VERP a bounce report is matched by the address it names: a note, not a refusal
+    (bounces issue 20; see README "Bounces and complaints")."""
+    if not settings.bounce_address:
+        report.add(
+            Finding(
+                "note",
+                "send",
+                "bounces-by-address",
+                "NEWSLETTER_BOUNCE_ADDRESS is not set: bounces come back to the From address "
+                "and are matched by the address they name, which anyone can forge",
+                "set NEWSLETTER_BOUNCE_ADDRESS=bounces@your-domain (VERP): each message then "
+                "carries its own token, and only reports carrying it end a subscription",
+            )
         )
 
 

@@ -233,3 +233,46 @@ def m020_scheduled_segment(db: sqlite_utils.Database) -> None:
     """The segment a scheduled send was made with (`send --at ... --segment ...`), in its
     canonical form; NULL is the whole list."""
     db.execute("ALTER TABLE scheduled_sends ADD COLUMN segment TEXT")
+
+
+@MIGRATIONS()
+def m040_bounce_trust_and_reader(db: sqlite_utils.Database) -> None:
+    """Whether a report proved it answers a message we sent to that person: `unverified` = 1
+    when VERP was on and only the address matched (recorded and shown, never acted on by
+    itself), and which reader found the failure (`reader`: rfc3464, rfc5965, flufl.bounce,
+    free-text; NULL for reports recorded before)."""
+    db.execute(
+        "ALTER TABLE bounce_events ADD COLUMN unverified INTEGER NOT NULL DEFAULT 0 "
+        "CHECK (unverified IN (0, 1))"
+    )
+    db.execute("ALTER TABLE bounce_events ADD COLUMN reader TEXT")
+
+
+@MIGRATIONS()
+def m041_bounce_notices(db: sqlite_utils.Database) -> None:
+    """The `bounce_notice` service mail (unverified reports reached BOUNCE_UNVERIFIED_LIMIT:
+    the person is told, nothing changes) and a per-row envelope sender (`envelope_from`, the
+    VERP return path of the person's last issue, so that a notice that bounces comes back as a
+    verified report). The table is rebuilt from its own schema text to widen the kind check,
+    keeping any column, index or trigger added since."""
+    sql = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'service_mail'"
+    ).fetchone()[0]
+    if "'bounce_notice'" not in sql:
+        head, check, rest = sql.partition("CHECK (kind IN (")
+        sql = f"{head}{check}'bounce_notice', {rest}"
+    indexes = [
+        row[0]
+        for row in db.execute(
+            "SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
+            "AND tbl_name = 'service_mail' AND sql IS NOT NULL"
+        )
+    ]
+    columns = ", ".join(c.name for c in db["service_mail"].columns)
+    db.execute(sql.replace("CREATE TABLE service_mail", "CREATE TABLE service_mail_m041", 1))
+    db.execute(f"INSERT INTO service_mail_m041 ({columns}) SELECT {columns} FROM service_mail")  # noqa: S608 - the table's own column names
+    db.execute("DROP TABLE service_mail")
+    db.execute("ALTER TABLE service_mail_m041 RENAME TO service_mail")
+    for index in indexes:
+        db.execute(index)
+    db.execute("ALTER TABLE service_mail ADD COLUMN envelope_from TEXT")

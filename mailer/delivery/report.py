@@ -17,6 +17,13 @@ from .pacing import describe_rate
 SECURITY_LABELS = {"starttls": "STARTTLS", "ssl": "TLS", "none": "no encryption"}
 
 
+BY_ADDRESS = (
+    "to the From address and matched by address, so anyone can forge one that ends a "
+    "subscription; set NEWSLETTER_BOUNCE_ADDRESS (VERP) so that only reports carrying a "
+    "message's token act"
+)
+
+
 @dataclass
 class SendPlan:
     """What a send is about to do, shown before asking for confirmation."""
@@ -68,6 +75,8 @@ class SendPlan:
         if self.return_path:
             local, _, domain = self.return_path.rpartition("@")
             lines.append(f"Bounces:    to {local}+TOKEN@{domain}, one token per message (VERP)")
+        else:
+            lines.append(f"Bounces:    {BY_ADDRESS}")
         if self.interrupted:
             lines.append(
                 f"Resuming:   {self.interrupted} message(s) were in flight when an earlier run "

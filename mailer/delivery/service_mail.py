@@ -30,7 +30,7 @@ from .runlock import process_alive
 RETRY_DELAYS = (60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 3600.0)
 # A claimed row is due again after this long if its worker vanished without an answer.
 CLAIM_SECONDS = 600.0
-MAIL_KINDS = ("confirmation", "export_link", "erasure_link", "welcome")
+MAIL_KINDS = ("confirmation", "export_link", "erasure_link", "welcome", "bounce_notice")
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class ServiceRow:
     attempts: int
     expires: str | None = None
     last_reply: str | None = None
+    envelope_from: str | None = None  # None: the From address (a bounce notice has its VERP)
 
 
 def owner() -> str:
@@ -74,6 +75,7 @@ def queue_mail(
     expires_in: float | None = None,
     state: str = "waiting",
     reply: str | None = None,
+    envelope_from: str | None = None,
 ) -> int | None:
     """Queue one mail; due at once. With `once_key`, a mail already queued (or sent) under the
     same key is not queued again: returns None. `expires_in`: seconds until the link in it stops
@@ -89,9 +91,9 @@ def queue_mail(
     with transaction(db):
         cursor = db.execute(
             "INSERT OR IGNORE INTO service_mail (kind, state, subscriber_id, list_id, recipient, "
-            "message, once_key, expires, last_reply, created, due_at, updated) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [*values, now, now, now],
+            "message, once_key, expires, last_reply, created, due_at, updated, envelope_from) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [*values, now, now, now, envelope_from],
         )
     return cursor.lastrowid if cursor.rowcount else None
 
@@ -132,7 +134,7 @@ def claim_next(
         skipped = f" AND id NOT IN ({', '.join('?' * len(skip))})" if skip else ""
         row = db.execute(
             "SELECT id, kind, subscriber_id, list_id, recipient, message, request, attempts, "  # noqa: S608 - only placeholders are formatted in
-            "expires, last_reply "
+            "expires, last_reply, envelope_from "
             f"FROM service_mail WHERE state = 'waiting' AND due_at <= ?{skipped} "
             "ORDER BY due_at, id LIMIT 1",
             [now, *skip],
@@ -145,7 +147,7 @@ def claim_next(
             [utc_now(CLAIM_SECONDS), holder or owner(), now, row[0]],
         )
     request = json.loads(row[6]) if row[6] else None
-    return ServiceRow(*row[:6], request, row[7] + 1, row[8], row[9])
+    return ServiceRow(*row[:6], request, row[7] + 1, row[8], row[9], row[10])
 
 
 def mark_sent(db: Database, row_id: int, reply: str) -> None:

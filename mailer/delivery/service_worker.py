@@ -94,7 +94,7 @@ class ServiceMailWorker:
         try:
             if row.kind == "signup":
                 self._sign_up(row)
-            elif row.kind == "welcome" and not self._still_subscribed(row):
+            elif row.kind in ("welcome", "bounce_notice") and not self._still_subscribed(row):
                 with self.lock():
                     service_mail.drop(self.db, row.id)
             else:
@@ -147,7 +147,7 @@ class ServiceMailWorker:
             return
         data = self.signer.sign(row.message) if self.signer else row.message
         try:
-            reply = self.transport.send(self.sender, row.recipient, data)
+            reply = self.transport.send(row.envelope_from or self.sender, row.recipient, data)
         except PermanentFailure as exc:
             log.error("service mail %s #%s failed: %s", row.kind, row.id, exc.code)
             with self.lock():

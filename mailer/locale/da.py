@@ -238,4 +238,16 @@ STRINGS: dict[str, str] = {
         "vi sender ikke mere og sletter oplysningen efter {days} dage.\n\n"
         "Venlig hilsen\n{sender}\n"
     ),
+    # a notice when reports that prove nothing (no VERP token) pile up (bounces/unverified.py)
+    "bounce_notice_subject": "Er vores nyhedsbreve nået frem til dig?",
+    "bounce_notice_body": (
+        "Hej!\n\n"
+        "På {days} forskellige dage for nylig har vi modtaget rapporter om, at nyhedsbreve fra "
+        "{sender} ({list}) ikke kunne leveres til {email}.\n\n"
+        "Sådanne rapporter kan hvem som helst skrive, så intet er ændret: du er stadig "
+        "tilmeldt, og da denne besked nåede frem til dig, skal du ikke gøre noget.\n\n"
+        "Ønsker du ikke længere nyhedsbrevet, så brug afmeldingslinket i et hvilket som helst "
+        "nummer.\n\n"
+        "Venlig hilsen\n{sender}\n"
+    ),
 }

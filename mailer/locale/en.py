@@ -232,4 +232,15 @@ STRINGS: dict[str, str] = {
         "we will send nothing more and delete the request after {days} days.\n\n"
         "Kind regards\n{sender}\n"
     ),
+    # a notice when reports that prove nothing (no VERP token) pile up (bounces/unverified.py)
+    "bounce_notice_subject": "Were our newsletters delivered to you?",
+    "bounce_notice_body": (
+        "Hello,\n\n"
+        "On {days} different days recently we received reports saying that newsletters from "
+        "{sender} ({list}) could not be delivered to {email}.\n\n"
+        "Such reports can be written by anyone, so nothing has changed: you are still "
+        "subscribed, and since this message reached you, there is nothing you need to do.\n\n"
+        "If you no longer want the newsletter, use the unsubscribe link in any issue.\n\n"
+        "Kind regards\n{sender}\n"
+    ),
 }

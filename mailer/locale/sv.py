@@ -237,4 +237,15 @@ STRINGS: dict[str, str] = {
         "vi skickar inget mer och raderar uppgiften efter {days} dagar.\n\n"
         "Hälsningar\n{sender}\n"
     ),
+    # a notice when reports that prove nothing (no VERP token) pile up (bounces/unverified.py)
+    "bounce_notice_subject": "Har våra nyhetsbrev kommit fram till dig?",
+    "bounce_notice_body": (
+        "Hej!\n\n"
+        "Under {days} olika dagar nyligen har vi fått rapporter om att nyhetsbrev från "
+        "{sender} ({list}) inte kunde levereras till {email}.\n\n"
+        "Sådana rapporter kan vem som helst skriva, så ingenting har ändrats: du är fortfarande "
+        "prenumerant, och eftersom det här meddelandet nådde dig behöver du inte göra något.\n\n"
+        "Vill du inte längre ha nyhetsbrevet, använd avregistreringslänken i valfritt nummer.\n\n"
+        "Hälsningar\n{sender}\n"
+    ),
 }

@@ -1,5 +1,5 @@
-"""What reading a report finds (`Report`, `Failure`) and the helpers both readers share: the
-standard one (`classify`) and the free-text one (`freetext`)."""
+"""What reading a report finds (`Report`, `Failure`), the ledger row it turns out to be about
+(`Match`), and the helpers the readers share (`classify`, `freetext`, `textscan`)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,16 @@ import re
 from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import HeaderParser
+from email.utils import parseaddr
 
 ENHANCED = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 BASIC = re.compile(r"\b([245])\d\d\b")
 MESSAGE_ID = re.compile(r"^message-id:[ \t]*(<[^>\s]+>)", re.IGNORECASE | re.MULTILINE)
 MAX_DIAGNOSTIC = 500
+# The readers, in the order they are asked: RFC 3464 delivery reports and RFC 5965 complaints,
+# GNU Mailman's flufl.bounce, then the words of the report (`textscan`).
+READERS = ("rfc3464", "rfc5965", "flufl.bounce", "free-text")
+ADDRESS_TYPES = ("rfc822", "utf-8", "x-unix", "unknown")
 
 
 @dataclass
@@ -23,6 +28,7 @@ class Failure:
     kind: str
     status: str  # x.y.z for bounces, the Feedback-Type for complaints
     diagnostic: str
+    reader: str = ""  # which reader found it (see READERS)
 
 
 @dataclass
@@ -36,10 +42,28 @@ class Report:
     reported_at: str = ""
     digest: str = ""
     text: str = ""  # the message as text, searched for VERP tokens
+    reader: str = ""  # the reader whose answer was kept (see READERS); "" when none found any
+    settled: list[str] = field(default_factory=list)  # read as delayed or delivered: no failure
+    partial: bool = False  # some recipient fields could not be read: ask the other readers too
 
     @property
     def actionable(self) -> bool:
         return bool(self.failures)
+
+
+@dataclass
+class Match:
+    """The ledger row a report is about."""
+
+    delivery_id: int
+    subscriber_id: int
+    list_id: int
+    list_name: str
+    issue: str
+    email: str
+    matched_by: str  # token | message-id | address
+    failure: Failure
+    verified: bool = True  # False: matched by address while VERP is on (see the module doc)
 
 
 def status_of(text: str) -> str:
@@ -69,3 +93,27 @@ def original_headers(parts: list[Message]) -> Message | None:
 def clean(text: str) -> str:
     """One line, no control characters, at most MAX_DIAGNOSTIC characters."""
     return " ".join(str(text).split())[:MAX_DIAGNOSTIC]
+
+
+def mailbox_of(value: str | bytes) -> str:
+    """The bare lower-cased address in what a reader returned: bytes (flufl.bounce), an
+    `rfc822;` (or `utf-8;`) prefix, angle brackets, quotes, a display name or trailing
+    punctuation; "" when there is no address in it."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    text = str(value).strip()
+    kind, semicolon, rest = text.partition(";")
+    if semicolon and kind.strip().lower() in ADDRESS_TYPES:
+        text = rest.strip()
+    if "<" in text:
+        text = parseaddr(text)[1] or text
+    text = text.strip().strip("<>\"'").strip().rstrip(".,:;)").lstrip("(").strip()
+    local, at, domain = text.rpartition("@")
+    if not at or not local or not domain or any(c.isspace() for c in text):
+        return ""
+    if not domain.isascii():  # stored in its ASCII form (IDNA), as subscribers are
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            return ""
+    return f"{local}@{domain}".lower()

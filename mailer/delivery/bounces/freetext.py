@@ -12,7 +12,15 @@ from email.utils import getaddresses
 
 import flufl.bounce
 
-from .findings import MESSAGE_ID, Failure, Report, clean, original_headers, status_of
+from .findings import (
+    MESSAGE_ID,
+    Failure,
+    Report,
+    clean,
+    mailbox_of,
+    original_headers,
+    status_of,
+)
 
 # flufl.bounce logs a detector's crash with its traceback before re-raising it; classify turns
 # the crash into "unreadable", and the person at the terminal should not see a traceback
@@ -30,21 +38,28 @@ def non_standard(msg: Message, parts: list[Message], text: str) -> Report:
         del readable["from"]  # missing or garbled: a detector takes the first address blindly
         readable["From"] = "<>"
     temporary, permanent = flufl.bounce.all_failures(readable)
-    if not temporary and not permanent:
+    # flufl.bounce answers bytes, in the case, brackets and `rfc822;` prefix the report had
+    hard = {mailbox_of(raw) for raw in permanent} - {""}
+    soft = {mailbox_of(raw) for raw in temporary} - {""} - hard
+    if not hard and not soft:
         return Report("not-bounce", "not a bounce or a complaint")
     body = _body_text(parts)
     failures = []
-    for kind, addresses in (("hard", permanent), ("soft", temporary - permanent)):
-        for raw in sorted(addresses):
-            address = raw.decode("ascii", "replace")
+    for kind, addresses in (("hard", hard), ("soft", soft)):
+        for address in sorted(addresses):
             status, diagnostic = _near(body, address, "5" if kind == "hard" else "4")
-            failures.append(Failure(address, kind, status, diagnostic))
+            failures.append(Failure(address, kind, status, diagnostic, "flufl.bounce"))
     own = str(msg.get("message-id", "")).strip()
     ids = [i for i in MESSAGE_ID.findall(body) if i != own]
     original = original_headers(parts)
     if original is not None and original.get("message-id"):
         ids.insert(0, str(original.get("message-id")).strip())
-    return Report("bounce", failures=failures, message_ids=list(dict.fromkeys(ids)))
+    return Report(
+        "bounce",
+        failures=failures,
+        message_ids=list(dict.fromkeys(ids)),
+        reader="flufl.bounce",
+    )
 
 
 def _body_text(parts: list[Message]) -> str:

@@ -6,12 +6,13 @@ from sqlite_utils import Database
 
 
 def issue_reports(db: Database, issue: str) -> dict:
-    """Counts (bounced = hard, soft-bounced = soft, complained) by distinct message, and every
-    report with its status, diagnostic and decision."""
+    """Counts (bounced = hard, soft-bounced = soft, complained) by distinct message, of the
+    reports that proved they answer our message, the number with unverified reports only, and
+    every report with its status, diagnostic and decision."""
     counts = dict(
         db.execute(
-            "SELECT kind, count(DISTINCT delivery_id) FROM bounce_events WHERE issue = ? "
-            "GROUP BY kind",
+            "SELECT CASE unverified WHEN 1 THEN 'unverified' ELSE kind END, "
+            "count(DISTINCT delivery_id) FROM bounce_events WHERE issue = ? GROUP BY 1",
             [issue],
         ).fetchall()
     )
@@ -26,5 +27,6 @@ def issue_reports(db: Database, issue: str) -> dict:
         "bounced": counts.get("hard", 0),
         "soft_bounced": counts.get("soft", 0),
         "complained": counts.get("complaint", 0),
+        "unverified": counts.get("unverified", 0),
         "events": [dict(zip(columns, row, strict=True)) for row in cursor],
     }

@@ -31,6 +31,7 @@ class BounceSummary:
     hard: int = 0
     soft: int = 0
     complaints: int = 0
+    unverified: int = 0  # matched by address only while VERP is on: recorded, nothing changed
     changed: int = 0  # subscriptions bounced or unsubscribed
     duplicates: int = 0
     ignored: int = 0  # auto-replies, delay warnings, success notices
@@ -48,7 +49,7 @@ class BounceSummary:
             f"{'would be ' if self.dry_run else ''}ended); {self.duplicates} already recorded, "
             f"{self.ignored} ignored (auto-replies, delay warnings), {self.not_bounces} not "
             f"bounces, {self.unreadable} unreadable, {self.unmatched} not matched to a message "
-            "we sent"
+            f"we sent, {self.unverified} unverified (no token or Message-ID: nothing changed)"
         )
         return text + (" (dry run: nothing was written)." if self.dry_run else ".")
 
@@ -59,6 +60,7 @@ class BounceSummary:
             "hard": "hard",
             "soft": "soft",
             "complaint": "complaints",
+            "unverified": "unverified",
             "duplicate": "duplicates",
             "unmatched": "unmatched",
             "auto-reply": "ignored",
@@ -72,14 +74,15 @@ class BounceSummary:
 def handle(
     db: Database, settings: Settings, item: Incoming, summary: BounceSummary, source: str
 ) -> None:
-    """Classify one message and record what it says (call inside a transaction)."""
+    """Classify one message and record what it says about each recipient it names (call
+    inside a transaction)."""
     summary.read += 1
     report = classify(item.raw)
     if not report.actionable:
         summary.count(item.label, report.verdict, report.reason)
         return
-    decision = apply_report(db, settings, report, source=source, dry_run=summary.dry_run)
-    summary.count(item.label, decision.outcome, decision.text, decision.changed)
+    for decision in apply_report(db, settings, report, source=source, dry_run=summary.dry_run):
+        summary.count(item.label, decision.outcome, decision.text, decision.changed)
 
 
 def import_bounces(

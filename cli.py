@@ -351,7 +351,7 @@ def _subscriber_db(ctx: click.Context):
     from mailer.store.db import open_db
 
     settings = get_settings(ctx)
-    return settings, open_db(settings.db_path)
+    return settings, open_db(settings.db_path, busy_timeout=settings.db_busy_timeout)
 
 
 @cli.group()

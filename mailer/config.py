@@ -49,6 +49,7 @@ ENV_NAMES: dict[str, str] = {
     "NEWSLETTER_UNSUBSCRIBE_MAILTO": "unsubscribe_mailto",
     "NEWSLETTER_PENDING_RETENTION_DAYS": "pending_retention_days",
     "NEWSLETTER_CONFIRM_TTL_HOURS": "confirm_ttl_hours",
+    "NEWSLETTER_DB_BUSY_TIMEOUT": "db_busy_timeout",
     "SMTP_HOST": "smtp_host",
     "SMTP_PORT": "smtp_port",
     "SMTP_USERNAME": "smtp_username",
@@ -109,6 +110,9 @@ class Settings:
     unsubscribe_mailto: str = ""
     pending_retention_days: int = 14
     confirm_ttl_hours: int = 48
+    # seconds a write waits for another process's lock before giving up with a clear error
+    # (the web app waits at most web.database.WEB_WAIT_LIMIT, well inside the proxy's timeout)
+    db_busy_timeout: float = 30.0
     smtp_host: str = "localhost"
     smtp_port: int = 587
     smtp_username: str = ""
@@ -291,6 +295,8 @@ def _validate(settings: Settings) -> None:
             "SEND_RATE, SEND_RATE_PER_HOUR and SEND_RATE_PER_DAY must be >= 0, "
             "SEND_CONNECTIONS >= 1"
         )
+    if settings.db_busy_timeout <= 0:
+        raise ConfigError("NEWSLETTER_DB_BUSY_TIMEOUT must be a number of seconds > 0")
     if settings.send_lock_stale_seconds <= 0:
         raise ConfigError("NEWSLETTER_SEND_LOCK_STALE_SECONDS must be > 0")
     if settings.pending_retention_days < 1 or settings.confirm_ttl_hours < 1:

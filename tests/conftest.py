@@ -21,6 +21,7 @@ pytest_plugins = [
     "tests.fixtures_web",
     "tests.fixtures_check",
     "tests.fixtures_bounces",
+    "tests.fixtures_faults",
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

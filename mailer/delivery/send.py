@@ -120,7 +120,7 @@ def run_send(
     slug = str(built.meta.get("slug") or issue_dir.name)
     named_list = bool(list_name)
     list_name = list_name or str(built.meta.get("list") or subscribers.DEFAULT_LIST)
-    db = open_db(settings.db_path)
+    db = open_db(settings.db_path, busy_timeout=settings.db_busy_timeout)
     try:
         try:
             list_pk = subscribers.list_id(db, list_name)
@@ -354,7 +354,7 @@ def send_status(settings: Settings, issue_dir: Path) -> dict:
     meta_path = issue_dir / "build" / "meta.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
     slug = str(meta.get("slug") or issue_dir.name)
-    db = open_db(settings.db_path)
+    db = open_db(settings.db_path, busy_timeout=settings.db_busy_timeout)
     try:
         counts = ledger.counts(db, slug)
         problems = list(ledger.problems(db, slug))

@@ -94,7 +94,7 @@ def import_bounces(
     paths = [Path(p) for p in paths]
     total = count_files(paths)  # also checks every path before anything is written
     summary = BounceSummary(dry_run=dry_run)
-    db = open_db(settings.db_path)
+    db = open_db(settings.db_path, busy_timeout=settings.db_busy_timeout)
     try:
         with _bar(progress, total) as bar:
             for item in read_files(paths):
@@ -122,7 +122,7 @@ def fetch_bounces(
             f"BOUNCE_IMAP_SECURITY=none: the IMAP password went to {settings.bounce_imap_host} "
             "unencrypted; use ssl or starttls"
         )
-    db = open_db(settings.db_path)
+    db = open_db(settings.db_path, busy_timeout=settings.db_busy_timeout)
     try:
         with ImapFolder(settings, ssl_context=ssl_context) as folder:
             after = last_uid(db, folder.mailbox, folder.uidvalidity)

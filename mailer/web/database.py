@@ -30,9 +30,7 @@ def get_db() -> sqlite_utils.Database:
     """This request's connection (WAL, busy timeout), opened on first use."""
     if "db" not in g:
         _ensure_migrated(current_app)
-        g.db = connect(
-            current_app.config["SETTINGS"].db_path, busy_timeout=wait_limit(current_app)
-        )
+        g.db = connect(current_app.config["SETTINGS"].db_path, busy_timeout=wait_limit(current_app))
     return g.db
 
 

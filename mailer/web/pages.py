@@ -54,9 +54,9 @@ def database_unavailable(error: Exception):
     Retry-After, a page asking to try again, one log line without a traceback. The request's
     transaction was rolled back, so nothing is half-stored. Other SQLite errors stay 500s."""
     text = str(error)
-    if not isinstance(error, DatabaseUnavailable):
-        if storage_fault(error) is None and "locked" not in text and "busy" not in text:
-            raise error
+    known = storage_fault(error) is not None or "locked" in text or "busy" in text
+    if not isinstance(error, DatabaseUnavailable) and not known:
+        raise error
     rule = request.url_rule.rule if request.url_rule is not None else "(no route)"
     reason = "disk full" if "full" in text or "space" in text else "database locked"
     current_app.logger.warning("503 on %s [%s]: %s", rule, request.method, reason)

@@ -35,6 +35,14 @@ class MailerGroup(click.Group):
         except MailerError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except Exception as exc:  # a full disk met outside the library's own checks
+            from mailer.store.db import storage_fault
+
+            fault = storage_fault(exc)
+            if fault is None:
+                raise
+            click.echo(f"Error: {fault}", err=True)
+            ctx.exit(fault.exit_code)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         from click.utils import make_default_short_help

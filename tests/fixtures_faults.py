@@ -19,8 +19,9 @@ class SmallDisk:
         self.path = path
         self.filler = path / "filler"
 
-    def fill(self) -> None:
-        """Write until the disk refuses (ENOSPC); a bounded loop, the disk is a few MB."""
+    def fill(self, leave: int = 0) -> None:
+        """Write until the disk refuses (ENOSPC), then give back `leave` bytes; a bounded
+        loop, the disk is a few MB."""
         chunk = b"\0" * 65536
         with open(self.filler, "ab", buffering=0) as out:
             for _ in range(100_000):
@@ -33,6 +34,8 @@ class SmallDisk:
                     out.write(b"\0" * 512)
                 except OSError:
                     break
+            if leave:
+                out.truncate(max(0, out.tell() - leave))
 
     def free(self) -> None:
         with contextlib.suppress(FileNotFoundError):

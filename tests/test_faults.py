@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from mailer.compose.issue import read_issue
 from mailer.compose.site import load_site
 from mailer.errors import IssueError
 from mailer.store.db import open_db
+from tests.fixtures_bounces import BOUNCE_ADDRESS, send_issue
 from tests.fixtures_faults import SmallDisk
 from tests.fixtures_send import (
     PROJECT_ROOT,
@@ -272,3 +274,69 @@ def test_a_cli_command_on_a_locked_database_is_one_line(settings, tmp_path):
         holder.execute("ROLLBACK")
         holder.close()
     one_error_line(added, "subscribers.db: still locked by another process after 1 s")
+
+
+def test_disk_full_during_subscribers_import_is_one_line_and_writes_nothing(
+    small_disk, settings, tmp_path
+):
+    db_path = small_disk.path / "subscribers.db"
+    open_db(db_path).close()
+    rows = ["email,name"] + [f"person{n:05d}@example.org,Person {n}" for n in range(3000)]
+    csv_path = tmp_path / "members.csv"
+    csv_path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    env = {"NEWSLETTER_SECRET_KEY": settings.secret_key}
+    args = ["--db", db_path, "subscribers", "import", csv_path, "--source", "register"]
+    small_disk.fill(leave=256 * 1024)  # room for a few hundred rows, not 3,000
+    failed = run_newsletter(*args, env=env)
+    one_error_line(failed, "subscribers.db: the disk is full", "run the same command again")
+    small_disk.free()
+    assert count_rows(db_path, "subscribers") == 0
+    assert count_rows(db_path, "consent_log") == 0
+    imported = run_newsletter(*args, env=env)
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    assert count_rows(db_path, "subscribers") == 3000
+
+
+def test_disk_full_during_bounces_import_is_one_line_and_the_rerun_counts_each_once(
+    small_disk, settings, mail_sink, built_example, tmp_path
+):
+    db_path = small_disk.path / "subscribers.db"
+    db = open_db(db_path)
+    on_disk = dataclasses.replace(settings, db_path=db_path)
+    mailed = send_issue(db, on_disk, mail_sink, built_example, 40, bounce_address=BOUNCE_ADDRESS)
+    db.close()
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    for n, address in enumerate(mailed.addresses):
+        (folder / f"{n:02d}.eml").write_bytes(mailed.report("dsn-hard.eml", address))
+    env = {"NEWSLETTER_SECRET_KEY": settings.secret_key}
+    args = ["--db", db_path, "bounces", "import", *sorted(folder.iterdir())]
+    small_disk.fill(leave=96 * 1024)
+    failed = run_newsletter(*args, env=env)
+    line = one_error_line(failed, "subscribers.db: the disk is full", "run the same command again")
+    small_disk.free()
+    done = count_rows(db_path, "subscriptions", "status = 'bounced'")
+    assert 0 < done < 40  # stopped part-way
+    assert f"{done} of 40 reports were recorded" in line
+    again = run_newsletter(*args, env=env)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"{done} already recorded" in again.stdout
+    assert count_rows(db_path, "subscriptions", "status = 'bounced'") == 40
+
+
+def count_rows(db_path, table: str, where: str = "1") -> int:
+    db = open_db(db_path)
+    try:
+        return db.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0]  # noqa: S608
+    finally:
+        db.close()
+
+
+def test_a_build_on_a_full_disk_is_one_line(small_disk, example_issue, compose_cli):
+    issue = small_disk.path / "newsletters" / example_issue.name
+    shutil.copytree(example_issue.parent, issue.parent)
+    small_disk.fill()
+    result = compose_cli("build", issue)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output + result.stderr
+    assert "no space left on the device" in result.stderr or "disk is full" in result.stderr

@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from ...config import Settings
+from ...errors import DatabaseUnavailable
 from ...store.db import open_db, transaction
 from .classify import classify
 from .policy import apply_report
@@ -98,8 +99,15 @@ def import_bounces(
     try:
         with _bar(progress, total) as bar:
             for item in read_files(paths):
-                with transaction(db):
-                    handle(db, settings, item, summary, "file")
+                recorded = summary.read
+                try:
+                    with transaction(db):
+                        handle(db, settings, item, summary, "file")
+                except DatabaseUnavailable as exc:  # each report is whole or not there
+                    raise DatabaseUnavailable(
+                        f"{exc}; {recorded} of {total} reports were recorded before it, and the "
+                        "same command recognises them and reads only the rest"
+                    ) from None
                 bar.update(1)
     finally:
         db.close()

@@ -129,6 +129,7 @@ def one_error_line(process: subprocess.CompletedProcess, *expected: str) -> str:
     return errors[0]
 
 
+@pytest.mark.slow
 def test_disk_full_during_send_is_one_line_and_the_rerun_duplicates_at_most_one_per_connection(
     small_disk, settings, built_example
 ):

@@ -233,3 +233,23 @@ def m020_scheduled_segment(db: sqlite_utils.Database) -> None:
     """The segment a scheduled send was made with (`send --at ... --segment ...`), in its
     canonical form; NULL is the whole list."""
     db.execute("ALTER TABLE scheduled_sends ADD COLUMN segment TEXT")
+
+
+@MIGRATIONS()
+def m055_delivery_counts(db: sqlite_utils.Database) -> None:
+    """Per-issue counts that per-recipient ledger rows are folded into after
+    NEWSLETTER_LEDGER_RETENTION_DAYS (delivery.retention): one row per issue, list (0 = none)
+    and outcome (a ledger state, or `bounced`, `soft_bounced`, `complained` from bounce
+    reports), with when the first and last copy went out. Nothing in it names a person."""
+    db.execute(
+        """CREATE TABLE delivery_counts (
+            issue TEXT NOT NULL,
+            list_id INTEGER NOT NULL,
+            outcome TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            first_sent_at TEXT,
+            last_sent_at TEXT,
+            folded_at TEXT NOT NULL,
+            PRIMARY KEY (issue, list_id, outcome)
+        )"""
+    )

@@ -23,7 +23,7 @@ from ..audience import subscribers
 from ..config import Settings
 from ..errors import SendError, SubscriberError
 from ..store.db import open_db, transaction
-from . import ledger, runlock, segment_memory, smtputf8
+from . import ledger, retention, runlock, segment_memory, smtputf8
 from .bounces.report import issue_reports
 from .bounces.verp import return_path_for
 from .dkim import signer_for
@@ -130,6 +130,7 @@ def run_send(
                 f"{exc}; add people to it with `newsletter subscribers import FILE.csv "
                 f"--list {list_name}`, or correct {where}"
             ) from None
+        retention.refuse_folded(db, slug, list_pk, list_name)
         title = db.execute("SELECT title FROM lists WHERE id = ?", [list_pk]).fetchone()[0]
         chosen = segment_memory.resolve(db, slug, list_pk, segment)
         segment_ids = chosen.matching_ids(db) if chosen else None

@@ -7,7 +7,7 @@ while; kept for ever it grows by about 300 bytes per recipient per issue. An iss
 one list are folded together once its last activity is older than the retention: the counts
 per state (and of bounces and complaints reported back) keep `send-status`, the archive and
 the feeds true; the rows and the bounce reports about them are deleted (the database runs with
-`secure_delete`). A folded issue cannot be sent again to that list (the rows that prevented a
+`secure_delete`). A folded issue cannot be sent again, to any list (the rows that prevented a
 second copy are gone): `run_send` refuses it. Late bounces for a folded issue no longer match
 a message (they are counted as unmatched); an access export lists only the rows still kept.
 It runs on its own in `serve` (a thread, `web.retention`), after `scheduled run`, and on
@@ -136,12 +136,13 @@ def folded_counts(db: Database, issue: str, list_id: int | None = None) -> dict[
     )
 
 
-def refuse_folded(db: Database, issue: str, list_id: int, list_name: str) -> None:
-    """SendError when `issue` was sent to the list so long ago that its rows were folded: the
+def refuse_folded(db: Database, issue: str) -> None:
+    """SendError when `issue` was sent so long ago that its rows were folded (on any list: one
+    row per issue and person is what keeps a second list from mailing someone twice): the
     ledger no longer knows who got it, so a run would mail everyone again."""
-    if folded_counts(db, issue, list_id):
+    if folded_counts(db, issue):
         raise SendError(
-            f"{issue} was sent to list {list_name} longer ago than "
+            f"{issue} was sent longer ago than "
             "NEWSLETTER_LEDGER_RETENTION_DAYS, and its per-recipient ledger has been folded "
             "into counts: the tool no longer knows who got it, so sending it again would mail "
             "everyone a second time. Make a new issue (newsletter new) instead"

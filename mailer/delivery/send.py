@@ -130,7 +130,7 @@ def run_send(
                 f"{exc}; add people to it with `newsletter subscribers import FILE.csv "
                 f"--list {list_name}`, or correct {where}"
             ) from None
-        retention.refuse_folded(db, slug, list_pk, list_name)
+        retention.refuse_folded(db, slug)
         title = db.execute("SELECT title FROM lists WHERE id = ?", [list_pk]).fetchone()[0]
         chosen = segment_memory.resolve(db, slug, list_pk, segment)
         segment_ids = chosen.matching_ids(db) if chosen else None

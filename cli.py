@@ -35,6 +35,14 @@ class MailerGroup(click.Group):
         except MailerError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except Exception as exc:  # a full disk met outside the library's own checks
+            from mailer.store.db import storage_fault
+
+            fault = storage_fault(exc)
+            if fault is None:
+                raise
+            click.echo(f"Error: {fault}", err=True)
+            ctx.exit(fault.exit_code)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         from click.utils import make_default_short_help
@@ -1232,8 +1240,32 @@ def scheduled_run(ctx) -> None:
     outcomes = run_due(settings, gate=gate, notify=lambda text: click.echo(text, err=True))
     for outcome in outcomes:
         click.echo(f"{outcome.schedule.issue} ({outcome.schedule.when()}): {outcome.message}")
+    from mailer.delivery.retention import prune_ledger
+
+    folded = prune_ledger(settings)  # NEWSLETTER_LEDGER_RETENTION_DAYS, on every run
+    if folded.groups:
+        click.echo(folded.line())
     if any(outcome.state != "done" for outcome in outcomes):
         ctx.exit(1)
+
+
+@cli.group()
+def ledger() -> None:
+    """The send ledger: who got each issue, kept NEWSLETTER_LEDGER_RETENTION_DAYS."""
+
+
+@ledger.command("prune")
+@click.pass_context
+def ledger_prune(ctx) -> None:
+    """Fold per-recipient ledger rows older than NEWSLETTER_LEDGER_RETENTION_DAYS (180) into
+    per-issue counts; send-status, the archive and the feeds stay true. `serve` and
+    `scheduled run` do this by themselves.
+
+    Example: newsletter ledger prune
+    """
+    from mailer.delivery.retention import prune_ledger
+
+    click.echo(prune_ledger(get_settings(ctx)).line())
 
 
 @scheduled.command("list")

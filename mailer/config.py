@@ -54,6 +54,8 @@ ENV_NAMES: dict[str, str] = {
     "NEWSLETTER_UNSUBSCRIBE_MAILTO": "unsubscribe_mailto",
     "NEWSLETTER_PENDING_RETENTION_DAYS": "pending_retention_days",
     "NEWSLETTER_CONFIRM_TTL_HOURS": "confirm_ttl_hours",
+    "NEWSLETTER_DB_BUSY_TIMEOUT": "db_busy_timeout",
+    "NEWSLETTER_LEDGER_RETENTION_DAYS": "ledger_retention_days",
     "SMTP_HOST": "smtp_host",
     "SMTP_PORT": "smtp_port",
     "SMTP_USERNAME": "smtp_username",
@@ -138,6 +140,11 @@ class Settings:
     unsubscribe_mailto: str = ""
     pending_retention_days: int = 14
     confirm_ttl_hours: int = 48
+    # seconds a write waits for another process's lock before giving up with a clear error
+    # (the web app waits at most web.database.WEB_WAIT_LIMIT, well inside the proxy's timeout)
+    db_busy_timeout: float = 30.0
+    # days per-recipient ledger rows are kept, then folded into per-issue counts
+    ledger_retention_days: int = 180
     smtp_host: str = "localhost"
     smtp_port: int = 587
     smtp_username: str = ""
@@ -437,6 +444,13 @@ def _validate(settings: Settings) -> None:
             "SEND_RATE, SEND_RATE_PER_HOUR and SEND_RATE_PER_DAY must be >= 0, "
             "SEND_CONNECTIONS >= 1"
         )
+    if settings.ledger_retention_days < 30:
+        raise ConfigError(
+            "NEWSLETTER_LEDGER_RETENTION_DAYS must be at least 30: late bounces and "
+            "'did I send to X?' need the per-recipient rows for weeks"
+        )
+    if settings.db_busy_timeout <= 0:
+        raise ConfigError("NEWSLETTER_DB_BUSY_TIMEOUT must be a number of seconds > 0")
     if settings.send_lock_stale_seconds <= 0:
         raise ConfigError("NEWSLETTER_SEND_LOCK_STALE_SECONDS must be > 0")
     if any(len(key) < 16 for key in settings.previous_secret_keys):

@@ -19,6 +19,11 @@ class DatabaseError(MailerError):
     """The subscriber database cannot be opened or is from a newer version."""
 
 
+class DatabaseUnavailable(DatabaseError):
+    """The database cannot take a write now (locked beyond the limit, disk full): nothing was
+    written, and the same action later will work. The web app answers 503 with Retry-After."""
+
+
 class SubscriberError(MailerError):
     """A subscriber operation was refused (invalid address, suppressed, unknown list...)."""
 

@@ -22,6 +22,7 @@ pytest_plugins = [
     "tests.fixtures_check",
     "tests.fixtures_bounces",
     "tests.fixtures_oauth",
+    "tests.fixtures_faults",
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -64,7 +64,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         },
     ),
     "deliveries": (
-        "Send ledger",
+        "Send ledger (folded into per-issue counts after NEWSLETTER_LEDGER_RETENTION_DAYS)",
         {
             "issue": "which issue",
             "state": "delivery state",
@@ -184,6 +184,12 @@ def render_record(db: Database, settings: Settings, site: Mapping[str, str], *, 
         "unsubscription. Backups: as long as you keep them (docs/backup.md).",
         "- Consent records and the send ledger of an erased person: kept without anything that "
         "identifies them (when, what, which list).",
+        f"- Send ledger (who got which issue, and the bounce reports about those copies): "
+        f"{settings.ledger_retention_days} days after an issue's last delivery activity "
+        "(`NEWSLETTER_LEDGER_RETENTION_DAYS`, long enough to match late bounces and answer "
+        '"did we send to X?"); then folded into per-issue counts that name nobody, by '
+        "`newsletter serve` (every 6 hours), `newsletter scheduled run` and "
+        "`newsletter ledger prune`.",
         "",
         "## Erasure (Art. 17)",
         "",

@@ -72,14 +72,16 @@ class _Parser:
     def __init__(self, source: str) -> None:
         self.source = source
         self.tokens: list[tuple[str, str, int]] = []  # (kind, text, position)
+        self.index = 0
         position = 0
         while position < len(source):
             if source[position:].strip() == "":
                 break
             match = TOKEN.match(source, position)
             if not match or match.end() == position:
-                self.position = position
-                self.fail(f"cannot read {source[position:].strip()[:10]!r}")
+                stray = source[position:].lstrip()
+                where = len(source) - len(stray)
+                self.fail(_cannot_read(stray), where)
             kind = match.lastgroup
             text = match.group(kind)
             start = match.start(kind)
@@ -89,12 +91,12 @@ class _Parser:
                 kind = "string"
             self.tokens.append((kind, text, start))
             position = match.end()
-        self.index = 0
-        self.position = 0
 
-    def fail(self, what: str):
-        token = self.peek()
-        where = token[2] if token else len(self.source)
+    def fail(self, what: str, where: int | None = None):
+        """Raise SegmentError naming the 1-based character `where` (default: the next token)."""
+        if where is None:
+            token = self.peek()
+            where = token[2] if token else len(self.source)
         raise SegmentError(
             f"segment {self.source!r}, at character {where + 1}: {what}; "
             "see README, Segments (e.g. län = Örebro and roll in (ordförande, kassör))"
@@ -195,6 +197,15 @@ class _Parser:
         if not words:
             self.fail("expected a value" + (f", found {token[1]!r}" if token else ""))
         return " ".join(words)
+
+
+def _cannot_read(stray: str) -> str:
+    """What went wrong where the tokenizer stopped: an unclosed quote or a lone '!'."""
+    if stray[:1] in "\"'":
+        return f"the quote {stray[0]} is never closed; close it or remove it"
+    if stray[:1] == "!":
+        return "'!' is only allowed in '!='; write 'not' or '!='"
+    return f"cannot read {stray[:10]!r}"
 
 
 def _compare(field: str, op: str, values: list[str]) -> tuple[str, list]:

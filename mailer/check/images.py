@@ -6,6 +6,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..compose.images import image_size, jpeg_orientation
+from ..compose.issue import read_issue
+from ..compose.metadata import personal_metadata
 from ..errors import IssueError
 from .context import CheckContext
 from .report import Finding, Report
@@ -158,6 +160,16 @@ def _check_image_file(context: CheckContext, src: str, add) -> None:
             "open the photo in an image editor, save it upright (with the orientation reset), "
             "then rebuild",
         )
+    carried = _source_metadata(context, name)
+    if carried:
+        add(
+            "warning",
+            "image-metadata",
+            f"{name}: the source file carries {', '.join(carried)}; the build strips it from "
+            "the published copy (email and archive), but your own copy still holds it",
+            "nothing to do for this issue; remove it from the source too (an image editor's "
+            "'export without metadata') before sharing the file elsewhere",
+        )
     if height > MAX_IMAGE_HEIGHT:
         add(
             "warning",
@@ -165,3 +177,15 @@ def _check_image_file(context: CheckContext, src: str, add) -> None:
             f"{name} is {height} px tall: some clients crop or scale down very tall images",
             f"crop it or split it into parts under {MAX_IMAGE_HEIGHT} px",
         )
+
+
+def _source_metadata(context: CheckContext, name: str) -> list[str]:
+    """Location or personal metadata in the source of `name` (the build's copy has none)."""
+    try:
+        image = read_issue(context.issue_dir).images.get(name)
+    except IssueError:
+        return []
+    if image is None or not image.path.is_file():
+        return []
+    notes = personal_metadata(image.path.read_bytes())
+    return [note for note in notes if note != "EXIF"]  # orientation alone is no one's data

@@ -30,6 +30,7 @@ from .attachments import ATTACHMENTS_DIR
 from .ics import INVITATION_FILE, issue_calendars
 from .inline import inline_css
 from .issue import Issue, read_issue
+from .metadata import strip_metadata
 from .personalize import MARKER, Template, check_field_markers, neutral_values
 from .render import issue_context, make_environment, render, template_dirs
 
@@ -260,8 +261,9 @@ def build_issue(
         for name, text in calendars.items():
             (work / name).write_bytes(text.encode("utf-8"))  # CRLF line ends, as RFC 5545 says
         (work / "images").mkdir()
-        for name, image in issue.images.items():
-            shutil.copyfile(image.path, work / "images" / name)
+        for name, image in issue.images.items():  # published: no GPS, serial, owner...
+            published = strip_metadata(image.path.read_bytes(), str(image.path))
+            (work / "images" / name).write_bytes(published)
         if issue.attachments:
             (work / ATTACHMENTS_DIR).mkdir()
             for attachment in issue.attachments:

@@ -12,6 +12,7 @@ import yaml
 from ..errors import IssueError
 from .sources import where
 
+MAX_NESTING = 50  # lists and mappings inside each other; PyYAML's composer recurses per level
 _KEEP_TAGS = ("tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp")
 
 
@@ -28,7 +29,22 @@ class _TextLoader(yaml.SafeLoader):
     """
 
     def compose_node(self, parent, index):
-        """Refuse aliases (`*name`): nested ones expand a kilobyte of YAML into gigabytes."""
+        """Refuse aliases (`*name`): nested ones expand a kilobyte of YAML into gigabytes.
+
+        Refuse nesting deeper than MAX_NESTING too: composing (and constructing) recurses once
+        per level, so `[[[[...` 2,000 deep would end in a RecursionError.
+        """
+        depth = getattr(self, "_nesting", 0)
+        if depth >= MAX_NESTING and self.check_event(
+            yaml.SequenceStartEvent, yaml.MappingStartEvent
+        ):
+            raise _Refused(
+                None,
+                None,
+                f"values are nested more than {MAX_NESTING} levels deep; front matter takes "
+                "plain 'key: value' lines and short lists",
+                self.peek_event().start_mark,
+            )
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise _Refused(
@@ -38,7 +54,11 @@ class _TextLoader(yaml.SafeLoader):
                 "anchors or aliases (& and *): write the value out",
                 event.start_mark,
             )
-        return super().compose_node(parent, index)
+        self._nesting = depth + 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._nesting = depth
 
 
 def _refuse_binary(loader: _TextLoader, node: yaml.Node) -> object:

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
-from ..errors import IssueError
+from .frontmatter import FrontMatter, read_source
 from .issue import SITE_FILE
 
 TEXT_KEYS = ("organisation", "address", "web", "email", "phone")
@@ -19,10 +17,6 @@ def load_site(newsletters_dir: Path) -> dict[str, str]:
     path = Path(newsletters_dir) / SITE_FILE
     if not path.is_file():
         return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise IssueError(f"{path}: not readable as YAML ({exc})") from None
-    if not isinstance(data, dict):
-        raise IssueError(f"{path}: expected keys such as 'organisation:'")
+    # the issues' own reader: line numbers, no aliases, bounded nesting, numbers kept as text
+    data = FrontMatter.from_yaml(path, read_source(path)).data
     return {key: str(data[key]).strip() for key in TEXT_KEYS if data.get(key)}

@@ -19,6 +19,7 @@ import sqlite_utils
 from ..store.db import transaction, utc_now
 from .migrations import STATES
 from .pacing import DAY_MINUTES
+from .retention import folded_counts
 
 PENDING_STATES = ("queued", "sending", "deferred")
 QUEUE_BATCH = 1000  # rows per queueing transaction: each holds the write lock ~5-20 ms
@@ -104,6 +105,10 @@ def counts(db: sqlite_utils.Database, issue: str, list_id: int | None = None) ->
         [issue, list_id, list_id],
     ):
         result[state] = number
+    # rows folded after NEWSLETTER_LEDGER_RETENTION_DAYS count too
+    for state, number in folded_counts(db, issue, list_id).items():
+        if state in result:
+            result[state] += number
     return result
 
 

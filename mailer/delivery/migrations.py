@@ -276,3 +276,23 @@ def m041_bounce_notices(db: sqlite_utils.Database) -> None:
     for index in indexes:
         db.execute(index)
     db.execute("ALTER TABLE service_mail ADD COLUMN envelope_from TEXT")
+
+
+@MIGRATIONS()
+def m055_delivery_counts(db: sqlite_utils.Database) -> None:
+    """Per-issue counts that per-recipient ledger rows are folded into after
+    NEWSLETTER_LEDGER_RETENTION_DAYS (delivery.retention): one row per issue, list (0 = none)
+    and outcome (a ledger state, or `bounced`, `soft_bounced`, `complained` from bounce
+    reports), with when the first and last copy went out. Nothing in it names a person."""
+    db.execute(
+        """CREATE TABLE delivery_counts (
+            issue TEXT NOT NULL,
+            list_id INTEGER NOT NULL,
+            outcome TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            first_sent_at TEXT,
+            last_sent_at TEXT,
+            folded_at TEXT NOT NULL,
+            PRIMARY KEY (issue, list_id, outcome)
+        )"""
+    )

@@ -60,8 +60,9 @@ class Recorder:
         return None
 
     def sent(self, job: Job, reply: str) -> bool:
-        """Commit the row as `sent`; False when that failed (busy for 30 s, a full disk): the
-        engine then records it in its own next transaction. Never raises, since the message
+        """Commit the row as `sent`; False when that failed (busy beyond the limit, a full
+        disk): the worker then withdraws its next message before the final "." and tries
+        again, and hands the row to the engine when it stops. Never raises, since the message
         has gone out and must not be reported as failed."""
         db = self._conn()
         try:

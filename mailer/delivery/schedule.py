@@ -99,7 +99,7 @@ def schedule_send(
     list_name = list_name or str(meta.get("list") or subscribers.DEFAULT_LIST)
     if gate is not None:
         gate(issue_dir)
-    db = open_db(settings.db_path)
+    db = open_db(settings.db_path, busy_timeout=settings.db_busy_timeout)
     try:
         try:
             plan = make_plan(
@@ -159,7 +159,7 @@ def run_due(
     holding the issue) leave it for the next run. `send_options` go to `run_send`.
     """
     cutoff = _now(now).strftime(TIME_FORMAT)
-    db = open_db(settings.db_path)
+    db = open_db(settings.db_path, busy_timeout=settings.db_busy_timeout)
     try:
         due = store.select(db, "state IN ('waiting', 'sending') AND due_at <= ?", [cutoff])
         outcomes = []

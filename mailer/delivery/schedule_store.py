@@ -107,7 +107,7 @@ def insert(db, schedule: Schedule) -> Schedule:
 
 def list_schedules(settings: Settings, *, everything: bool = False) -> list[Schedule]:
     """Waiting and running schedules (with `everything`, done, failed and cancelled ones too)."""
-    db = open_db(settings.db_path)
+    db = open_db(settings.db_path, busy_timeout=settings.db_busy_timeout)
     try:
         if everything:
             return select(db, "1 = 1", [])
@@ -129,7 +129,7 @@ def cancel_schedule(
     where, params = "issue = ? AND state IN ('waiting', 'sending')", [slug]
     if list_name:
         where, params = where + " AND list_name = ?", [slug, list_name]
-    db = open_db(settings.db_path)
+    db = open_db(settings.db_path, busy_timeout=settings.db_busy_timeout)
     try:
         with transaction(db):
             found = select(db, where, params)

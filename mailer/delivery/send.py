@@ -23,7 +23,7 @@ from ..audience import subscribers
 from ..config import Settings
 from ..errors import SendError, SubscriberError
 from ..store.db import open_db, transaction
-from . import ledger, runlock, segment_memory, smtputf8
+from . import ledger, retention, runlock, segment_memory, smtputf8
 from .bounces.report import issue_reports
 from .bounces.verp import return_path_for
 from .dkim import signer_for
@@ -120,7 +120,7 @@ def run_send(
     slug = str(built.meta.get("slug") or issue_dir.name)
     named_list = bool(list_name)
     list_name = list_name or str(built.meta.get("list") or subscribers.DEFAULT_LIST)
-    db = open_db(settings.db_path)
+    db = open_db(settings.db_path, busy_timeout=settings.db_busy_timeout)
     try:
         try:
             list_pk = subscribers.list_id(db, list_name)
@@ -130,6 +130,7 @@ def run_send(
                 f"{exc}; add people to it with `newsletter subscribers import FILE.csv "
                 f"--list {list_name}`, or correct {where}"
             ) from None
+        retention.refuse_folded(db, slug)
         title = db.execute("SELECT title FROM lists WHERE id = ?", [list_pk]).fetchone()[0]
         chosen = segment_memory.resolve(db, slug, list_pk, segment)
         segment_ids = chosen.matching_ids(db) if chosen else None
@@ -354,7 +355,7 @@ def send_status(settings: Settings, issue_dir: Path) -> dict:
     meta_path = issue_dir / "build" / "meta.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
     slug = str(meta.get("slug") or issue_dir.name)
-    db = open_db(settings.db_path)
+    db = open_db(settings.db_path, busy_timeout=settings.db_busy_timeout)
     try:
         counts = ledger.counts(db, slug)
         problems = list(ledger.problems(db, slug))

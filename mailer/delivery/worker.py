@@ -13,6 +13,7 @@ from .smtp import ConnectionLost, PermanentFailure, SmtpTransport, TemporaryFail
 
 LOST_LOCK = "another run took over this send's lock"
 LEFT = "the subscription ended just before the message went out"
+UNRECORDED = "the ledger could not record the previous message's 250 (disk full?)"
 
 
 @dataclass
@@ -58,28 +59,40 @@ def smtp_worker(
     A 250 is committed (and reported) while the server answers the next message's MAIL FROM,
     or at once when no message is waiting: always before the next message can be complete,
     so at most one accepted message per connection is ever unrecorded.
+
+    A 250 whose commit fails (a full disk) stays pending: the next message is withdrawn
+    before its final "." until the commit works, so a connection never has two accepted
+    messages unrecorded. It is handed to the engine unrecorded (which records it or stops
+    the run) when no message is waiting and when the worker ends.
     """
     pending: list[tuple[Job, str]] = []  # the last 250, not yet committed
 
-    def flush() -> None:
+    def flush(force: bool = False) -> bool:
+        """Commit and report the pending 250; False (still pending) when the commit failed,
+        unless `force`: then it is reported for the engine to record."""
         while pending:
-            job, reply = pending.pop()
+            job, reply = pending[-1]
             recorded = recorder.sent(job, reply) if recorder else False
+            if recorder and not recorded and not force:
+                return False
+            pending.pop()
             out.put(Outcome(job, "sent", reply, recorded=recorded))
+        return True
 
     try:
         while True:
             try:
                 job = jobs.get_nowait() if pending else jobs.get()
             except queue.Empty:
-                flush()  # nothing waiting: commit now, never while blocked
+                flush(force=True)  # nothing waiting: commit now, never while blocked
                 job = jobs.get()
             if job is None:
                 break
             try:
 
                 def before_end(job=job) -> str | None:
-                    flush()
+                    if not flush():
+                        return UNRECORDED
                     return recorder.check(job) if recorder else None
 
                 reply = transport.send(
@@ -92,6 +105,9 @@ def smtp_worker(
                 flush()
                 pending.append((job, reply))
             except Withdrawn as exc:
+                if exc.reason == UNRECORDED:  # not sent: the engine retries it (or stops)
+                    out.put(Outcome(job, "retry", f"not sent: {exc.reason}", smtp=False))
+                    continue
                 flush()
                 kind = "lost" if exc.reason == LOST_LOCK else "skipped"
                 out.put(Outcome(job, kind, f"not sent: {exc.reason}"))
@@ -111,7 +127,7 @@ def smtp_worker(
                 flush()
                 out.put(Outcome(job, "retry", f"unexpected error: {exc!r}"))
     finally:
-        flush()
+        flush(force=True)
         transport.close()
         if recorder is not None:
             recorder.close()

@@ -73,6 +73,8 @@ STRINGS: dict[str, str] = {
     ),
     "too_many_title": "For mange forsøg",
     "too_many_body": "Vent lidt, og prøv igen.",
+    "busy_title": "Ikke gemt, prøv igen",
+    "busy_body": "Vi kunne ikke gemme det lige nu. Intet er gemt: prøv igen om et minut.",
     "error_title": "Noget gik galt",
     "error_body": "Prøv igen om lidt.",
     "unsub_title": "Afmeld abonnement",

@@ -71,6 +71,8 @@ STRINGS: dict[str, str] = {
     ),
     "too_many_title": "Too many attempts",
     "too_many_body": "Please wait a while and try again.",
+    "busy_title": "Not saved, please try again",
+    "busy_body": "We could not save this just now. Nothing was stored: try again in a minute.",
     "error_title": "Something went wrong",
     "error_body": "Please try again in a little while.",
     "unsub_title": "Unsubscribe",

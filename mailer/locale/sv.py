@@ -72,6 +72,8 @@ STRINGS: dict[str, str] = {
     ),
     "too_many_title": "För många försök",
     "too_many_body": "Vänta en stund och försök igen.",
+    "busy_title": "Inte sparat, försök igen",
+    "busy_body": "Vi kunde inte spara det just nu. Inget har sparats: försök igen om en minut.",
     "error_title": "Något gick fel",
     "error_body": "Försök igen om en liten stund.",
     "unsub_title": "Avsluta prenumeration",

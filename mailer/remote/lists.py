@@ -54,7 +54,7 @@ def open_local_db(settings: Settings, *, create: bool = False) -> sqlite_utils.D
         named = settings.sources.get("db_path") not in (None, "default")
         if not (create and (named or is_site_folder(settings.project_root))):
             raise NoListHere(no_list_message(settings))
-    return open_db(path)
+    return open_db(path, busy_timeout=settings.db_busy_timeout)
 
 
 def open_list(settings: Settings, *, create: bool = False):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import importlib
 import sqlite3
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from ..errors import DatabaseError
+from ..errors import DatabaseError, DatabaseUnavailable
 
 BUSY_TIMEOUT_SECONDS = 30.0
 
@@ -44,23 +45,30 @@ def migration_sets() -> list[Migrations]:
     return [importlib.import_module(name).MIGRATIONS for name in SCHEMA_MODULES]
 
 
-def connect(path: str | Path) -> sqlite_utils.Database:
-    """A connection with the pragmas every process needs, without touching the schema."""
+def connect(path: str | Path, *, busy_timeout: float | None = None) -> sqlite_utils.Database:
+    """A connection with the pragmas every process needs, without touching the schema.
+
+    `busy_timeout` (seconds, default BUSY_TIMEOUT_SECONDS; the setting
+    NEWSLETTER_DB_BUSY_TIMEOUT) is how long a write waits for another process's lock."""
+    timeout = BUSY_TIMEOUT_SECONDS if busy_timeout is None else busy_timeout
     path = Path(path)
     if str(path) != ":memory:" and not path.parent.exists():
         raise DatabaseError(
             f"{path}: the folder {path.parent} does not exist; create it or set NEWSLETTER_DB"
         )
     try:
-        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
+        conn = sqlite3.connect(str(path), timeout=timeout, check_same_thread=False)
         db = sqlite_utils.Database(conn)
-        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             db.enable_wal()
         db.execute("PRAGMA synchronous = FULL")
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA secure_delete = ON")
     except sqlite3.DatabaseError as exc:
+        fault = storage_fault(exc, str(path))  # a full disk cannot hold the -shm file
+        if fault is not None:
+            raise fault from None
         raise DatabaseError(f"{path}: cannot open as an SQLite database ({exc})") from None
     return db
 
@@ -84,9 +92,11 @@ def check_version(db: sqlite_utils.Database, path: str | Path = "database") -> N
         )
 
 
-def open_db(path: str | Path, *, migrate: bool = True) -> sqlite_utils.Database:
+def open_db(
+    path: str | Path, *, migrate: bool = True, busy_timeout: float | None = None
+) -> sqlite_utils.Database:
     """Open (creating if needed) the database at `path` and bring its schema up to date."""
-    db = connect(path)
+    db = connect(path, busy_timeout=busy_timeout)
     check_version(db, path)
     if migrate:
         apply_migrations(db)
@@ -128,12 +138,35 @@ def transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     _locked_is_database_error(db, "BEGIN IMMEDIATE")
     try:
         yield db
-    except BaseException:
+    except BaseException as exc:
         if db.conn.in_transaction:
             db.conn.execute("ROLLBACK")
+        fault = storage_fault(exc, database_file(db))
+        if fault is not None:
+            raise fault from None
         raise
     else:
         _locked_is_database_error(db, "COMMIT")
+
+
+def storage_fault(exc: BaseException, where: str = "database") -> DatabaseUnavailable | None:
+    """The one-line error for a storage fault (disk full, an I/O error), or None for any other
+    exception. `where` names the file. The caller has rolled back: nothing was written."""
+    if isinstance(exc, DatabaseUnavailable):
+        return exc
+    text = str(exc)
+    if isinstance(exc, sqlite3.Error) and ("full" in text or "disk I/O" in text):
+        return DatabaseUnavailable(
+            f"{where}: the disk is full or failing ({text}); nothing more was written. Free "
+            "some space (df -h shows how much is left) and run the same command again"
+        )
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        name = exc.filename or where
+        return DatabaseUnavailable(
+            f"{name}: no space left on the device; nothing more was written. Free some space "
+            "and run the same command again"
+        )
+    return None
 
 
 def database_file(db: sqlite_utils.Database) -> str:
@@ -154,11 +187,16 @@ def _locked_is_database_error(db: sqlite_utils.Database, statement: str) -> None
         db.conn.execute(statement)
     except sqlite3.OperationalError as exc:
         if "locked" not in str(exc) and "busy" not in str(exc):
+            if statement == "COMMIT" and db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            fault = storage_fault(exc, database_file(db))
+            if fault is not None:
+                raise fault from None
             raise
         if statement == "COMMIT" and db.conn.in_transaction:
             db.conn.execute("ROLLBACK")
         waited = db.execute("PRAGMA busy_timeout").fetchone()[0] / 1000
-        raise DatabaseError(
+        raise DatabaseUnavailable(
             f"{database_file(db)}: still locked by another process after {waited:g} s; "
             "nothing was written. Wait for the other command "
             "(a send, an import) to finish and try again"

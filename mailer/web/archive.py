@@ -57,7 +57,11 @@ def is_published(slug: str) -> bool:
     try:
         row = (
             get_db()
-            .execute("SELECT 1 FROM deliveries WHERE issue = ? AND state = 'sent' LIMIT 1", [slug])
+            .execute(  # rows folded after the ledger's retention still count
+                "SELECT 1 FROM deliveries WHERE issue = ? AND state = 'sent' UNION ALL "
+                "SELECT 1 FROM delivery_counts WHERE issue = ? AND outcome = 'sent' LIMIT 1",
+                [slug, slug],
+            )
             .fetchone()
         )
     except sqlite3.OperationalError:  # no ledger table yet: nothing has been sent

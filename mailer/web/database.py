@@ -11,17 +11,26 @@ from collections.abc import Iterator
 import sqlite_utils
 from flask import Flask, current_app, g
 
-from ..errors import DatabaseError
-from ..store.db import BUSY_TIMEOUT_SECONDS, connect, open_db
+from ..errors import DatabaseUnavailable
+from ..store.db import connect, database_file, open_db, storage_fault
 
-POLL_SECONDS = (0.0005, 0.001, 0.002)  # then every 2 ms until BUSY_TIMEOUT_SECONDS
+POLL_SECONDS = (0.0005, 0.001, 0.002)  # then every 2 ms until the wait limit
+# A request waits at most this long for another process's write lock, then answers 503 with
+# Retry-After: well inside the 30 s the shipped nginx waits for an answer (a 504 after an
+# accepted sign-up would tell the person it failed). NEWSLETTER_DB_BUSY_TIMEOUT can only shorten it.
+WEB_WAIT_LIMIT = 15.0
+
+
+def wait_limit(app: Flask) -> float:
+    """Seconds a request waits for the database's write lock."""
+    return min(app.config["SETTINGS"].db_busy_timeout, WEB_WAIT_LIMIT)
 
 
 def get_db() -> sqlite_utils.Database:
     """This request's connection (WAL, busy timeout), opened on first use."""
     if "db" not in g:
         _ensure_migrated(current_app)
-        g.db = connect(current_app.config["SETTINGS"].db_path)
+        g.db = connect(current_app.config["SETTINGS"].db_path, busy_timeout=wait_limit(current_app))
     return g.db
 
 
@@ -45,10 +54,11 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
     (the web app and a running send) SQLite's busy handler would sleep up to 100 ms per retry;
     polling every few hundred microseconds keeps an unsubscribe's worst case short.
     """
+    limit = wait_limit(current_app)
     with writing():
         db.execute("PRAGMA busy_timeout = 0")
         try:
-            deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+            deadline = time.monotonic() + limit
             attempt = 0
             while True:
                 try:
@@ -58,19 +68,24 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
                     if "locked" not in str(exc) and "busy" not in str(exc):
                         raise
                     if time.monotonic() > deadline:
-                        raise DatabaseError(
-                            f"database busy for {BUSY_TIMEOUT_SECONDS:.0f} s"
+                        raise DatabaseUnavailable(
+                            f"{database_file(db)}: still locked by another process after "
+                            f"{limit:g} s; nothing was written"
                         ) from None
                     time.sleep(POLL_SECONDS[min(attempt, len(POLL_SECONDS) - 1)])
                     attempt += 1
             try:
                 yield db
-            except BaseException:
-                db.conn.execute("ROLLBACK")
+                db.conn.execute("COMMIT")
+            except BaseException as exc:
+                if db.conn.in_transaction:
+                    db.conn.execute("ROLLBACK")
+                fault = storage_fault(exc, database_file(db))
+                if fault is not None:  # a full disk: a 503, nothing half-stored
+                    raise fault from None
                 raise
-            db.conn.execute("COMMIT")
         finally:
-            db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+            db.execute(f"PRAGMA busy_timeout = {int(limit * 1000)}")
 
 
 def migrate(app: Flask) -> None:
@@ -85,7 +100,7 @@ def _ensure_migrated(app: Flask) -> None:
         return
     with state["lock"]:
         if not state["migrated"]:
-            open_db(app.config["SETTINGS"].db_path).close()
+            open_db(app.config["SETTINGS"].db_path, busy_timeout=wait_limit(app)).close()
             state["migrated"] = True
 
 

@@ -47,7 +47,9 @@ def _sent_lists(db) -> dict[str, tuple[set[int], str]]:
     try:
         rows = db.execute(
             "SELECT issue, list_id, MIN(sent_at) FROM deliveries WHERE state = 'sent' "
-            "GROUP BY issue, list_id"
+            "GROUP BY issue, list_id UNION ALL "  # and the sends folded after the retention
+            "SELECT issue, nullif(list_id, 0), first_sent_at FROM delivery_counts "
+            "WHERE outcome = 'sent'"
         ).fetchall()
     except sqlite3.OperationalError:  # no ledger yet: nothing has been sent
         return sent

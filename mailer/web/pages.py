@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+import sqlite3
 
+from flask import Blueprint, current_app, request
+
+from ..errors import DatabaseUnavailable
+from ..store.db import storage_fault
 from .context import render_page
 
 bp = Blueprint("pages", __name__)
@@ -14,6 +18,7 @@ ERRORS = {
     405: ("not_found_title", "not_found_body"),
     413: ("bad_request_title", "bad_request_body"),
     429: ("too_many_title", "too_many_body"),
+    503: ("busy_title", "busy_body"),
     500: ("error_title", "error_body"),
 }
 
@@ -38,3 +43,22 @@ def _handler(status: int):
 
 for _status in ERRORS:
     bp.app_errorhandler(_status)(_handler(_status))
+
+RETRY_AFTER_SECONDS = 60
+
+
+@bp.app_errorhandler(DatabaseUnavailable)
+@bp.app_errorhandler(sqlite3.OperationalError)
+def database_unavailable(error: Exception):
+    """A write the database cannot take now (locked beyond the limit, a full disk): 503 with
+    Retry-After, a page asking to try again, one log line without a traceback. The request's
+    transaction was rolled back, so nothing is half-stored. Other SQLite errors stay 500s."""
+    text = str(error)
+    known = storage_fault(error) is not None or "locked" in text or "busy" in text
+    if not isinstance(error, DatabaseUnavailable) and not known:
+        raise error
+    rule = request.url_rule.rule if request.url_rule is not None else "(no route)"
+    reason = "disk full" if "full" in text or "space" in text else "database locked"
+    current_app.logger.warning("503 on %s [%s]: %s", rule, request.method, reason)
+    body, status = error_page(503)
+    return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}

@@ -60,17 +60,20 @@ def serve(
     X-Forwarded-For header that proxy (and only that one) sends.
     """
     from . import create_app, database
+    from .retention import RetentionThread
 
     app = create_app(settings, newsletters_dir=newsletters_dir)
     server = _listen(app, host, port, threads, trusted_proxy, request_deadline)
     outbox = app.extensions["outbox"]
     database.migrate(app)  # the outbox reads its table before the first request
     outbox.start()  # service mail left waiting by an earlier run goes out now
+    retention = RetentionThread(settings).start()  # NEWSLETTER_LEDGER_RETENTION_DAYS
     announce(f"Serving {settings.base_url} on http://{host}:{port} (Ctrl+C to stop)")
     try:
         _run(server)
     finally:
         outbox.stop()
+        retention.stop()
 
 
 def serve_preview(settings: Settings, issue_dir: Path, *, port: int = 8001, announce=print) -> None:

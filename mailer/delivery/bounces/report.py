@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+from ..retention import BOUNCE_OUTCOMES, folded_counts
+
 
 def issue_reports(db: Database, issue: str) -> dict:
     """Counts (bounced = hard, soft-bounced = soft, complained) by distinct message, of the
@@ -16,6 +18,9 @@ def issue_reports(db: Database, issue: str) -> dict:
             [issue],
         ).fetchall()
     )
+    folded = folded_counts(db, issue)  # reports deleted after the retention, still counted
+    for kind, outcome in BOUNCE_OUTCOMES.items():
+        counts[kind] = counts.get(kind, 0) + folded.get(outcome, 0)
     cursor = db.execute(
         "SELECT b.kind, s.email, b.status, b.diagnostic, b.reported_at, b.decision "
         "FROM bounce_events b LEFT JOIN subscribers s ON s.id = b.subscriber_id "

@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from ...config import Settings
+from ...errors import DatabaseUnavailable
 from ...store.db import open_db, transaction
 from .classify import classify
 from .policy import apply_report
@@ -97,12 +98,19 @@ def import_bounces(
     paths = [Path(p) for p in paths]
     total = count_files(paths)  # also checks every path before anything is written
     summary = BounceSummary(dry_run=dry_run)
-    db = open_db(settings.db_path)
+    db = open_db(settings.db_path, busy_timeout=settings.db_busy_timeout)
     try:
         with _bar(progress, total) as bar:
             for item in read_files(paths):
-                with transaction(db):
-                    handle(db, settings, item, summary, "file")
+                recorded = summary.read
+                try:
+                    with transaction(db):
+                        handle(db, settings, item, summary, "file")
+                except DatabaseUnavailable as exc:  # each report is whole or not there
+                    raise DatabaseUnavailable(
+                        f"{exc}; {recorded} of {total} reports were recorded before it, and the "
+                        "same command recognises them and reads only the rest"
+                    ) from None
                 bar.update(1)
     finally:
         db.close()
@@ -125,7 +133,7 @@ def fetch_bounces(
             f"BOUNCE_IMAP_SECURITY=none: the IMAP password went to {settings.bounce_imap_host} "
             "unencrypted; use ssl or starttls"
         )
-    db = open_db(settings.db_path)
+    db = open_db(settings.db_path, busy_timeout=settings.db_busy_timeout)
     try:
         with ImapFolder(settings, ssl_context=ssl_context) as folder:
             after = last_uid(db, folder.mailbox, folder.uidvalidity)

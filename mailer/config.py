@@ -73,6 +73,7 @@ ENV_NAMES: dict[str, str] = {
     "BOUNCE_SOFT_LIMIT": "bounce_soft_limit",
     "NEWSLETTER_ARCHIVE_PDF": "archive_pdf",
     "NEWSLETTER_FORM_ORIGINS": "form_origins",
+    "NEWSLETTER_CLICK_COUNTING": "click_counting",
 }
 
 
@@ -139,6 +140,9 @@ class Settings:
     archive_pdf: str = "on"
     # web sites allowed to post the embedded sign-up form: origins, comma or space separated
     form_origins: str = ""
+    # on: the build sends the email's web links through /r/SLUG/N, counted per issue and link
+    # (aggregate: nothing about the person); off: real links, nothing counted
+    click_counting: str = "off"
     project_root: Path = dataclasses.field(default_factory=Path.cwd, compare=False)
     env_file: Path | None = dataclasses.field(default=None, compare=False)
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False, repr=False)
@@ -282,6 +286,8 @@ def _validate(settings: Settings) -> None:
             )
     if settings.archive_pdf not in ("on", "off"):
         raise ConfigError(f"NEWSLETTER_ARCHIVE_PDF={settings.archive_pdf!r}: use on or off")
+    if settings.click_counting not in ("on", "off"):
+        raise ConfigError(f"NEWSLETTER_CLICK_COUNTING={settings.click_counting!r}: use on or off")
     if settings.smtp_security not in SMTP_SECURITY_MODES:
         raise ConfigError(
             f"SMTP_SECURITY={settings.smtp_security!r}: use one of {', '.join(SMTP_SECURITY_MODES)}"

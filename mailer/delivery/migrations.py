@@ -233,3 +233,18 @@ def m020_scheduled_segment(db: sqlite_utils.Database) -> None:
     """The segment a scheduled send was made with (`send --at ... --segment ...`), in its
     canonical form; NULL is the whole list."""
     db.execute("ALTER TABLE scheduled_sends ADD COLUMN segment TEXT")
+
+
+@MIGRATIONS()
+def m070_link_clicks(db: sqlite_utils.Database) -> None:
+    """Aggregate click counts (NEWSLETTER_CLICK_COUNTING=on): one row per issue and link number,
+    a counter and nothing else. No subscriber, no IP, no time: a click cannot be tied to a
+    person, by design (the funder's report needs totals only)."""
+    db.execute(
+        """CREATE TABLE link_clicks (
+            issue TEXT NOT NULL,
+            link INTEGER NOT NULL,
+            clicks INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (issue, link)
+        )"""
+    )

@@ -19,6 +19,11 @@ STRINGS: dict[str, str] = {
     "contact": "Kontakt",
     "events": "Kalender",
     "privacy": "Sådan behandler vi dine personoplysninger",
+    "click_counting_note": (
+        "Linkene i dette brev går via vores server, som tæller hvor mange gange hvert link bliver"
+        " fulgt, samlet for alle modtagere. Vi gemmer intet om, hvem der klikker: ingen kobling "
+        "til din adresse og ingen IP-adresse."
+    ),
     "why_you_receive": (
         "Du modtager dette nyhedsbrev, fordi du abonnerer på {list} fra {organisation}."
     ),

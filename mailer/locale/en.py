@@ -19,6 +19,11 @@ STRINGS: dict[str, str] = {
     "contact": "Contact",
     "events": "Calendar",
     "privacy": "How we handle your personal data",
+    "click_counting_note": (
+        "The links in this email go through our server, which counts how often each link is "
+        "followed, in total for all readers. We keep nothing about who clicks: no link to your "
+        "address and no IP address."
+    ),
     "why_you_receive": (
         "You receive this newsletter because you subscribe to {list} from {organisation}."
     ),

@@ -19,6 +19,11 @@ STRINGS: dict[str, str] = {
     "contact": "Kontakt",
     "events": "Kalender",
     "privacy": "Så hanterar vi dina personuppgifter",
+    "click_counting_note": (
+        "Länkarna i det här brevet går via vår server, som räknar hur många gånger varje länk "
+        "följs, sammanlagt för alla mottagare. Vi sparar ingenting om vem som klickar: ingen "
+        "koppling till din adress och ingen IP-adress."
+    ),
     "why_you_receive": (
         "Du får det här nyhetsbrevet eftersom du prenumererar på {list} från {organisation}."
     ),

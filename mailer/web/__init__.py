@@ -23,6 +23,7 @@ from . import (
     feed,
     pages,
     preferences,
+    redirect,
     security,
     subscribe,
     unsubscribe,
@@ -102,6 +103,7 @@ def create_app(
         subscribe,
         preferences,
         embedded_form,
+        redirect,
     ):
         app.register_blueprint(module.bp)
     if preview_issue is not None:

@@ -11,30 +11,13 @@ import shutil
 
 import pytest
 
-from mailer.compose.build import build_issue, is_stale, source_hash
+from mailer.compose.build import is_stale, source_hash
 from mailer.compose.issue import read_issue
 from mailer.locale import translate
-from tests.fixtures_send import EXAMPLE_ISSUE, FIXTURE_ISSUES, copy_shared
+from tests.fixtures_send import EXAMPLE_ISSUE
 from tests.fixtures_web import mark_sent
 
 BASE = "https://news.example.se"
-
-
-@pytest.fixture(scope="module")
-def counted_build(tmp_path_factory):
-    """The example issue built once with click counting on: its newsletters folder."""
-    from mailer.config import load_settings
-
-    newsletters = tmp_path_factory.mktemp("counted") / "newsletters"
-    shutil.copytree(
-        FIXTURE_ISSUES / EXAMPLE_ISSUE,
-        newsletters / EXAMPLE_ISSUE,
-        ignore=shutil.ignore_patterns("build"),
-    )
-    copy_shared(newsletters)
-    settings = load_settings({"base_url": BASE, "click_counting": "on"}, env_file=None, environ={})
-    build_issue(newsletters / EXAMPLE_ISSUE, settings)
-    return newsletters
 
 
 @pytest.fixture

@@ -243,4 +243,28 @@ STRINGS: dict[str, str] = {
         "vi sender ikke mere og sletter oplysningen efter {days} dage.\n\n"
         "Venlig hilsen\n{sender}\n"
     ),
+    # newsletter report (the funder's report): table headings and chart titles
+    "report_issues": "Udsendelser",
+    "report_issue": "Nummer",
+    "report_date": "Dato",
+    "report_list": "Liste",
+    "report_delivered": "Leveret",
+    "report_failed": "Mislykket",
+    "report_hard": "Afvist (hårdt)",
+    "report_soft": "Afvist (blødt)",
+    "report_complaints": "Klager",
+    "report_unsub_7d": "Afmeldt inden for 7 dage",
+    "report_clicks": "Klik",
+    "report_links": "Klik pr. link",
+    "report_link": "Link",
+    "report_address": "Adresse",
+    "report_months": "Pr. måned",
+    "report_month": "Måned",
+    "report_size": "Abonnenter ved månedens udgang",
+    "report_sign_ups": "Nye abonnenter",
+    "report_unsubscriptions": "Afmeldinger",
+    "report_title_delivered": "Leveret pr. udsendelse",
+    "report_title_clicks": "Klik på links pr. udsendelse",
+    "report_title_size": "Abonnenter ved udgangen af hver måned",
+    "report_title_flow": "Nye abonnenter og afmeldinger pr. måned",
 }

@@ -237,4 +237,28 @@ STRINGS: dict[str, str] = {
         "we will send nothing more and delete the request after {days} days.\n\n"
         "Kind regards\n{sender}\n"
     ),
+    # newsletter report (the funder's report): table headings and chart titles
+    "report_issues": "Issues",
+    "report_issue": "Issue",
+    "report_date": "Date",
+    "report_list": "List",
+    "report_delivered": "Delivered",
+    "report_failed": "Failed",
+    "report_hard": "Bounced (hard)",
+    "report_soft": "Bounced (soft)",
+    "report_complaints": "Complaints",
+    "report_unsub_7d": "Unsubscribed within 7 days",
+    "report_clicks": "Clicks",
+    "report_links": "Clicks per link",
+    "report_link": "Link",
+    "report_address": "Address",
+    "report_months": "Per month",
+    "report_month": "Month",
+    "report_size": "Subscribers at month end",
+    "report_sign_ups": "Sign-ups",
+    "report_unsubscriptions": "Unsubscriptions",
+    "report_title_delivered": "Delivered per issue",
+    "report_title_clicks": "Link clicks per issue",
+    "report_title_size": "Subscribers at the end of each month",
+    "report_title_flow": "Sign-ups and unsubscriptions per month",
 }

@@ -242,4 +242,28 @@ STRINGS: dict[str, str] = {
         "vi skickar inget mer och raderar uppgiften efter {days} dagar.\n\n"
         "Hälsningar\n{sender}\n"
     ),
+    # newsletter report (the funder's report): table headings and chart titles
+    "report_issues": "Utskick",
+    "report_issue": "Nummer",
+    "report_date": "Datum",
+    "report_list": "Lista",
+    "report_delivered": "Levererade",
+    "report_failed": "Misslyckade",
+    "report_hard": "Studsar (hårda)",
+    "report_soft": "Studsar (mjuka)",
+    "report_complaints": "Klagomål",
+    "report_unsub_7d": "Avregistrerade inom 7 dagar",
+    "report_clicks": "Klick",
+    "report_links": "Klick per länk",
+    "report_link": "Länk",
+    "report_address": "Adress",
+    "report_months": "Per månad",
+    "report_month": "Månad",
+    "report_size": "Prenumeranter vid månadens slut",
+    "report_sign_ups": "Nya prenumeranter",
+    "report_unsubscriptions": "Avregistreringar",
+    "report_title_delivered": "Levererade per utskick",
+    "report_title_clicks": "Klick på länkar per utskick",
+    "report_title_size": "Prenumeranter vid varje månads slut",
+    "report_title_flow": "Nya prenumeranter och avregistreringar per månad",
 }

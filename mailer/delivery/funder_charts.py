@@ -64,6 +64,8 @@ def _new_axes(title: str):
 def _thin_labels(axes, labels: list[str]) -> None:
     """Every label when they fit, else every n-th, so that months and issues stay readable."""
     step = max(1, -(-len(labels) // 12))
+    pad = max(0.6, (5 - len(labels)) / 2 + 0.6)  # one or two bars stay bars, not walls
+    axes.set_xlim(-pad, len(labels) - 1 + pad)
     axes.set_xticks(range(len(labels)))
     axes.set_xticklabels([label if i % step == 0 else "" for i, label in enumerate(labels)])
     if len(labels) > 6:
@@ -124,9 +126,19 @@ def _figures(report: FunderReport) -> list[tuple[str, object]]:
                 marker="o",
                 label=name,
             )
+            shown = xs if len(xs) <= 12 else xs[-1:]  # the values, or the latest of many
+            for x in shown:
+                axes.annotate(
+                    f"{by_month[months[x]]:,}".replace(",", "\u202f"),
+                    (x, by_month[months[x]]),
+                    textcoords="offset points",
+                    xytext=(0, 10),
+                    ha="center",
+                )
         if len(lists) > 1:
             axes.legend(frameon=False)
         axes.set_ylim(bottom=0)
+        axes.margins(y=0.15)
         axes.yaxis.get_major_locator().set_params(integer=True)
         _thin_labels(axes, months)
         out.append(("subscribers", figure))

@@ -155,3 +155,14 @@ def test_a_click_records_nothing_about_the_person(client, db, settings, counted,
     raw = settings.db_path.read_bytes()
     for trace in (ip, agent, "mail.example"):
         assert trace.encode() not in raw
+
+
+def test_the_processing_record_says_what_is_counted(db, settings):
+    from mailer.audience.processing_record import render_record
+
+    off = render_record(db, settings, {})
+    assert "No tracking pixels and no click redirects are used" in off
+    on = render_record(db, dataclasses.replace(settings, click_counting="on"), {})
+    assert "No tracking pixels and no click redirects" not in on
+    assert "Clicks are counted in aggregate" in on and "`link_clicks`" in on
+    assert "no subscriber, IP address, browser or time" in on

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 
 import pytest
@@ -198,3 +199,47 @@ def test_list_size_per_month_replays_consent_events(db, lists):
         ("2026-04", 2, 1, 0),
         ("2026-05", 2, 0, 0),
     ]
+
+
+def preview_app(settings):
+    from mailer.web import create_app
+
+    newsletters = settings.project_root / "newsletters"
+    return create_app(
+        settings,
+        test_config={"TESTING": True},
+        newsletters_dir=newsletters,
+        preview_issue=newsletters / EXAMPLE_ISSUE,
+    )
+
+
+def test_preview_report_page_shows_the_figures_and_charts(reported):
+    import base64
+
+    page = preview_app(reported).test_client().get("/report?lang=en")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Report for the funder" in html and "Unsubscribed within 7 days" in html
+    assert "1 issue(s) sent, 5 delivered, 3 link clicks" in html
+    charts = re.findall(r'<img class="report-chart" src="data:image/svg\+xml;base64,([^"]+)"', html)
+    assert len(charts) == 4
+    assert b"<svg" in base64.b64decode(charts[0])
+    assert 'alt="Delivered per issue"' in html
+    assert "@" not in re.sub(r"<(img|link)[^>]*>", "", html)  # no address on the page
+
+
+def test_preview_report_page_without_a_database_creates_none(settings, counted_build):
+    import dataclasses
+
+    newsletters = settings.project_root / "newsletters"
+    shutil.copytree(counted_build, newsletters)
+    missing = settings.project_root / "none.db"
+    local = dataclasses.replace(settings, db_path=missing)
+    page = preview_app(local).test_client().get("/report?lang=sv")
+    assert page.status_code == 200
+    assert "Det finns ingen prenumerantdatabas" in page.get_data(as_text=True)
+    assert not missing.exists()
+
+
+def test_the_public_app_has_no_report_page(client):
+    assert client.get("/report").status_code == 404

@@ -85,7 +85,8 @@ def _bars(title: str, labels: list[str], values: list[int], colour: str):
 
 
 def _figures(report: FunderReport) -> list[tuple[str, object]]:
-    """(file stem, Figure) of every chart the report has figures for."""
+    """(file stem, Figure) of every chart the report has figures for; the title is the
+    figure's axes' left title."""
     t = lambda key: translate(report.language, key)  # noqa: E731 - a short local alias
     out = []
     issues = report.issues
@@ -187,14 +188,13 @@ def write_charts(report: FunderReport, folder: Path) -> list[Path]:
     return written
 
 
-def svg_charts(report: FunderReport) -> list[str]:
-    """Every chart as SVG text, for inline use in a page (the preview's /report)."""
+def svg_charts(report: FunderReport) -> list[tuple[str, str]]:
+    """(title, SVG text) of every chart, for a page (the preview's /report)."""
     matplotlib = _matplotlib()
     out = []
     with matplotlib.rc_context(STYLE):
         for _stem, figure in _figures(report):
             buffer = io.StringIO()
             figure.savefig(buffer, format="svg", metadata={"Date": None})
-            text = buffer.getvalue()
-            out.append(text[text.index("<svg") :])
+            out.append((figure.axes[0].get_title(loc="left"), buffer.getvalue()))
     return out

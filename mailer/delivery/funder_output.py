@@ -63,7 +63,7 @@ def _link_rows(report: FunderReport) -> list[list[str]]:
     return rows
 
 
-def _tables(report: FunderReport) -> list[tuple[str, list[str], list[list[str]]]]:
+def tables(report: FunderReport) -> list[tuple[str, list[str], list[list[str]]]]:
     """(title, headings, rows) of each section; a section with no rows is left out."""
     lang = report.language
     t = lambda key: translate(lang, key)  # noqa: E731 - a short local alias
@@ -109,7 +109,7 @@ def summary_line(report: FunderReport) -> str:
 def render_text(report: FunderReport) -> str:
     """Aligned tables (numbers to the right), then the summary line."""
     out: list[str] = []
-    for title, headings, rows in _tables(report):
+    for title, headings, rows in tables(report):
         widths = [max(len(r[i]) for r in [headings, *rows]) for i in range(len(headings))]
         numeric = [all(r[i] == "-" or r[i].isdigit() for r in rows) for i in range(len(headings))]
 
@@ -134,7 +134,7 @@ def render_csv(report: FunderReport) -> str:
     writer = csv.writer(
         buffer, delimiter="," if report.language == "en" else ";", lineterminator="\r\n"
     )
-    for index, (title, headings, rows) in enumerate(_tables(report)):
+    for index, (title, headings, rows) in enumerate(tables(report)):
         if index:
             writer.writerow([])
         writer.writerow([title])

@@ -267,4 +267,13 @@ STRINGS: dict[str, str] = {
     "report_title_clicks": "Klik på links pr. udsendelse",
     "report_title_size": "Abonnenter ved udgangen af hver måned",
     "report_title_flow": "Nye abonnenter og afmeldinger pr. måned",
+    "report_title": "Rapport til bevillingsgiveren",
+    "report_no_database": (
+        "Der er ingen abonnentdatabase på denne computer ({path}), så der er intet at tælle "
+        "her. Kør `newsletter report` der, hvor listen er (serveren)."
+    ),
+    "report_empty": "Intet at rapportere endnu: intet nummer er sendt, og ingen abonnerer.",
+    "report_counts_only": (
+        "Kun antal: intet om nogen person. docs/report.md forklarer hvert tal og dets grænser."
+    ),
 }

@@ -261,4 +261,13 @@ STRINGS: dict[str, str] = {
     "report_title_clicks": "Link clicks per issue",
     "report_title_size": "Subscribers at the end of each month",
     "report_title_flow": "Sign-ups and unsubscriptions per month",
+    "report_title": "Report for the funder",
+    "report_no_database": (
+        "There is no subscriber database on this computer ({path}), so there is nothing to "
+        "count here. Run `newsletter report` where the list is (the server)."
+    ),
+    "report_empty": "Nothing to report yet: no issue has been sent and nobody has subscribed.",
+    "report_counts_only": (
+        "Counts only: nothing about any person. docs/report.md explains each figure and its limits."
+    ),
 }

@@ -266,4 +266,14 @@ STRINGS: dict[str, str] = {
     "report_title_clicks": "Klick på länkar per utskick",
     "report_title_size": "Prenumeranter vid varje månads slut",
     "report_title_flow": "Nya prenumeranter och avregistreringar per månad",
+    "report_title": "Rapport till finansiären",
+    "report_no_database": (
+        "Det finns ingen prenumerantdatabas på den här datorn ({path}), så det finns inget att "
+        "räkna här. Kör `newsletter report` där listan finns (servern)."
+    ),
+    "report_empty": "Inget att rapportera ännu: inget nummer har skickats och ingen prenumererar.",
+    "report_counts_only": (
+        "Bara antal: ingenting om någon person. docs/report.md förklarar varje siffra och dess "
+        "gränser."
+    ),
 }

@@ -107,9 +107,10 @@ def create_app(
     ):
         app.register_blueprint(module.bp)
     if preview_issue is not None:
-        from . import preview
+        from . import preview, report_page
 
         preview.init_app(app)
+        app.register_blueprint(report_page.bp)  # the funder's figures, for the editor
     return app
 
 

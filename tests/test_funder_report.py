@@ -220,7 +220,8 @@ def test_preview_report_page_shows_the_figures_and_charts(reported):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Report for the funder" in html and "Unsubscribed within 7 days" in html
-    assert "1 issue(s) sent, 5 delivered, 3 link clicks" in html
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", html)
+    assert cells[:10] == [EXAMPLE_ISSUE, cells[1], LIST, "5", "0", "1", "0", "0", "1", "3"]
     charts = re.findall(r'<img class="report-chart" src="data:image/svg\+xml;base64,([^"]+)"', html)
     assert len(charts) == 4
     assert b"<svg" in base64.b64decode(charts[0])
@@ -243,3 +244,25 @@ def test_preview_report_page_without_a_database_creates_none(settings, counted_b
 
 def test_the_public_app_has_no_report_page(client):
     assert client.get("/report").status_code == 404
+
+
+@pytest.mark.browser
+def test_preview_report_page_in_chromium_fits_phones(reported, page, screenshot_dir):
+    """Desktop, 375 and 320 px: the charts load and the page never scrolls sideways (wide
+    tables scroll in their own box)."""
+    import dataclasses
+
+    from tests.fixtures_web import LiveServer, free_port
+
+    port = free_port()
+    local = dataclasses.replace(reported, base_url=f"http://127.0.0.1:{port}")
+    with LiveServer(preview_app(local), port) as server:
+        for width, height in ((1280, 900), (375, 740), (320, 640)):
+            page.set_viewport_size({"width": width, "height": height})
+            page.goto(f"{server.url}/report?lang=sv")
+            loaded = page.eval_on_selector_all(
+                "img.report-chart", "imgs => imgs.map(i => i.complete && i.naturalWidth > 0)"
+            )
+            assert loaded == [True] * 4
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+            page.screenshot(path=str(screenshot_dir / f"report-{width}.png"), full_page=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from flask import Blueprint, current_app, g
 
 from ..delivery.funder_charts import svg_charts
-from ..delivery.funder_output import summary_line, tables
+from ..delivery.funder_output import tables
 from ..delivery.funder_report import ReportError, funder_report
 from .context import render_page
 from .database import get_db
@@ -43,7 +43,6 @@ def report():
         report=figures,
         db_path=str(settings.db_path),
         tables=tables(figures),
-        summary=summary_line(figures),
         charts=charts,
         charts_error=charts_error,
     )

@@ -166,3 +166,18 @@ def test_the_processing_record_says_what_is_counted(db, settings):
     assert "No tracking pixels and no click redirects" not in on
     assert "Clicks are counted in aggregate" in on and "`link_clicks`" in on
     assert "no subscriber, IP address, browser or time" in on
+
+
+def test_check_judges_a_counted_link_by_its_real_address(counted, settings):
+    """`check` sees through /r/SLUG/N: a link to this computer is still caught."""
+    from mailer.check.context import load_context
+    from mailer.check.links import check_links
+    from mailer.check.report import Report
+
+    meta, build = counted
+    meta["links"]["3"] = "http://127.0.0.1:8000/utkast"
+    (build / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    report = Report(EXAMPLE_ISSUE)
+    check_links(load_context(build.parent, settings), report)
+    loopback = [f for f in report.findings if f.code == "href-loopback"]
+    assert len(loopback) == 1 and "127.0.0.1:8000" in loopback[0].message

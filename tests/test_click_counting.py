@@ -93,6 +93,7 @@ def test_a_link_followed_twice_counts_two(client, db, counted):
         assert response.headers["Location"] == target
         assert response.headers["Cache-Control"] == "no-store"
     client.get(f"/r/{EXAMPLE_ISSUE}/1")
+    assert client.head(f"/r/{EXAMPLE_ISSUE}/1").status_code == 302  # answered, not counted
     rows = db.execute("SELECT issue, link, clicks FROM link_clicks ORDER BY link").fetchall()
     assert rows == [(EXAMPLE_ISSUE, 1, 1), (EXAMPLE_ISSUE, 2, 2)]
 

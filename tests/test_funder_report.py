@@ -93,6 +93,8 @@ def test_report_text_and_csv(reported):
         f"3 subscribed at the end of {reported_month(reported)}."
     )
     assert "@" not in text.stdout  # counts only, no address
+    folder = reported.project_root / "newsletters" / EXAMPLE_ISSUE
+    assert run(reported, str(folder)).stdout == text.stdout  # a folder names the issue too
     result = run(reported, EXAMPLE_ISSUE, "--format", "csv")
     assert result.exit_code == 0
     assert result.stdout.startswith("\ufeff")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, redirect
+from flask import Blueprint, abort, current_app, redirect, request
 
 from ..delivery.clicks import add_click
 from .archive import build_dir, is_published, read_meta
@@ -42,8 +42,9 @@ def follow(slug: str, number: int):
     target = link_target(slug, number)
     if target is None:
         abort(404)
-    # the editor's own preview counts nothing (and never creates a database)
-    if current_app.config["PREVIEW_ISSUE"] is None:
+    # the editor's own preview counts nothing (and never creates a database); a HEAD request
+    # (link checkers, some scanners) is answered but not counted: nobody followed the link
+    if current_app.config["PREVIEW_ISSUE"] is None and request.method == "GET":
         db = get_db()
         with write_transaction(db):
             add_click(db, slug, number)

@@ -12,6 +12,7 @@ import shutil
 import pytest
 
 from mailer.compose.build import is_stale, source_hash
+from mailer.compose.clicks import ANCHOR, shows_address
 from mailer.compose.issue import read_issue
 from mailer.locale import translate
 from tests.fixtures_send import EXAMPLE_ISSUE
@@ -40,9 +41,12 @@ def test_build_sends_only_the_email_links_through_the_counter(counted):
     assert meta["click_counting"] is True
     links = meta["links"]
     assert len(links) >= 3 and set(links) == {str(n) for n in range(1, len(links) + 1)}
-    web_links = [h for h in hrefs(email) if h.startswith("http")]
-    assert web_links and all(re.fullmatch(rf"{BASE}/r/2018-2/\d+", h) for h in web_links)
-    assert {h.rsplit("/", 1)[1] for h in web_links} == set(links)
+    counted_links = [h for h in hrefs(email) if h.startswith(f"{BASE}/r/")]
+    assert all(re.fullmatch(rf"{BASE}/r/2018-2/\d+", h) for h in counted_links)
+    assert {h.rsplit("/", 1)[1] for h in counted_links} == set(links)
+    # every other web link shows its own address as its text (see the test below)
+    for anchor in ANCHOR.finditer(email):
+        assert anchor.group(1).startswith(f"{BASE}/r/") or shows_address(anchor.group(2))
     # personal links stay placeholders, filled per recipient
     assert "%%unsubscribe_url%%" in email
     # the text part and the web version keep the real addresses
@@ -182,3 +186,22 @@ def test_check_judges_a_counted_link_by_its_real_address(counted, settings):
     check_links(load_context(build.parent, settings), report)
     loopback = [f for f in report.findings if f.code == "href-loopback"]
     assert len(loopback) == 1 and "127.0.0.1:8000" in loopback[0].message
+
+
+def test_a_link_whose_text_is_an_address_keeps_it(counted):
+    """Text naming one address over a link to another looks like phishing: such links stay."""
+    from mailer.compose.clicks import count_links
+
+    _meta, build = counted
+    email = (build / "email.html").read_text(encoding="utf-8")
+    assert re.search(r'href="https://www.example.se/personuppgifter"[^>]*>https://www', email)
+    source = (
+        '<a href="https://a.example/x?y=1&amp;z=2">Read</a> '
+        '<a class="l" href="https://b.example/">https://b.example/</a> '
+        '<a href="https://c.example/"><span>www.c.example</span></a> '
+        '<a href="https://a.example/x?y=1&amp;z=2">Again</a>'
+    )
+    rewritten, links = count_links(source, BASE, "2026-1")
+    assert links == {"1": "https://a.example/x?y=1&z=2"}
+    assert rewritten.count(f'href="{BASE}/r/2026-1/1"') == 2
+    assert 'href="https://b.example/"' in rewritten and 'href="https://c.example/"' in rewritten

@@ -132,7 +132,9 @@ def _meta(newsletters_dir: Path | None, slug: str) -> dict:
     return meta if isinstance(meta, dict) else {}
 
 
-def issue_figures(db: Database, newsletters_dir: Path | None, issue: str | None) -> list:
+def issue_figures(
+    db: Database, newsletters_dir: Path | None, issue: str | None
+) -> list[IssueFigures]:
     """IssueFigures of every sent issue (or of `issue`), in the order they were first sent."""
     names = _list_names(db)
     figures = []
@@ -157,7 +159,7 @@ def issue_figures(db: Database, newsletters_dir: Path | None, issue: str | None)
                     db, counts["list_ids"], counts["first_sent"], UNSUBSCRIBE_WINDOW_DAYS
                 ),
                 links=links if counted else {},
-                clicks={n: c for n, c in issue_clicks(db, slug).items()} if counted else None,
+                clicks=issue_clicks(db, slug) if counted else None,
             )
         )
     return sorted(figures, key=lambda f: (f.first_sent, f.issue))
@@ -172,7 +174,9 @@ def _months(first: str, last: str) -> list[str]:
     return out
 
 
-def month_figures(db: Database, list_ids: list[int] | None = None, *, now: str = "") -> list:
+def month_figures(
+    db: Database, list_ids: list[int] | None = None, *, now: str = ""
+) -> list[MonthFigures]:
     """MonthFigures per list and month, from the list's first consent event to this month.
 
     The size replays each person's consent events (every change of a subscription is one

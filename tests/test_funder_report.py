@@ -90,7 +90,7 @@ def test_report_text_and_csv(reported):
     assert row.split()[-7:] == ["5", "0", "1", "0", "0", "1", "3"]
     assert lines[-1] == (
         "1 issue(s) sent, 5 delivered, 3 link clicks on 1 issue(s) with click counting; "
-        f"3 subscribed at the end of {reported_month(reported)}."
+        f"3 active subscriptions at the end of {reported_month(reported)}."
     )
     assert "@" not in text.stdout  # counts only, no address
     folder = reported.project_root / "newsletters" / EXAMPLE_ISSUE

@@ -102,7 +102,7 @@ def summary_line(report: FunderReport) -> str:
     if report.months:
         last = report.months[-1].month
         size = sum(m.size for m in report.months if m.month == last)
-        text += f"; {size:,} subscribed at the end of {last}"
+        text += f"; {size:,} active subscriptions at the end of {last}"
     return text + "."
 
 

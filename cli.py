@@ -1113,6 +1113,49 @@ def send_status_command(ctx, issue_dir):
             )
 
 
+@cli.command("report", short_help="Figures for the funder: per issue and per month, with charts.")
+@click.argument("issue", required=False)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "csv"]),
+    default="text",
+    show_default=True,
+    help="csv: for Excel and Word (UTF-8 with BOM; ';' for Swedish and Danish sites).",
+)
+@click.option(
+    "--charts",
+    "charts_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write the charts as SVG and PNG into this folder (needs matplotlib).",
+)
+@click.pass_context
+def report_command(ctx, issue: str | None, fmt: str, charts_dir: Path | None) -> None:
+    """The report for the funder: per issue (or only ISSUE, a slug or folder) delivered,
+    failed, bounced, complaints, unsubscribed within 7 days, and aggregate clicks per link
+    where NEWSLETTER_CLICK_COUNTING was on; per month and list the subscribers at month end,
+    sign-ups and unsubscriptions. Counts only: nothing about any person.
+
+    \b
+    Example:
+      newsletter report --charts report-charts
+      newsletter report 2026-3 --format csv > report.csv
+    """
+    from mailer.delivery import funder_output
+    from mailer.delivery.funder_report import report_for
+
+    if charts_dir is not None:
+        from mailer.delivery.funder_charts import write_charts
+    report = report_for(get_settings(ctx), issue)
+    written = write_charts(report, charts_dir) if charts_dir is not None else []
+    if fmt == "csv":
+        click.echo(funder_output.render_csv(report), nl=False)
+    else:
+        click.echo(funder_output.render_text(report), nl=False)
+    for path in written:
+        click.echo(f"Chart: {path}", err=True)
+
+
 # --- gdpr ----------------------------------------------------------------------------------
 
 

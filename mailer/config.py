@@ -93,6 +93,7 @@ ENV_NAMES: dict[str, str] = {
     "BOUNCE_IMAP_AUTH": "bounce_imap_auth",
     "BOUNCE_IMAP_OAUTH2_TOKEN_COMMAND": "bounce_imap_oauth2_token_command",
     "BOUNCE_UNVERIFIED_LIMIT": "bounce_unverified_limit",
+    "NEWSLETTER_CLICK_COUNTING": "click_counting",
 }
 
 
@@ -188,6 +189,9 @@ class Settings:
     bounce_imap_auth: str = "password"
     bounce_imap_oauth2_token_command: str = dataclasses.field(default="", repr=False)
     bounce_unverified_limit: str = DEFAULT_UNVERIFIED_LIMIT  # DAYS/WITHIN: when a notice goes
+    # on: the build sends the email's web links through /r/SLUG/N, counted per issue and link
+    # (aggregate: nothing about the person); off: real links, nothing counted
+    click_counting: str = "off"
     project_root: Path = dataclasses.field(default_factory=Path.cwd, compare=False)
     env_file: Path | None = dataclasses.field(default=None, compare=False)
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False, repr=False)
@@ -410,6 +414,8 @@ def _validate(settings: Settings) -> None:
             )
     if settings.archive_pdf not in ("on", "off"):
         raise ConfigError(f"NEWSLETTER_ARCHIVE_PDF={settings.archive_pdf!r}: use on or off")
+    if settings.click_counting not in ("on", "off"):
+        raise ConfigError(f"NEWSLETTER_CLICK_COUNTING={settings.click_counting!r}: use on or off")
     if settings.smtp_security not in SMTP_SECURITY_MODES:
         raise ConfigError(
             f"SMTP_SECURITY={settings.smtp_security!r}: use one of {', '.join(SMTP_SECURITY_MODES)}"

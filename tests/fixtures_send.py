@@ -198,6 +198,26 @@ def built_example(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def counted_build(tmp_path_factory):
+    """The example issue built once with NEWSLETTER_CLICK_COUNTING=on: its newsletters folder
+    (tests copy it before sending or serving it)."""
+    from mailer.compose.build import build_issue
+
+    newsletters = tmp_path_factory.mktemp("counted") / "newsletters"
+    shutil.copytree(
+        FIXTURE_ISSUES / EXAMPLE_ISSUE,
+        newsletters / EXAMPLE_ISSUE,
+        ignore=shutil.ignore_patterns("build"),
+    )
+    copy_shared(newsletters)
+    settings = load_settings(
+        {"base_url": "https://news.example.se", "click_counting": "on"}, env_file=None, environ={}
+    )
+    build_issue(newsletters / EXAMPLE_ISSUE, settings)
+    return newsletters
+
+
+@pytest.fixture(scope="session")
 def dkim_keys() -> tuple[bytes, bytes]:
     """(private key PEM, DNS TXT record) for DKIM tests; verify with `dnsfunc` returning it."""
     import base64

@@ -145,12 +145,8 @@ def render_record(db: Database, settings: Settings, site: Mapping[str, str], *, 
         "",
     ]
     out += _categories(db)
+    out += ["", *_tracking(settings), "", "## Recipients"]
     out += [
-        "",
-        "No tracking pixels and no click redirects are used: opening and clicking are not "
-        "recorded.",
-        "",
-        "## Recipients",
         "",
         f"- The SMTP relay `{settings.smtp_host}` (port {settings.smtp_port}, "
         f"{SECURITY_LABELS.get(settings.smtp_security, settings.smtp_security)}) receives each "
@@ -210,6 +206,24 @@ def render_record(db: Database, settings: Settings, site: Mapping[str, str], *, 
     out += _security(db, settings)
     out += ["", f"Organisational measures (who has access, backups, training): {TO_FILL}", ""]
     return "\n".join(out)
+
+
+def _tracking(settings: Settings) -> list[str]:
+    """What is counted about opening and clicking (NEWSLETTER_CLICK_COUNTING)."""
+    if settings.click_counting != "on":
+        return [
+            "No tracking pixels and no click redirects are used: opening and clicking are not "
+            "recorded."
+        ]
+    return [
+        "No tracking pixels are used: opening is not recorded. Clicks are counted in "
+        "aggregate (`NEWSLETTER_CLICK_COUNTING=on`): the links of an issue's HTML part go "
+        "through a redirect on the web endpoint that is the same in every copy of the issue "
+        "and adds one to a counter per issue and link (table `link_clicks`: issue, link "
+        "number, count). Nothing about the person who clicks is recorded: no subscriber, IP "
+        "address, browser or time, and the web server's access log leaves these addresses "
+        "out. The privacy section of each such issue tells the readers so."
+    ]
 
 
 def _lists(db: Database) -> list[tuple[str, str, int]]:

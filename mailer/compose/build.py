@@ -27,6 +27,7 @@ import jinja2
 from ..config import Settings
 from ..errors import IssueError
 from .attachments import ATTACHMENTS_DIR
+from .clicks import count_links
 from .ics import INVITATION_FILE, issue_calendars
 from .inline import inline_css
 from .issue import Issue, read_issue
@@ -91,10 +92,18 @@ def source_hash(
     base_url: str,
     templates_dir: Path | tuple[Path, ...] | None = None,
     settings: Settings | None = None,
+    *,
+    click_counting: bool | None = None,
 ) -> str:
     """SHA-256 over every input of the build: sources, images, templates (the site's overrides
-    and the bundled ones), code and base URL."""
+    and the bundled ones), code, base URL, and click counting when it is on (so turning it on
+    or off makes the build stale; hashes of builds without it stay as they were).
+    `click_counting` None: taken from `settings` (off without settings)."""
     digest = hashlib.sha256(f"base_url={base_url.rstrip('/')}\n".encode())
+    if click_counting is None:
+        click_counting = settings is not None and settings.click_counting == "on"
+    if click_counting:
+        digest.update(b"click_counting=on\n")
     for name, path in sorted(_input_files(issue, _folders(templates_dir, settings))):
         data = path.read_bytes()
         digest.update(f"{name}\n{len(data)}\n".encode())
@@ -111,7 +120,10 @@ def is_stale(issue_dir: Path, settings: Settings | None = None) -> bool:
     except (OSError, ValueError, IssueError):
         return True
     base = settings.base_url if settings else str(meta.get("base_url", ""))
-    return meta.get("source_hash") != source_hash(issue, base, settings=settings)
+    counting = None if settings else bool(meta.get("click_counting"))
+    return meta.get("source_hash") != source_hash(
+        issue, base, settings=settings, click_counting=counting
+    )
 
 
 def _style_bytes(html: str) -> int:
@@ -150,6 +162,10 @@ def _render(
     web_source = render(env, "web_issue/web.html", {**context, "variant": "web"})
     check_field_markers(email_html + email_text + web_source, str(issue.path))
     web_html = Template(web_source, escape_html=True).fill(neutral_values(context["base_url"]))
+    counting = settings.click_counting == "on"
+    links: dict[str, str] = {}
+    if counting:  # only the email: the text part and the web version keep the real addresses
+        email_html, links = count_links(email_html, context["base_url"], issue.slug)
     meta = {
         "slug": issue.slug,
         "title": issue.title,
@@ -177,8 +193,13 @@ def _render(
             "web_html": len(web_html.encode()),
             "style_block": _style_bytes(email_html),
         },
-        "source_hash": source_hash(issue, settings.base_url, templates_dirs),
+        "source_hash": source_hash(
+            issue, settings.base_url, templates_dirs, click_counting=counting
+        ),
     }
+    if counting:  # absent when off, so meta.json of such builds stays byte for byte the same
+        meta["click_counting"] = True
+        meta["links"] = links
     return email_html, email_text, web_html, meta, calendars
 
 

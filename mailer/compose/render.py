@@ -335,6 +335,8 @@ def issue_context(issue: Issue, settings: Settings) -> dict[str, Any]:
         "forward_url": forward,
         "contact_url": f"mailto:{site['email']}" if site.get("email") else site.get("web", ""),
         "sections": _section_views(base, issue),
+        # NEWSLETTER_CLICK_COUNTING=on: the privacy layout says what is counted
+        "click_counting": settings.click_counting == "on",
         "invitation": invitation_view(base, issue),
         "attachments": [
             {

@@ -296,3 +296,18 @@ def m055_delivery_counts(db: sqlite_utils.Database) -> None:
             PRIMARY KEY (issue, list_id, outcome)
         )"""
     )
+
+
+@MIGRATIONS()
+def m070_link_clicks(db: sqlite_utils.Database) -> None:
+    """Aggregate click counts (NEWSLETTER_CLICK_COUNTING=on): one row per issue and link number,
+    a counter and nothing else. No subscriber, no IP, no time: a click cannot be tied to a
+    person, by design (the funder's report needs totals only)."""
+    db.execute(
+        """CREATE TABLE link_clicks (
+            issue TEXT NOT NULL,
+            link INTEGER NOT NULL,
+            clicks INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (issue, link)
+        )"""
+    )

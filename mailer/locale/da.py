@@ -19,6 +19,11 @@ STRINGS: dict[str, str] = {
     "contact": "Kontakt",
     "events": "Kalender",
     "privacy": "Sådan behandler vi dine personoplysninger",
+    "click_counting_note": (
+        "Linkene i dette brev går via vores server, som tæller hvor mange gange hvert link bliver"
+        " fulgt, samlet for alle modtagere. Vi gemmer intet om, hvem der klikker: ingen kobling "
+        "til din adresse og ingen IP-adresse."
+    ),
     "why_you_receive": (
         "Du modtager dette nyhedsbrev, fordi du abonnerer på {list} fra {organisation}."
     ),
@@ -251,5 +256,38 @@ STRINGS: dict[str, str] = {
         "Ønsker du ikke længere nyhedsbrevet, så brug afmeldingslinket i et hvilket som helst "
         "nummer.\n\n"
         "Venlig hilsen\n{sender}\n"
+    ),
+    # newsletter report (the funder's report): table headings and chart titles
+    "report_issues": "Udsendelser",
+    "report_issue": "Nummer",
+    "report_date": "Dato",
+    "report_list": "Liste",
+    "report_delivered": "Leveret",
+    "report_failed": "Mislykket",
+    "report_hard": "Afvist (hårdt)",
+    "report_soft": "Afvist (blødt)",
+    "report_complaints": "Klager",
+    "report_unsub_7d": "Afmeldt inden for 7 dage",
+    "report_clicks": "Klik",
+    "report_links": "Klik pr. link",
+    "report_link": "Link",
+    "report_address": "Adresse",
+    "report_months": "Pr. måned",
+    "report_month": "Måned",
+    "report_size": "Abonnenter ved månedens udgang",
+    "report_sign_ups": "Nye abonnenter",
+    "report_unsubscriptions": "Afmeldinger",
+    "report_title_delivered": "Leveret pr. udsendelse",
+    "report_title_clicks": "Klik på links pr. udsendelse",
+    "report_title_size": "Abonnenter ved udgangen af hver måned",
+    "report_title_flow": "Nye abonnenter og afmeldinger pr. måned",
+    "report_title": "Rapport til bevillingsgiveren",
+    "report_no_database": (
+        "Der er ingen abonnentdatabase på denne computer ({path}), så der er intet at tælle "
+        "her. Kør `newsletter report` der, hvor listen er (serveren)."
+    ),
+    "report_empty": "Intet at rapportere endnu: intet nummer er sendt, og ingen abonnerer.",
+    "report_counts_only": (
+        "Kun antal: intet om nogen person. docs/report.md forklarer hvert tal og dets grænser."
     ),
 }

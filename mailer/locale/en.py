@@ -19,6 +19,11 @@ STRINGS: dict[str, str] = {
     "contact": "Contact",
     "events": "Calendar",
     "privacy": "How we handle your personal data",
+    "click_counting_note": (
+        "The links in this email go through our server, which counts how often each link is "
+        "followed, in total for all readers. We keep nothing about who clicks: no link to your "
+        "address and no IP address."
+    ),
     "why_you_receive": (
         "You receive this newsletter because you subscribe to {list} from {organisation}."
     ),
@@ -244,5 +249,38 @@ STRINGS: dict[str, str] = {
         "subscribed, and since this message reached you, there is nothing you need to do.\n\n"
         "If you no longer want the newsletter, use the unsubscribe link in any issue.\n\n"
         "Kind regards\n{sender}\n"
+    ),
+    # newsletter report (the funder's report): table headings and chart titles
+    "report_issues": "Issues",
+    "report_issue": "Issue",
+    "report_date": "Date",
+    "report_list": "List",
+    "report_delivered": "Delivered",
+    "report_failed": "Failed",
+    "report_hard": "Bounced (hard)",
+    "report_soft": "Bounced (soft)",
+    "report_complaints": "Complaints",
+    "report_unsub_7d": "Unsubscribed within 7 days",
+    "report_clicks": "Clicks",
+    "report_links": "Clicks per link",
+    "report_link": "Link",
+    "report_address": "Address",
+    "report_months": "Per month",
+    "report_month": "Month",
+    "report_size": "Subscribers at month end",
+    "report_sign_ups": "Sign-ups",
+    "report_unsubscriptions": "Unsubscriptions",
+    "report_title_delivered": "Delivered per issue",
+    "report_title_clicks": "Link clicks per issue",
+    "report_title_size": "Subscribers at the end of each month",
+    "report_title_flow": "Sign-ups and unsubscriptions per month",
+    "report_title": "Report for the funder",
+    "report_no_database": (
+        "There is no subscriber database on this computer ({path}), so there is nothing to "
+        "count here. Run `newsletter report` where the list is (the server)."
+    ),
+    "report_empty": "Nothing to report yet: no issue has been sent and nobody has subscribed.",
+    "report_counts_only": (
+        "Counts only: nothing about any person. docs/report.md explains each figure and its limits."
     ),
 }

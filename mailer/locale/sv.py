@@ -19,6 +19,11 @@ STRINGS: dict[str, str] = {
     "contact": "Kontakt",
     "events": "Kalender",
     "privacy": "Så hanterar vi dina personuppgifter",
+    "click_counting_note": (
+        "Länkarna i det här brevet går via vår server, som räknar hur många gånger varje länk "
+        "följs, sammanlagt för alla mottagare. Vi sparar ingenting om vem som klickar: ingen "
+        "koppling till din adress och ingen IP-adress."
+    ),
     "why_you_receive": (
         "Du får det här nyhetsbrevet eftersom du prenumererar på {list} från {organisation}."
     ),
@@ -249,5 +254,39 @@ STRINGS: dict[str, str] = {
         "prenumerant, och eftersom det här meddelandet nådde dig behöver du inte göra något.\n\n"
         "Vill du inte längre ha nyhetsbrevet, använd avregistreringslänken i valfritt nummer.\n\n"
         "Hälsningar\n{sender}\n"
+    ),
+    # newsletter report (the funder's report): table headings and chart titles
+    "report_issues": "Utskick",
+    "report_issue": "Nummer",
+    "report_date": "Datum",
+    "report_list": "Lista",
+    "report_delivered": "Levererade",
+    "report_failed": "Misslyckade",
+    "report_hard": "Studsar (hårda)",
+    "report_soft": "Studsar (mjuka)",
+    "report_complaints": "Klagomål",
+    "report_unsub_7d": "Avregistrerade inom 7 dagar",
+    "report_clicks": "Klick",
+    "report_links": "Klick per länk",
+    "report_link": "Länk",
+    "report_address": "Adress",
+    "report_months": "Per månad",
+    "report_month": "Månad",
+    "report_size": "Prenumeranter vid månadens slut",
+    "report_sign_ups": "Nya prenumeranter",
+    "report_unsubscriptions": "Avregistreringar",
+    "report_title_delivered": "Levererade per utskick",
+    "report_title_clicks": "Klick på länkar per utskick",
+    "report_title_size": "Prenumeranter vid varje månads slut",
+    "report_title_flow": "Nya prenumeranter och avregistreringar per månad",
+    "report_title": "Rapport till finansiären",
+    "report_no_database": (
+        "Det finns ingen prenumerantdatabas på den här datorn ({path}), så det finns inget att "
+        "räkna här. Kör `newsletter report` där listan finns (servern)."
+    ),
+    "report_empty": "Inget att rapportera ännu: inget nummer har skickats och ingen prenumererar.",
+    "report_counts_only": (
+        "Bara antal: ingenting om någon person. docs/report.md förklarar varje siffra och dess "
+        "gränser."
     ),
 }

@@ -24,6 +24,7 @@ from . import (
     keyguard,
     pages,
     preferences,
+    redirect,
     security,
     subscribe,
     unsubscribe,
@@ -104,12 +105,14 @@ def create_app(
         subscribe,
         preferences,
         embedded_form,
+        redirect,
     ):
         app.register_blueprint(module.bp)
     if preview_issue is not None:
-        from . import preview
+        from . import preview, report_page
 
         preview.init_app(app)
+        app.register_blueprint(report_page.bp)  # the funder's figures, for the editor
     else:  # the JSON API (docs/api.md) only in public mode
         from . import api
 

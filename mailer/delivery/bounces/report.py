@@ -7,10 +7,11 @@ from sqlite_utils import Database
 from ..retention import BOUNCE_OUTCOMES, folded_counts
 
 
-def issue_reports(db: Database, issue: str) -> dict:
-    """Counts (bounced = hard, soft-bounced = soft, complained) by distinct message, of the
-    reports that proved they answer our message, the number with unverified reports only, and
-    every report with its status, diagnostic and decision."""
+def issue_counts(db: Database, issue: str) -> dict[str, int]:
+    """Reports per kind (hard, soft, complaint) for `issue`, by distinct message, of the reports
+    that proved they answer our message (those with unverified reports only under
+    'unverified'), including the counts folded after the ledger's retention: counts only,
+    nothing about the people (`send-status` and the funder's report use this)."""
     counts = dict(
         db.execute(
             "SELECT CASE unverified WHEN 1 THEN 'unverified' ELSE kind END, "
@@ -21,6 +22,13 @@ def issue_reports(db: Database, issue: str) -> dict:
     folded = folded_counts(db, issue)  # reports deleted after the retention, still counted
     for kind, outcome in BOUNCE_OUTCOMES.items():
         counts[kind] = counts.get(kind, 0) + folded.get(outcome, 0)
+    return counts
+
+
+def issue_reports(db: Database, issue: str) -> dict:
+    """Counts (bounced = hard, soft-bounced = soft, complained, unverified) as `issue_counts`,
+    and every report still kept with its status, diagnostic and decision."""
+    counts = issue_counts(db, issue)
     cursor = db.execute(
         "SELECT b.kind, s.email, b.status, b.diagnostic, b.reported_at, b.decision "
         "FROM bounce_events b LEFT JOIN subscribers s ON s.id = b.subscriber_id "

@@ -22,6 +22,7 @@ from .localtime import when_text
 from .markup import to_html
 from .personalize import marker
 from .plaintext import WIDTH, shown_url, to_text, wrap
+from .site_lists import list_name
 from .tables import BOX_WIDTH, PHONE_WIDTH
 
 TEMPLATES_DIR = bundled_path("templates")
@@ -290,6 +291,10 @@ def invitation_view(base: str, issue: Issue) -> dict[str, Any] | None:
     }
 
 
+def _same(one: str, other: str) -> bool:
+    return " ".join(one.split()).casefold() == " ".join(other.split()).casefold()
+
+
 def issue_context(issue: Issue, settings: Settings) -> dict[str, Any]:
     """Everything the templates see; identical for email, text and web so they agree."""
     base = settings.base_url.rstrip("/")
@@ -304,14 +309,13 @@ def issue_context(issue: Issue, settings: Settings) -> dict[str, Any]:
         quote(translate(lang, "forward_body", url=web_url)),
     )
     # "Nyhetsbrev from Nyhetsbrev": when the title is the organisation's name, say it once
-    same_name = (
-        " ".join(issue.title.split()).casefold()
-        == " ".join(site["organisation"].split()).casefold()
-    )
+    same_name = _same(issue.title, site["organisation"])
+    # the reader subscribes to a list, not to this issue's title: newsletter.yml's name for it
+    list_title = list_name(issue.lists, issue.list_name, lang, fallback=issue.title)
     why = site.get("why") or (
-        translate(lang, "why_you_receive_same", list=issue.title)
-        if same_name
-        else translate(lang, "why_you_receive", list=issue.title, organisation=site["organisation"])
+        translate(lang, "why_you_receive_same", list=list_title)
+        if _same(list_title, site["organisation"])
+        else translate(lang, "why_you_receive", list=list_title, organisation=site["organisation"])
     )
     return {
         "language": lang,
@@ -326,6 +330,7 @@ def issue_context(issue: Issue, settings: Settings) -> dict[str, Any]:
         "slug": issue.slug,
         "site": site,
         "why": why,
+        "list_title": list_title,
         "brand": site.get("brand_color") or DEFAULT_BRAND,
         "web_url": web_url,
         "base_url": base,

@@ -1,4 +1,5 @@
-"""What every page template can use: `_` (translate), `link` (absolute URL), `lang`, site name.
+"""What every page template can use: `_` (translate), `link` (absolute URL), `lang`, and the
+site's identity (`site`: name, logo, accent, address from newsletter.yml).
 
 Links are built from `NEWSLETTER_BASE_URL`, never from the request's Host header, so a
 forged Host cannot put someone else's address into a page.
@@ -11,6 +12,7 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, current_app, g, render_template, request
 
+from ..compose.site_profile import SiteProfile
 from ..locale import LANGUAGES, translate
 
 # Accept-Language codes that read one of ours well enough.
@@ -54,10 +56,27 @@ def _(key: str, **kw) -> str:
     return translate(g.get("lang") or LANGUAGES[0], key, **kw)
 
 
+def site_profile() -> SiteProfile:
+    """newsletter.yml's organisation, logo, accent colour, address and list names."""
+    return current_app.config.get("SITE_PROFILE") or SiteProfile()
+
+
 def site_name() -> str:
-    """The organisation's name from NEWSLETTER_FROM, else the base URL's host."""
+    """The organisation's name from newsletter.yml (as in the emails), else NEWSLETTER_FROM's
+    display name, else the base URL's host."""
     settings = current_app.config["SETTINGS"]
-    return parseaddr(settings.from_address)[0] or urlsplit(settings.base_url).hostname or ""
+    return (
+        site_profile().organisation
+        or parseaddr(settings.from_address)[0]
+        or urlsplit(settings.base_url).hostname
+        or ""
+    )
+
+
+def list_title(key: str, stored_title: str = "") -> str:
+    """A list's name for the reader of this page: newsletter.yml's name in the page's
+    language, else the title stored with the list, else its key."""
+    return site_profile().list_name(key, g.get("lang") or LANGUAGES[0], stored_title)
 
 
 def render_page(template: str, status: int = 200, **context):
@@ -75,6 +94,7 @@ def install_context(app: Flask) -> None:
         _=_,
         link=link,
         site_name=site_name,
+        site=site_profile,
         languages=LANGUAGES,
         language_name=lambda code: translate(code, "language_name"),
     )

@@ -30,8 +30,8 @@ def _limiter(name: str) -> RateLimiter:
 
 def _offered(list_name: str | None) -> list[ListInfo]:
     db = get_db()
-    if list_name is None:
-        return public_lists(db)
+    if list_name is None:  # the lists for readers of this page's language
+        return [info for info in public_lists(db) if info.offered_in(g.lang)]
     info = list_by_name(db, list_name)
     if info is None or info not in public_lists(db):
         abort(404)  # a private list is as unknown to strangers as a list that does not exist

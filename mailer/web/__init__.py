@@ -71,6 +71,7 @@ def create_app(
     app.config["SETTINGS"] = settings
     app.config["NEWSLETTERS_DIR"] = Path(newsletters_dir or settings.project_root / "newsletters")
     # who the pages speak for, and the lists' names: newsletter.yml, as the emails use it
+    # (read here so that a mistake in it stops the start; web.context reads it again on change)
     app.config["SITE_PROFILE"] = read_profile(app.config["NEWSLETTERS_DIR"])
     app.config["PREVIEW_ISSUE"] = Path(preview_issue).resolve() if preview_issue else None
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024

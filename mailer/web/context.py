@@ -7,13 +7,19 @@ forged Host cannot put someone else's address into a page.
 
 from __future__ import annotations
 
+import logging
 from email.utils import parseaddr
+from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, current_app, g, render_template, request
 
-from ..compose.site_profile import SiteProfile
+from ..compose.issue import SITE_FILE
+from ..compose.site_profile import SiteProfile, read_profile
+from ..errors import MailerError
 from ..locale import LANGUAGES, translate
+
+log = logging.getLogger(__name__)
 
 # Accept-Language codes that read one of ours well enough.
 LANGUAGE_FALLBACKS = {"nb": "da", "nn": "da", "no": "da", "fo": "da", "fi": "sv"}
@@ -57,8 +63,22 @@ def _(key: str, **kw) -> str:
 
 
 def site_profile() -> SiteProfile:
-    """newsletter.yml's organisation, logo, accent colour, address and list names."""
-    return current_app.config.get("SITE_PROFILE") or SiteProfile()
+    """newsletter.yml's organisation, logo, accent colour, address and list names; read again
+    when the file changes (a new list's name shows without a restart). A file broken while
+    the app runs keeps the last good profile and is logged."""
+    config = current_app.config
+    path = Path(config["NEWSLETTERS_DIR"]) / SITE_FILE
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    if config.get("SITE_PROFILE_STAMP", -1) != stamp:
+        try:
+            config["SITE_PROFILE"] = read_profile(config["NEWSLETTERS_DIR"])
+        except MailerError as exc:
+            log.error("%s (the pages keep the last good one)", exc)
+        config["SITE_PROFILE_STAMP"] = stamp
+    return config.get("SITE_PROFILE") or SiteProfile()
 
 
 def site_name() -> str:

@@ -103,7 +103,7 @@ def test_a_swedish_page_offers_swedish_and_all_language_lists_by_their_names(cli
     assert 'value="nyhetsbrev"' not in danish
 
 
-def test_the_consent_stored_names_the_lists_as_shown(client, db, site_lists):
+def test_the_consent_stored_names_the_lists_as_shown(client, db, site_lists, smtp_sink):
     page = client.get("/subscribe?lang=da").get_data(as_text=True)
     shown = displayed_consent(page)
     assert "Nyhedsbrev for partnere" in shown and "Kalenderen" in shown
@@ -119,6 +119,9 @@ def test_the_consent_stored_names_the_lists_as_shown(client, db, site_lists):
     )
     assert answer.status_code == 200
     assert stored_texts(db, "kim@example.dk") == [shown]
+    mail = smtp_sink.wait_for(1)[0].get_body(("plain",)).get_content()
+    assert "nyhedsbreve fra Partnerskapet för social innovation" in mail
+    assert "Det gælder: Nyhedsbrev for partnere." in mail
 
 
 def test_preferences_show_list_names_in_the_readers_language(client, db, settings, site_lists):

@@ -8,7 +8,7 @@ from ..audience.subscribers import clean_name, normalise_email
 from ..delivery.service_mail import queue_signup
 from ..errors import SubscriberError
 from ..locale import LANGUAGES, join_names, translate
-from .context import render_page, site_name
+from .context import render_page, site_name, site_profile
 from .csrf import check_csrf
 from .database import get_db, write_transaction
 from .lookup import ListInfo, list_by_name, public_lists
@@ -148,6 +148,13 @@ def submit(list_name: str | None = None):
                 "language": language,
                 "lists": chosen,
                 "consent_text": _shown_consent(offered),
+                # the confirmation mail names the organisation and the lists, in its language
+                "sender": site_name(),
+                "list_names": [
+                    site_profile().list_name(info.name, language, info.stored_title)
+                    for info in offered
+                    if info.name in chosen
+                ],
                 "channel": "web",
                 "ip": request.remote_addr,
                 "user_agent": request.user_agent.string or None,

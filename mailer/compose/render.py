@@ -12,14 +12,14 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ..config import Settings, bundled_path, find_project_root
 from ..locale import format_date, month_abbreviation, translate
 from .ics import INVITATION_FILE, calendar_file_of
 from .issue import SITE_KEYS, Image, Issue, Section
 from .localtime import when_text
-from .markup import to_html
+from .markup import keep_short_lines, to_html
 from .personalize import marker
 from .plaintext import WIDTH, shown_url, to_text, wrap
 from .site_lists import list_name
@@ -110,6 +110,9 @@ def make_environment(
     env.filters["_"] = _translate
     env.filters["wrap"] = wrap
     env.filters["shown_url"] = shown_url
+    env.filters["phone"] = lambda text: Markup(  # noqa: S704 - escaped first
+        f'<span style="white-space: nowrap;">{escape(str(text))}</span>'
+    )
     return env
 
 
@@ -191,6 +194,9 @@ def section_view(base: str, issue: Issue, section: Section) -> dict[str, Any]:
     """A section ready for the templates: HTML and text of its body plus layout fields."""
     options = section.options
     images = issue.images
+    tokens = list(section.tokens)
+    if section.layout == "facts":  # "Tid: ...", "Plats: ..." on lines of their own
+        tokens = keep_short_lines(tokens)
 
     def md_image(name: str) -> tuple[str, int, int]:
         image = images[name]
@@ -202,12 +208,12 @@ def section_view(base: str, issue: Issue, section: Section) -> dict[str, Any]:
         "file": section.path.name,
         "title": options.get("title", ""),
         "html": to_html(
-            list(section.tokens),
+            tokens,
             md_image,
             tables=options.get("tables", "auto"),
             width=BOX_WIDTH if section.layout in BOXED else PHONE_WIDTH,
         ),
-        "text": to_text(list(section.tokens)),
+        "text": to_text(tokens),
         "button": None,
         "image": None,
         "image_side": options.get("image_side", "left"),

@@ -100,10 +100,27 @@ def test_facts_lines_stay_lines_and_bare_www_addresses_are_linked(compose_exampl
     assert "inte ska brytas" not in html  # (prose paragraphs keep running together)
 
 
-def test_phone_numbers_are_kept_on_one_line(compose_examples):
+def test_phone_numbers_stay_whole_and_addresses_break_only_before_the_at(compose_examples):
     html = built_html(compose_examples["2018-2"])
     assert '<span style="white-space: nowrap;">019-10 20 30</span>' in html  # the footer
     assert re.search(r'href="tel:[^"]+"[^>]*white-space:\s*nowrap', html)  # the contact card
+    tree = lxml.html.fromstring(html)
+    shown = [a for a in tree.cssselect("a[href^='mailto:']") if "@" in a.text_content()]
+    assert len(shown) >= 2  # the footer's and the contact card's
+    for link in shown:
+        halves = [span.text_content() for span in link.cssselect("span")]
+        address = link.get("href")[len("mailto:") :]
+        assert "".join(halves) == address and halves[1].startswith("@"), address
+
+
+@pytest.mark.browser
+def test_a_long_address_wraps_before_its_at_on_a_small_phone(page, compose_examples):
+    show_email(page, compose_examples["2026-11-graenseregion"], 320)
+    lines = page.eval_on_selector_all(
+        ".card-line a[href^='mailto:'] span",
+        "spans => spans.map(s => [s.textContent, s.getClientRects().length])",
+    )
+    assert lines and all(count == 1 for _text, count in lines)  # no half breaks inside
 
 
 @pytest.mark.browser

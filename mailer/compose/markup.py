@@ -137,10 +137,9 @@ def _td_open(self, tokens, idx, options, env):
     )
 
 
-# A bare `www.example.se/page` is linked (as mail programs do), and a phone number is kept on
-# one line ("019-10 20 30" must not wrap at its hyphen or spaces). An e-mail address is left
-# as it is: the inherited `word-break: break-word` breaks a word only when it cannot fit a line
-# of its own (<wbr> and word-break on a span are dropped by Gmail and Yahoo).
+# A bare `www.example.se/page` is linked (as mail programs do), a phone number is kept on one
+# line ("019-10 20 30" must not wrap at its hyphen or spaces), and an e-mail address may wrap
+# only before its @: its two halves are inline-blocks (Gmail drops <wbr>, Yahoo word-break).
 WWW = re.compile(r"(?<![\w@/.-])www\.[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:/[^\s<>\"]*)?", re.IGNORECASE)
 PHONE = re.compile(r"(?<![\w+/.=-])\+?\(?\d{2,4}\)?(?:[ \u00a0-]\d{2,4}){2,5}(?![\w])")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -159,6 +158,15 @@ def nowrap_phones(text: str) -> str:
     return "".join(out)
 
 
+def email_html(address: str) -> str:
+    """`address` escaped, as two inline-blocks: a phone line breaks it before the @ at most."""
+    local, at, domain = address.partition("@")
+    if not at:
+        return escapeHtml(address)
+    block = '<span style="display: inline-block; text-decoration: inherit;">{}</span>'
+    return block.format(escapeHtml(local)) + block.format("@" + escapeHtml(domain))
+
+
 def _www_link(address: str) -> str:
     tail = ""
     while address and address[-1] in TRAILING:
@@ -168,15 +176,18 @@ def _www_link(address: str) -> str:
 
 
 def text_html(text: str, *, in_link: bool = False) -> str:
-    """Escaped text with phone numbers kept whole and (outside links) bare www. addresses
-    linked; an e-mail address (whose domain may start with www.) is left alone."""
-    if in_link:
-        return nowrap_phones(text)
+    """Escaped text with phone numbers kept whole, e-mail addresses breakable before their @
+    only, and (outside links) bare www. addresses linked."""
+    if in_link:  # an autolink's or mailto link's text may be an address
+        return "".join(
+            email_html(part) if EMAIL.fullmatch(part) else nowrap_phones(part)
+            for part in re.split(f"({EMAIL.pattern})", text)
+        )
     out, pos = [], 0
     for match in ADDRESS_OR_WWW.finditer(text):
         found = match.group(0)
         out.append(nowrap_phones(text[pos : match.start()]))
-        out.append(escapeHtml(found) if "@" in found else _www_link(found))
+        out.append(email_html(found) if "@" in found else _www_link(found))
         pos = match.end()
     out.append(nowrap_phones(text[pos:]))
     return "".join(out)

@@ -19,7 +19,7 @@ from ..locale import format_date, month_abbreviation, translate
 from .ics import INVITATION_FILE, calendar_file_of
 from .issue import SITE_KEYS, Image, Issue, Section
 from .localtime import when_text
-from .markup import keep_short_lines, to_html
+from .markup import email_html, keep_short_lines, to_html
 from .personalize import marker
 from .plaintext import WIDTH, shown_url, to_text, wrap
 from .site_lists import list_name
@@ -110,9 +110,12 @@ def make_environment(
     env.filters["_"] = _translate
     env.filters["wrap"] = wrap
     env.filters["shown_url"] = shown_url
+    # kept on one line: a phone number or a time ("kl. 10–12"), and an e-mail address, which
+    # may wrap only before its @ (two inline-blocks; Gmail drops <wbr>)
     env.filters["phone"] = lambda text: Markup(  # noqa: S704 - escaped first
         f'<span style="white-space: nowrap;">{escape(str(text))}</span>'
     )
+    env.filters["email"] = lambda text: Markup(email_html(str(text)))  # noqa: S704
     return env
 
 

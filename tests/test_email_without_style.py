@@ -56,7 +56,7 @@ def test_a_six_column_table_fits_on_inlined_styles_alone(page, tmp_path, screens
     size = page.eval_on_selector(  # desktop: readable type, headers apart
         "tr[data-section='01-lan.md'] table.md-table", "t => getComputedStyle(t).fontSize"
     )
-    assert float(size.rstrip("px")) >= 14
+    assert float(size.rstrip("px")) >= 12
 
 
 @pytest.mark.browser

@@ -27,7 +27,7 @@ class TablePlan:
     """How one table is shown: its CSS class and the header text each column's cells repeat."""
 
     mode: str  # "fit", "scale" or "stack"
-    compact: bool  # 14 px type on desktop (the table needs more than 540 px at 15 px)
+    compact: bool  # 12 px type on desktop (the table needs more than 540 px at 15 px)
     headers: tuple[str, ...]
     breaks: bool = False  # even scaled it is too wide: words may break (an editor's 'scale')
 
@@ -115,5 +115,5 @@ def plan_table(tokens: list[Token], start: int, requested: str, available: int) 
         mode = "scale"  # nothing to label the values with
     # too wide even at the compact size on a computer, or an editor's 'scale' that cannot fit a
     # phone: let words break rather than widen the email
-    breaks = needed_width(columns, 14, 6) > DESKTOP_WIDTH or (mode == "scale" and not scaled_fits)
+    breaks = needed_width(columns, 12, 4) > DESKTOP_WIDTH or (mode == "scale" and not scaled_fits)
     return TablePlan(mode, compact, tuple(headers), breaks=breaks)

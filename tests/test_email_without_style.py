@@ -30,6 +30,7 @@ def built_html(result) -> str:
 
 
 @pytest.mark.browser
+@pytest.mark.slow
 @pytest.mark.parametrize("slug", EXAMPLE_SLUGS)
 def test_every_example_fits_the_screen_on_inlined_styles_alone(
     page, compose_examples, screenshot_dir, slug

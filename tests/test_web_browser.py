@@ -17,6 +17,7 @@ from tests.fixtures_web import LiveServer, free_port, make_person, mark_sent, st
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 WIDTHS = (375, 1280)
+ORGANISATION = "Partnerskapet för social innovation i Örebro län"  # tests/fixtures/issues
 
 
 @pytest.fixture
@@ -88,69 +89,78 @@ def test_screenshots_of_every_public_page(
     mark_sent(db, built_issues[0])
     anna = make_person(db, live_settings, "anna@example.se", lists=("nyhetsbrev", "kalender"))
 
+    def snap(name: str) -> None:
+        """Screenshots, after checking the page speaks for newsletter.yml's organisation."""
+        assert page.locator(".brand-name").inner_text() == ORGANISATION, name
+        assert page.evaluate(
+            "(() => { const i = document.querySelector('.brand-logo');"
+            " return !!i && i.complete && i.naturalWidth > 0; })()"
+        ), name
+        shoot(page, screenshot_dir, name)
+
     page.goto(url + "/")
-    shoot(page, screenshot_dir, "index")
-    page.goto(url + "/subscribe")
-    shoot(page, screenshot_dir, "subscribe")
+    snap("index")
+    page.goto(url + "/subscribe?lang=sv")  # the Swedish lists are offered on Swedish pages
+    snap("subscribe")
     page.click("button[type=submit]")
     assert page.locator("#email-error").is_visible()
-    shoot(page, screenshot_dir, "subscribe-error")
+    snap("subscribe-error")
     page.fill("#email", "nils@example.se")
     page.check("input[value=nyhetsbrev]")
     page.click("button[type=submit]")
-    shoot(page, screenshot_dir, "subscribe-done")
+    snap("subscribe-done")
     page.goto(confirm_link(smtp_sink, 1))
-    shoot(page, screenshot_dir, "confirm")
+    snap("confirm")
     page.click("button[type=submit]")
-    shoot(page, screenshot_dir, "confirmed")
+    snap("confirmed")
     page.reload()  # the form POST again: the link is used now
-    shoot(page, screenshot_dir, "confirm-invalid")
+    snap("confirm-invalid")
 
     page.goto(f"{url}/unsubscribe/{anna.unsubscribe}")
-    shoot(page, screenshot_dir, "unsubscribe")
+    snap("unsubscribe")
     page.click("button:has-text('Avsluta prenumerationen')")
-    shoot(page, screenshot_dir, "unsubscribed")
+    snap("unsubscribed")
     page.click("button[value=resubscribe], form:has(input[value=resubscribe]) button")
-    shoot(page, screenshot_dir, "resubscribed")
+    snap("resubscribed")
 
     page.goto(f"{url}/preferences/{anna.preferences}?lang=en")
-    shoot(page, screenshot_dir, "preferences")
+    snap("preferences")
     page.click("button:has-text('Save changes')")
-    shoot(page, screenshot_dir, "preferences-saved")
+    snap("preferences-saved")
     page.click("form[action$='/export'] button")
     assert page.locator("h1").inner_text() == "Titta i din inkorg"  # Anna's language
-    shoot(page, screenshot_dir, "export-sent")
+    snap("export-sent")
     page.click("a[hreflang=da]")  # a GET of the same address: offers the button, mails nothing
     assert page.locator("h1").inner_text() == "Dine oplysninger"
     assert len(smtp_sink.wait_for(3, timeout=1)) == 2
-    shoot(page, screenshot_dir, "export-ask")
+    snap("export-ask")
     page.goto(download_link(smtp_sink, 2) + "?lang=en")
-    shoot(page, screenshot_dir, "export")
+    snap("export")
     assert download_document(page)["profile"]["email"] == "anna@example.se"
     page.goto(f"{url}/preferences/{anna.preferences}/erase?lang=da")
     assert (
         page.locator("h1").inner_text() == "Slet mig" and page.locator("button.danger").count() == 0
     )
-    shoot(page, screenshot_dir, "erase-ask")
+    snap("erase-ask")
     page.click("form[action$='/erase'] button")  # mails a link; erases nothing
     assert page.locator("h1").inner_text() == "Titta i din inkorg"  # Anna's language
     assert get_subscriber(db, "anna@example.se") is not None
-    shoot(page, screenshot_dir, "erase-sent")
+    snap("erase-sent")
     page.goto(download_link(smtp_sink, 3, "erase") + "?lang=da")
     assert page.locator("h1").inner_text() == "Slet alle dine oplysninger?"
-    shoot(page, screenshot_dir, "erase")
+    snap("erase")
     page.click("button.danger")
     assert get_subscriber(db, "anna@example.se") is None
-    shoot(page, screenshot_dir, "erased")
+    snap("erased")
 
     page.goto(url + "/archive/")
-    shoot(page, screenshot_dir, "archive")
+    snap("archive")
     page.goto(f"{url}/archive/{built_issues[0]}/")
     page.wait_for_load_state("networkidle")
     assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
-    shoot(page, screenshot_dir, "archive-issue")
+    shoot(page, screenshot_dir, "archive-issue")  # the issue itself: its own header
     page.goto(url + "/unsubscribe/this-token-does-not-exist-at-all")
-    shoot(page, screenshot_dir, "not-found")
+    snap("not-found")
     assert page.problems == []
 
 

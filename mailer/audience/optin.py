@@ -16,7 +16,7 @@ from sqlite_utils import Database
 
 from ..config import Settings
 from ..errors import SubscriberError
-from ..locale import translate
+from ..locale import join_names, translate
 from ..store.db import transaction, utc_now
 from . import consent
 from .subscribers import (
@@ -43,6 +43,8 @@ def start_subscription(
     user_agent: str | None,
     send_mail: Callable[[EmailMessage], None] | None,
     source: str | None = None,
+    sender: str | None = None,
+    list_names: Iterable[str] = (),
 ) -> None:
     """Record the request and mail a confirmation link for every chosen list not yet active.
 
@@ -50,6 +52,8 @@ def start_subscription(
     link is clicked (so an unconfirmed request cannot undo an unsubscribe, and `purge` never
     forgets one). Erased addresses may sign up again: the suppression goes on confirmation.
     Invalid input raises SubscriberError; nothing about the address's state is returned.
+    `sender` and `list_names` (the organisation and the lists as the reader knows them, in
+    their language) name them in the confirmation mail; without them, the From name.
     """
     email = normalise_email(email)
     name = clean_name(name)
@@ -106,7 +110,11 @@ def start_subscription(
             )
     if token is not None and send_mail is not None:
         url = f"{settings.base_url.rstrip('/')}/confirm/{token}"
-        send_mail(confirmation_message(settings, email, name, language, url))
+        send_mail(
+            confirmation_message(
+                settings, email, name, language, url, sender=sender, list_names=list_names
+            )
+        )
 
 
 def confirm(
@@ -160,7 +168,14 @@ def confirm(
 
 
 def confirmation_message(
-    settings: Settings, email: str, name: str | None, language: str, confirm_url: str
+    settings: Settings,
+    email: str,
+    name: str | None,
+    language: str,
+    confirm_url: str,
+    *,
+    sender: str | None = None,
+    list_names: Iterable[str] = (),
 ) -> EmailMessage:
     """The plain-text confirmation email: who asked, the link, how long it works. No marketing."""
     language = clean_language(language)
@@ -170,8 +185,9 @@ def confirmation_message(
     body = translate(
         language,
         "confirm_mail_body",
-        sender=sender_name(settings),
+        sender=sender or sender_name(settings),
         email=email,
+        lists_line=_lists_line(language, list_names),
         url=confirm_url,
         hours=settings.confirm_ttl_hours,
         days=settings.pending_retention_days,
@@ -179,6 +195,13 @@ def confirmation_message(
     to = mail_address(name, email)
     subject = translate(language, "confirm_mail_subject")
     return service_message(settings, to, language, subject, body)
+
+
+def _lists_line(language: str, list_names: Iterable[str]) -> str:
+    names = [" ".join(str(n).split()) for n in list_names if str(n).strip()]
+    if not names:
+        return ""
+    return " " + translate(language, "confirm_mail_lists", lists=join_names(language, names))
 
 
 def sender_name(settings: Settings) -> str:

@@ -9,6 +9,10 @@ from __future__ import annotations
 import tinycss2
 from tinycss2 import color4
 
+from ..compose.contrast import contrast_ratio, relative_luminance
+
+__all__ = ["color_in", "contrast_ratio", "hex_of", "parse_color", "relative_luminance"]
+
 RGB = tuple[float, float, float]
 _UNKNOWN = ("inherit", "initial", "currentcolor", "unset", "transparent", "revert", "none")
 
@@ -51,24 +55,6 @@ def color_in(shorthand: str, below: RGB = (255, 255, 255)) -> RGB | None:
 def _blend(rgb, alpha: float, below: RGB) -> RGB:
     alpha = min(max(alpha, 0.0), 1.0)
     return tuple(alpha * c + (1 - alpha) * b for c, b in zip(rgb, below, strict=True))
-
-
-def relative_luminance(rgb: RGB) -> float:
-    """WCAG 2 relative luminance of an sRGB colour with 0-255 channels."""
-
-    def channel(value: float) -> float:
-        c = value / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (channel(v) for v in rgb)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast_ratio(foreground: RGB, background: RGB) -> float:
-    lighter, darker = sorted(
-        (relative_luminance(foreground), relative_luminance(background)), reverse=True
-    )
-    return (lighter + 0.05) / (darker + 0.05)
 
 
 def hex_of(rgb: RGB) -> str:

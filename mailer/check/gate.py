@@ -18,6 +18,7 @@ from ..compose.scaffold import sample_phrases
 from ..config import Settings
 from ..errors import IssueError, SubscriberError
 from ..store.db import open_db
+from .identity import check_identity
 from .images import is_loopback
 from .report import Finding, Report
 
@@ -97,6 +98,7 @@ def _check_build(issue_dir: Path, settings: Settings, report: Report) -> str | N
             f"fix the sources, then: newsletter build {issue_dir}",
         )
         return None
+    check_identity(issue, report)  # warnings: a footer that mixes two organisations
     if is_stale(issue_dir, settings):
         _add(
             report,

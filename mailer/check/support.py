@@ -50,6 +50,7 @@ TEMPLATE_FALLBACKS = {
     "css-border-radius": "buttons and boxes get square corners",
     "css-white-space": "a top-bar link may break over two lines",
     "css-height": "the accent line and spacers may grow with their text, not shrink",
+    "css-word-break": "a word too long for a phone's line may widen the email",
 }
 
 

@@ -19,6 +19,7 @@ from .invitation import Invitation, read_calendar_options
 from .localtime import DEFAULT_TIMEZONE
 from .markup import check_links_and_images, parse
 from .section_lists import check_lang, read_contacts, read_partners
+from .site_lists import ListText, read_lists
 from .sources import Image, ImageSet, check_url, first_text_line, where
 from .tables import MODES
 
@@ -119,6 +120,13 @@ class Issue:
     invitation: Invitation | None = None
     attach_ics: bool = False  # attach build/invitation.ics to the mail
     attachments: tuple[IssueAttachment, ...] = ()  # `attachments:` files sent with every copy
+    lists: dict[str, ListText] = field(default_factory=dict)  # newsletter.yml's `lists:`
+    site_defaults: dict[str, Any] = field(default_factory=dict)  # newsletter.yml's own keys
+
+    @property
+    def list_text(self) -> ListText | None:
+        """The names and description of the list this issue goes to (None: not in lists:)."""
+        return self.lists.get(self.list_name)
 
 
 def _string(fm: FrontMatter, key: str, required: bool = False) -> str:
@@ -148,7 +156,7 @@ def _issue_date(fm: FrontMatter) -> dt.date:
         ) from None
 
 
-def _site_values(fm: FrontMatter, base: Path, images: ImageSet) -> dict[str, Any]:
+def site_values(fm: FrontMatter, base: Path, images: ImageSet) -> dict[str, Any]:
     """The footer/header keys present in `fm`, checked where they are written."""
     site: dict[str, Any] = {}
     for key in SITE_KEYS:
@@ -172,13 +180,23 @@ def _site_values(fm: FrontMatter, base: Path, images: ImageSet) -> dict[str, Any
     return site
 
 
-def _read_site(issue_dir: Path, images: ImageSet) -> tuple[dict[str, Any], list[Path]]:
-    site_file = issue_dir.parent / SITE_FILE
+def read_site_file(site_file: Path, images: ImageSet) -> tuple[dict[str, Any], dict[str, ListText]]:
+    """newsletter.yml's identity keys (checked) and its `lists:` ({} and {} without a file)."""
     if not site_file.is_file():
-        return {}, []
+        return {}, {}
     fm = FrontMatter.from_yaml(site_file, read_source(site_file))
-    fm.reject_unknown(SITE_KEYS, "newsletter.yml")
-    return _site_values(fm, site_file.parent, images), [site_file]
+    fm.reject_unknown((*SITE_KEYS, "lists"), "newsletter.yml")
+    return site_values(fm, site_file.parent, images), read_lists(fm)
+
+
+def _list_identity(site_file: Path, text: ListText | None, images: ImageSet) -> dict[str, Any]:
+    """The footer keys a list sets for its issues, checked like the site's own."""
+    if text is None or not text.identity:
+        return {}
+    fm = FrontMatter.from_yaml(site_file, read_source(site_file))
+    line = fm.sub_line("lists", text.key)
+    own = FrontMatter(site_file, dict(text.identity), key_lines=dict.fromkeys(text.identity, line))
+    return site_values(own, site_file.parent, images)
 
 
 def _read_section(path: Path, images: ImageSet) -> Section:
@@ -328,7 +346,10 @@ def read_issue(issue_dir: Path) -> Issue:
             f"{issue_dir}: no issue.md; create one (newsletter new SLUG scaffolds an issue)"
         )
     images = ImageSet()
-    site, sources = _read_site(issue_dir, images)
+    site_file = issue_dir.parent / SITE_FILE
+    site, lists = read_site_file(site_file, images)
+    sources = [site_file] if site_file.is_file() else []
+    site_defaults = dict(site)
     fm, body, body_line = split_front_matter(issue_file, read_source(issue_file))
     if body.strip():
         raise IssueError(
@@ -342,7 +363,8 @@ def read_issue(issue_dir: Path) -> Issue:
             f"{where(issue_file, fm.line_of('language'))}: language {values['language']!r}; "
             f"use one of {', '.join(LANGUAGES)}"
         )
-    site.update(_site_values(fm, issue_dir, images))
+    site.update(_list_identity(site_file, lists.get(values["list"]), images))
+    site.update(site_values(fm, issue_dir, images))
     if not site.get("organisation"):
         raise IssueError(
             f"{where(issue_file, 1)}: no organisation for the footer; set 'organisation:' in "
@@ -387,4 +409,6 @@ def read_issue(issue_dir: Path) -> Issue:
         invitation=calendar.invitation,
         attach_ics=calendar.attach_ics,
         attachments=read_attachments(fm, issue_dir),
+        lists=lists,
+        site_defaults=site_defaults,
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from html import escape
 from pathlib import Path
 from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from markupsafe import Markup
 
@@ -114,15 +116,18 @@ def _td_open(self, tokens, idx, options, env):
     token = tokens[idx]
     if "right" in str(token.attrGet("style") or "") and "nowrap" not in str(token.attrGet("style")):
         token.attrSet("style", f"{token.attrGet('style')};white-space:nowrap")  # "54 %" whole
-    html = self.renderToken(tokens, idx, options, env)
     plan = env.get("plan")
     if not plan or plan.mode != "stack":
-        return html
+        return self.renderToken(tokens, idx, options, env)
     column = 0
-    for token in reversed(tokens[:idx]):
-        if token.type == "tr_open":
+    for earlier in reversed(tokens[:idx]):
+        if earlier.type == "tr_open":
             break
-        column += token.type == "td_open"
+        column += earlier.type == "td_open"
+    if column == 0:  # the card's title ("Katalonien"), not "Region: Katalonien" on every card
+        token.attrSet("class", "stack-first")
+        return self.renderToken(tokens, idx, options, env)
+    html = self.renderToken(tokens, idx, options, env)
     header = plan.headers[column] if column < len(plan.headers) else ""
     if not header.strip():
         return html
@@ -130,6 +135,100 @@ def _td_open(self, tokens, idx, options, env):
         f'{html}<span class="stack-label" style="display: none; mso-hide: all;">'
         f"{escape(header)}: </span>"
     )
+
+
+# A bare `www.example.se/page` is linked (as mail programs do), a phone number is kept on one
+# line ("019-10 20 30" must not wrap at its hyphen or spaces), and an e-mail address may wrap
+# only before its @: its two halves are inline-blocks (Gmail drops <wbr>, Yahoo word-break).
+WWW = re.compile(r"(?<![\w@/.-])www\.[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:/[^\s<>\"]*)?", re.IGNORECASE)
+PHONE = re.compile(r"(?<![\w+/.=-])\+?\(?\d{2,4}\)?(?:[ \u00a0-]\d{2,4}){2,5}(?![\w])")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+ADDRESS_OR_WWW = re.compile(f"{EMAIL.pattern}|{WWW.pattern}", re.IGNORECASE)
+TRAILING = ".,;:!?)"
+
+
+def nowrap_phones(text: str) -> str:
+    """Escaped `text` with each phone number in a nowrap span."""
+    out, pos = [], 0
+    for match in PHONE.finditer(text):
+        out.append(escapeHtml(text[pos : match.start()]))
+        out.append(f'<span style="white-space: nowrap;">{escapeHtml(match.group(0))}</span>')
+        pos = match.end()
+    out.append(escapeHtml(text[pos:]))
+    return "".join(out)
+
+
+def email_html(address: str) -> str:
+    """`address` escaped, as two inline-blocks: a phone line breaks it before the @ at most."""
+    local, at, domain = address.partition("@")
+    if not at:
+        return escapeHtml(address)
+    block = '<span style="display: inline-block; text-decoration: inherit;">{}</span>'
+    return block.format(escapeHtml(local)) + block.format("@" + escapeHtml(domain))
+
+
+def _www_link(address: str) -> str:
+    tail = ""
+    while address and address[-1] in TRAILING:
+        address, tail = address[:-1], address[-1] + tail
+    shown = escapeHtml(address)
+    return f'<a href="https://{shown}">{shown}</a>{escapeHtml(tail)}'
+
+
+def text_html(text: str, *, in_link: bool = False) -> str:
+    """Escaped text with phone numbers kept whole, e-mail addresses breakable before their @
+    only, and (outside links) bare www. addresses linked."""
+    if in_link:  # an autolink's or mailto link's text may be an address
+        return "".join(
+            email_html(part) if EMAIL.fullmatch(part) else nowrap_phones(part)
+            for part in re.split(f"({EMAIL.pattern})", text)
+        )
+    out, pos = [], 0
+    for match in ADDRESS_OR_WWW.finditer(text):
+        found = match.group(0)
+        out.append(nowrap_phones(text[pos : match.start()]))
+        out.append(email_html(found) if "@" in found else _www_link(found))
+        pos = match.end()
+    out.append(nowrap_phones(text[pos:]))
+    return "".join(out)
+
+
+def _text(self, tokens, idx, options, env):
+    in_link = False
+    for token in tokens[:idx]:
+        if token.type == "link_open":
+            in_link = True
+        elif token.type == "link_close":
+            in_link = False
+    return text_html(tokens[idx].content, in_link=in_link)
+
+
+SHORT_LINE = 60  # characters: a facts box's "Tid: ...", "Plats: ..." lines, not wrapped prose
+
+
+def keep_short_lines(tokens: Sequence[Token]) -> list[Token]:
+    """Tokens in which a paragraph of short written lines ("Tid: ...", "Plats: ...", each at
+    most SHORT_LINE characters) keeps its line breaks; a paragraph wrapped in the editor (a
+    longer line) still reads as one, as Markdown has it. For facts boxes, in HTML and text."""
+    result = []
+    for token in tokens:
+        children = token.children or []
+        if token.type == "inline" and any(c.type == "softbreak" for c in children):
+            lengths, current = [], 0
+            for child in children:
+                if child.type == "softbreak":
+                    lengths.append(current)
+                    current = 0
+                else:
+                    current += len(child.content or "")
+            if max([*lengths, current]) <= SHORT_LINE:
+                token = token.copy()
+                token.children = [
+                    c.copy(type="hardbreak", tag="br") if c.type == "softbreak" else c
+                    for c in children
+                ]
+        result.append(token)
+    return result
 
 
 def _class_rule(tag: str, css_class: str):
@@ -144,6 +243,7 @@ _md.add_render_rule("heading_close", _heading(True))
 _md.add_render_rule("image", _image)
 _md.add_render_rule("table_open", _table_open)
 _md.add_render_rule("td_open", _td_open)
+_md.add_render_rule("text", _text)
 _md.add_render_rule("blockquote_open", _class_rule("blockquote", "md-quote"))
 _md.add_render_rule("hr", lambda self, tokens, idx, options, env: '<hr class="md-hr">\n')
 

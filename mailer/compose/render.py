@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ..config import Settings, bundled_path, find_project_root
 from ..locale import format_date, month_abbreviation, translate
@@ -20,9 +20,10 @@ from .attachments import size_text
 from .ics import INVITATION_FILE, calendar_file_of
 from .issue import SITE_KEYS, Image, Issue, Section
 from .localtime import when_text
-from .markup import to_html
+from .markup import email_html, keep_short_lines, to_html
 from .personalize import marker
 from .plaintext import WIDTH, shown_url, to_text, wrap
+from .site_lists import list_name
 from .tables import BOX_WIDTH, PHONE_WIDTH
 
 TEMPLATES_DIR = bundled_path("templates")
@@ -110,6 +111,12 @@ def make_environment(
     env.filters["_"] = _translate
     env.filters["wrap"] = wrap
     env.filters["shown_url"] = shown_url
+    # kept on one line: a phone number or a time ("kl. 10–12"), and an e-mail address, which
+    # may wrap only before its @ (two inline-blocks; Gmail drops <wbr>)
+    env.filters["phone"] = lambda text: Markup(  # noqa: S704 - escaped first
+        f'<span style="white-space: nowrap;">{escape(str(text))}</span>'
+    )
+    env.filters["email"] = lambda text: Markup(email_html(str(text)))  # noqa: S704
     return env
 
 
@@ -191,6 +198,9 @@ def section_view(base: str, issue: Issue, section: Section) -> dict[str, Any]:
     """A section ready for the templates: HTML and text of its body plus layout fields."""
     options = section.options
     images = issue.images
+    tokens = list(section.tokens)
+    if section.layout == "facts":  # "Tid: ...", "Plats: ..." on lines of their own
+        tokens = keep_short_lines(tokens)
 
     def md_image(name: str) -> tuple[str, int, int]:
         image = images[name]
@@ -202,12 +212,12 @@ def section_view(base: str, issue: Issue, section: Section) -> dict[str, Any]:
         "file": section.path.name,
         "title": options.get("title", ""),
         "html": to_html(
-            list(section.tokens),
+            tokens,
             md_image,
             tables=options.get("tables", "auto"),
             width=BOX_WIDTH if section.layout in BOXED else PHONE_WIDTH,
         ),
-        "text": to_text(list(section.tokens)),
+        "text": to_text(tokens),
         "button": None,
         "image": None,
         "image_side": options.get("image_side", "left"),
@@ -291,6 +301,10 @@ def invitation_view(base: str, issue: Issue) -> dict[str, Any] | None:
     }
 
 
+def _same(one: str, other: str) -> bool:
+    return " ".join(one.split()).casefold() == " ".join(other.split()).casefold()
+
+
 def issue_context(issue: Issue, settings: Settings) -> dict[str, Any]:
     """Everything the templates see; identical for email, text and web so they agree."""
     base = settings.base_url.rstrip("/")
@@ -305,14 +319,13 @@ def issue_context(issue: Issue, settings: Settings) -> dict[str, Any]:
         quote(translate(lang, "forward_body", url=web_url)),
     )
     # "Nyhetsbrev from Nyhetsbrev": when the title is the organisation's name, say it once
-    same_name = (
-        " ".join(issue.title.split()).casefold()
-        == " ".join(site["organisation"].split()).casefold()
-    )
+    same_name = _same(issue.title, site["organisation"])
+    # the reader subscribes to a list, not to this issue's title: newsletter.yml's name for it
+    list_title = list_name(issue.lists, issue.list_name, lang, fallback=issue.title)
     why = site.get("why") or (
-        translate(lang, "why_you_receive_same", list=issue.title)
-        if same_name
-        else translate(lang, "why_you_receive", list=issue.title, organisation=site["organisation"])
+        translate(lang, "why_you_receive_same", list=list_title)
+        if _same(list_title, site["organisation"])
+        else translate(lang, "why_you_receive", list=list_title, organisation=site["organisation"])
     )
     return {
         "language": lang,
@@ -327,6 +340,7 @@ def issue_context(issue: Issue, settings: Settings) -> dict[str, Any]:
         "slug": issue.slug,
         "site": site,
         "why": why,
+        "list_title": list_title,
         "brand": site.get("brand_color") or DEFAULT_BRAND,
         "web_url": web_url,
         "base_url": base,

@@ -26,6 +26,12 @@ phone: 000-00 00 00
 # funding_logo: assets/eu-logo.png
 # funding_logo_alt: Medfinansieras av Europeiska unionen
 # funding_text: Projektet medfinansieras av Europeiska regionala utvecklingsfonden.
+# Listornas namn för läsarna (formulär, samtyckestext, sidfotens "varför du får det här"):
+# lists:
+#   nyhetsbrev:
+#     language: sv
+#     name: Nyhetsbrevet
+#     description: Nyheter från oss fyra gånger om året.
 """,
     "da": """# Sidehoved og sidefod i hvert nummer i mappen (issue.md kan ændre en nøgle).
 organisation: Organisationens navn
@@ -38,6 +44,12 @@ phone: +45 00 00 00 00
 # funding_logo: assets/eu-logo.png
 # funding_logo_alt: Medfinansieret af Den Europæiske Union
 # funding_text: Projektet er medfinansieret af Den Europæiske Fond for Regionaludvikling.
+# Listernes navne for læserne (formularer, samtykketekst, sidefodens "hvorfor du får det"):
+# lists:
+#   nyhetsbrev:
+#     language: da
+#     name: Nyhedsbrevet
+#     description: Nyt fra os fire gange om året.
 """,
     "en": """# Header and footer of every issue in this folder (issue.md may override a key).
 organisation: Name of the organisation
@@ -50,6 +62,12 @@ phone: +44 0000 000000
 # funding_logo: assets/eu-logo.png
 # funding_logo_alt: Co-funded by the European Union
 # funding_text: The project is co-funded by the European Regional Development Fund.
+# The lists' names for readers (forms, consent text, the footer's "why you get this"):
+# lists:
+#   nyhetsbrev:
+#     language: en
+#     name: The newsletter
+#     description: News from us four times a year.
 """,
 }
 

@@ -27,7 +27,7 @@ class TablePlan:
     """How one table is shown: its CSS class and the header text each column's cells repeat."""
 
     mode: str  # "fit", "scale" or "stack"
-    compact: bool  # 12 px type on desktop too (the table needs more than 540 px at 15 px)
+    compact: bool  # 12 px type on desktop (the table needs more than 540 px at 14 px)
     headers: tuple[str, ...]
     breaks: bool = False  # even scaled it is too wide: words may break (an editor's 'scale')
 
@@ -101,8 +101,8 @@ def plan_table(tokens: list[Token], start: int, requested: str, available: int) 
         for i in range(count)
     ]
     columns = _units(columns, right)
-    compact = needed_width(columns, 15, 10) > DESKTOP_WIDTH
-    scaled_fits = needed_width(columns, 12, 3) <= available
+    compact = needed_width(columns, 14, 5) > DESKTOP_WIDTH
+    scaled_fits = needed_width(columns, 14, 3) <= available  # never below 14 px on phones
     if requested in ("stack", "scale"):
         mode = requested
     elif needed_width(columns, 14, 5) <= available:

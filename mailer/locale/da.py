@@ -235,10 +235,12 @@ STRINGS: dict[str, str] = {
     # The confirmation mail of double opt-in (part of the consent record's context:
     # change it deliberately, and look at tests/test_optin.py)
     "confirm_mail_subject": "Bekræft dit abonnement",
+    # one sentence naming the lists a confirmation is for (after the address)
+    "confirm_mail_lists": "Det gælder: {lists}.",
     "confirm_mail_body": (
         "Hej!\n\n"
         "Nogen, forhåbentlig dig, har bedt om at få nyhedsbreve fra {sender} "
-        "på adressen {email}.\n\n"
+        "på adressen {email}.{lists_line}\n\n"
         "Bekræft ved at åbne linket og klikke på knappen Bekræft:\n\n"
         "{url}\n\n"
         "Linket virker i {hours} timer. Var det ikke dig, skal du ikke gøre noget: "

@@ -229,10 +229,12 @@ STRINGS: dict[str, str] = {
     # The confirmation mail of double opt-in (part of the consent record's context:
     # change it deliberately, and look at tests/test_optin.py)
     "confirm_mail_subject": "Please confirm your subscription",
+    # one sentence naming the lists a confirmation is for (after the address)
+    "confirm_mail_lists": "The request is for: {lists}.",
     "confirm_mail_body": (
         "Hello,\n\n"
         "Someone, hopefully you, asked to receive newsletters from {sender} "
-        "at the address {email}.\n\n"
+        "at the address {email}.{lists_line}\n\n"
         "To confirm, open the link and press the Confirm button:\n\n"
         "{url}\n\n"
         "The link works for {hours} hours. If this was not you, there is nothing to do: "

@@ -234,10 +234,12 @@ STRINGS: dict[str, str] = {
     # The confirmation mail of double opt-in (part of the consent record's context:
     # change it deliberately, and look at tests/test_optin.py)
     "confirm_mail_subject": "Bekräfta din prenumeration",
+    # one sentence naming the lists a confirmation is for (after the address)
+    "confirm_mail_lists": "Det gäller: {lists}.",
     "confirm_mail_body": (
         "Hej!\n\n"
         "Någon, förhoppningsvis du, har bett om att få nyhetsbrev från {sender} "
-        "till adressen {email}.\n\n"
+        "till adressen {email}.{lists_line}\n\n"
         "Bekräfta genom att öppna länken och klicka på knappen Bekräfta:\n\n"
         "{url}\n\n"
         "Länken gäller i {hours} timmar. Var det inte du behöver du inte göra något: "

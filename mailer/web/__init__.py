@@ -9,6 +9,7 @@ from flask import Flask
 from jinja2 import StrictUndefined
 
 from ..compose.render import template_dirs, template_loader
+from ..compose.site_profile import read_profile
 from ..config import Settings, load_settings
 from ..delivery.dkim import signer_for
 from ..delivery.welcome import Welcomer
@@ -74,6 +75,9 @@ def create_app(
     app.config.update(test_config or {})
     app.config["SETTINGS"] = settings
     app.config["NEWSLETTERS_DIR"] = Path(newsletters_dir or settings.project_root / "newsletters")
+    # who the pages speak for, and the lists' names: newsletter.yml, as the emails use it
+    # (read here so that a mistake in it stops the start; web.context reads it again on change)
+    app.config["SITE_PROFILE"] = read_profile(app.config["NEWSLETTERS_DIR"])
     app.config["PREVIEW_ISSUE"] = Path(preview_issue).resolve() if preview_issue else None
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 3600

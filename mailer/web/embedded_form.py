@@ -22,7 +22,7 @@ from ..delivery.service_mail import queue_signup
 from ..errors import SubscriberError
 from ..locale import LANGUAGES, translate
 from .challenge import SolutionChecker, create_challenge
-from .context import render_page
+from .context import render_page, site_name, site_profile
 from .database import get_db, write_transaction
 from .keyguard import require_keys
 from .lookup import ListInfo, list_by_name, public_lists
@@ -195,6 +195,9 @@ def submit():
                 "language": g.lang,
                 "lists": [info.name],
                 "consent_text": shown,
+                # the confirmation mail names the organisation and the list, in its language
+                "sender": site_name(),
+                "list_names": [site_profile().list_name(info.name, g.lang, info.stored_title)],
                 "channel": "web-form",
                 "source": page,
                 "ip": request.remote_addr,

@@ -5,15 +5,30 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import sqlite_utils
-from flask import abort, current_app
+from flask import abort, current_app, g
 
 from ..audience.tokens import lookup_token
+from ..locale import LANGUAGES
+from .context import list_title, site_profile
 
 
 class ListInfo(NamedTuple):
     id: int
     name: str
-    title: str  # the list's title, or its name when it has none
+    stored_title: str  # the title stored with the list, or its name when it has none
+
+    @property
+    def title(self) -> str:
+        """The name a person reads, in the page's language (newsletter.yml's `lists:`)."""
+        return list_title(self.name, self.stored_title)
+
+    @property
+    def description(self) -> str:
+        return site_profile().list_description(self.name, g.get("lang") or LANGUAGES[0])
+
+    def offered_in(self, lang: str) -> bool:
+        """Whether a page in `lang` offers this list (its language, or all languages)."""
+        return site_profile().offered_in(self.name, lang)
 
 
 class TokenOwner(NamedTuple):
@@ -38,13 +53,17 @@ def public_lists(db: sqlite_utils.Database) -> list[ListInfo]:
 
 
 def lists_for(db: sqlite_utils.Database, subscriber_id: int) -> list[ListInfo]:
-    """The lists a person's preferences page shows: the public ones and any they are on."""
+    """The lists a person's preferences page shows: any they are on, and the public ones
+    offered in the page's language (a Swedish reader is not offered the Danish lists)."""
+    lang = g.get("lang") or LANGUAGES[0]
     rows = db.execute(
-        "SELECT id, name, coalesce(title, name) FROM lists WHERE public = 1 OR id IN "
+        "SELECT id, name, coalesce(title, name), id IN (SELECT list_id FROM subscriptions "
+        "WHERE subscriber_id = ?) FROM lists WHERE public = 1 OR id IN "
         "(SELECT list_id FROM subscriptions WHERE subscriber_id = ?) ORDER BY id",
-        [subscriber_id],
+        [subscriber_id, subscriber_id],
     ).fetchall()
-    return [ListInfo(*row) for row in rows]
+    infos = [(ListInfo(*row[:3]), row[3]) for row in rows]
+    return [info for info, on_it in infos if on_it or info.offered_in(lang)]
 
 
 def list_by_id(db: sqlite_utils.Database, list_id: int | None) -> ListInfo | None:

@@ -1,14 +1,15 @@
-"""The front page and the error pages (one generic 404 that reveals nothing)."""
+"""The front page, the error pages (one generic 404 that reveals nothing), and the site's
+identity as files: its logo and its accent colour (newsletter.yml's logo and brand_color)."""
 
 from __future__ import annotations
 
 import sqlite3
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, Response, abort, current_app, request, send_file
 
 from ..errors import DatabaseUnavailable
 from ..store.db import storage_fault
-from .context import render_page
+from .context import render_page, site_profile
 
 bp = Blueprint("pages", __name__)
 
@@ -26,6 +27,26 @@ ERRORS = {
 @bp.get("/")
 def index():
     return render_page("index.html")
+
+
+@bp.get("/site/logo")
+def logo():
+    """The organisation's logo from newsletter.yml (the only file served from that folder)."""
+    image = site_profile().logo
+    if image is None:
+        abort(404)
+    return send_file(image.path, max_age=3600)
+
+
+@bp.get("/site.css")
+def site_css():
+    """The accent colours as CSS variables: a file, because the pages' policy allows no inline
+    style. The accent is the brand colour, darkened where white text on it would not read."""
+    profile = site_profile()
+    css = f":root {{ --accent: {profile.accent}; --accent-dark: {profile.accent_dark}; }}\n"
+    response = Response(css, mimetype="text/css")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 def error_page(status: int):

@@ -17,14 +17,14 @@ from email.message import EmailMessage
 from flask import Blueprint, abort, current_app, g, request
 
 from ..audience.consent import erase_subscriber, export_subject
-from ..audience.optin import mail_address, sender_name, service_message
+from ..audience.optin import mail_address, service_message
 from ..audience.subscribers import clean_language, update_profile
 from ..audience.tokens import consume_token, issue_token, issued_since, release_token
 from ..config import Settings
 from ..delivery.service_mail import queue_mail
 from ..errors import DatabaseError, SubscriberError
 from ..locale import LANGUAGES, translate
-from .context import link, render_page, set_language
+from .context import link, render_page, set_language, site_name
 from .csrf import check_csrf
 from .database import get_db, write_transaction, writing
 from .lookup import (
@@ -253,7 +253,7 @@ def link_message(settings: Settings, subscriber: dict, scope: str, url: str) -> 
     body = translate(
         language,
         f"{scope}_mail_body",
-        sender=sender_name(settings),
+        sender=site_name(),  # newsletter.yml's organisation, as on the page
         email=subscriber["email"],
         url=url,
         minutes=LINK_TTL_SECONDS // 60,

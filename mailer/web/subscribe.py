@@ -8,7 +8,7 @@ from ..audience.subscribers import clean_name, normalise_email
 from ..delivery.service_mail import queue_signup
 from ..errors import SubscriberError
 from ..locale import LANGUAGES, join_names, translate
-from .context import render_page, site_name
+from .context import render_page, site_name, site_profile
 from .csrf import check_csrf
 from .database import get_db, write_transaction
 from .keyguard import require_keys
@@ -31,8 +31,8 @@ def _limiter(name: str) -> RateLimiter:
 
 def _offered(list_name: str | None) -> list[ListInfo]:
     db = get_db()
-    if list_name is None:
-        return public_lists(db)
+    if list_name is None:  # the lists for readers of this page's language
+        return [info for info in public_lists(db) if info.offered_in(g.lang)]
     info = list_by_name(db, list_name)
     if info is None or info not in public_lists(db):
         abort(404)  # a private list is as unknown to strangers as a list that does not exist
@@ -150,6 +150,13 @@ def submit(list_name: str | None = None):
                 "language": language,
                 "lists": chosen,
                 "consent_text": _shown_consent(offered),
+                # the confirmation mail names the organisation and the lists, in its language
+                "sender": site_name(),
+                "list_names": [
+                    site_profile().list_name(info.name, language, info.stored_title)
+                    for info in offered
+                    if info.name in chosen
+                ],
                 "channel": "web",
                 "ip": request.remote_addr,
                 "user_agent": request.user_agent.string or None,

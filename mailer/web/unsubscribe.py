@@ -32,8 +32,8 @@ def _client() -> dict:
 def _render(owner: TokenOwner, state: str, token: str, status: int = 200):
     db = get_db()
     current = statuses(db, owner.subscriber["id"])
+    lang = set_language(owner.subscriber["language"])  # before the names: they are in it
     titles = {info.name: info.title for info in all_lists(db)}
-    lang = set_language(owner.subscriber["language"])
     still = [titles[name] for name, status in current.items() if status in RECEIVING]
     if owner.list is not None:
         list_title = owner.list.title

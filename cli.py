@@ -194,10 +194,7 @@ def config_command(ctx: click.Context, show_dns: bool) -> None:
 def build(ctx: click.Context, issue_dir: Path, base_url: str | None, make_pdf: bool) -> None:
     """Build ISSUE_DIR into ISSUE_DIR/build/: email.html, email.txt, web.html, meta.json, images.
 
-    \b
-    Example:
-      newsletter build newsletters/2018-2
-      newsletter build newsletters/2018-2 --pdf
+    Example: newsletter build newsletters/2018-2 --pdf
     """
     from mailer.compose.build import build_issue
 
@@ -1294,7 +1291,12 @@ def scheduled_run(ctx) -> None:
 
 @cli.group()
 def ledger() -> None:
-    """The send ledger: who got each issue, kept NEWSLETTER_LEDGER_RETENTION_DAYS."""
+    """The send ledger: who got each issue, kept NEWSLETTER_LEDGER_RETENTION_DAYS.
+
+    \b
+    Example:
+      newsletter ledger prune
+    """
 
 
 @ledger.command("prune")

@@ -93,3 +93,13 @@ def test_a_kept_parse_gives_the_same_output_as_a_fresh_one_and_a_changed_sheet_i
     assert len(inline._KeptParses._cache) == 1  # nothing parsed anew
     changed = inline_css(PAGE.replace("color: #222", "color: #444"))
     assert "color:#444" in changed and "color:#222" not in changed
+
+
+def test_floating_images_get_outlooks_align_attribute():
+    page = (
+        "<html><head><style>.r { float: right; }</style></head><body>"
+        '<img class="r" src="a.png" alt="a"><img style="float: left" src="b.png" alt="b">'
+        '<img style="float: left; float: none" src="c.png" alt="c"></body></html>'
+    )
+    right, left, neither = lxml_html.fromstring(inline_css(page)).xpath("//img")
+    assert (right.get("align"), left.get("align"), neither.get("align")) == ("right", "left", None)

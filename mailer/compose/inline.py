@@ -11,6 +11,7 @@ import cssutils
 import premailer
 import premailer.merge_style
 import premailer.premailer
+from lxml import etree
 
 DOCTYPE = "<!DOCTYPE html>"
 _PARSED_SHEETS = 8  # style blocks whose parsed rules are kept (the issue's, a few templates)
@@ -74,6 +75,21 @@ def _keep_declaration_parses() -> None:
 _keep_declaration_parses()
 
 
+@functools.lru_cache(maxsize=1024)
+def _float_of(style: str) -> str:
+    """The `float` of an inline style, read as premailer reads it (cssutils), kept per text."""
+    return cssutils.parseStyle(style).float
+
+
+def _align_floating_images(page) -> None:
+    """premailer's `align_floating_images`, with its per-image style parse kept: Outlook reads
+    `align` where it ignores a CSS float."""
+    for item in page.xpath("//img[@style]"):
+        side = _float_of(item.attrib["style"])
+        if side in ("left", "right"):
+            item.attrib["align"] = side
+
+
 def inline_css(html: str) -> str:
     """Move <style> rules into style attributes; keep what cannot be inlined (@media) in <style>.
 
@@ -84,8 +100,13 @@ def inline_css(html: str) -> str:
     Parses that do not change between builds are kept (`_KeptParses`, `_keep_declaration_parses`).
     """
     cssutils.log.setLevel(logging.CRITICAL)
+    # parsed and written out as premailer does for a string, so that the images' float can
+    # be read with a kept parse (`_align_floating_images`) between the two
+    stripped = html.strip()
+    tree = etree.fromstring(stripped, etree.HTMLParser()).getroottree()
+    page = tree.getroot()
     transformer = _KeptParses(
-        html,
+        page,
         strip_important=False,
         disable_basic_attributes=["width", "height"],
         allow_network=False,
@@ -95,12 +116,16 @@ def inline_css(html: str) -> str:
         disable_validation=True,
         exclude_pseudoclasses=True,
         cache_css_parsing=False,
+        align_floating_images=False,
     )
     cssutils.ser.prefs.useMinified()  # the kept <style> block counts against Gmail's 16 KB
     try:
-        result = transformer.transform()
+        transformer.transform()
+        _align_floating_images(page)
     finally:
         cssutils.ser.prefs.useDefaults()
+    root = tree if stripped.startswith(tree.docinfo.doctype) else page
+    result = etree.tostring(root, method="html", pretty_print=True, encoding="utf-8").decode()
     if not result.lstrip().lower().startswith("<!doctype"):
         result = f"{DOCTYPE}\n{result}"
     return result

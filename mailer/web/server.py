@@ -79,7 +79,7 @@ def serve_preview(settings: Settings, issue_dir: Path, *, port: int = 8001, anno
     app = create_app(
         local, newsletters_dir=Path(issue_dir).resolve().parent, preview_issue=Path(issue_dir)
     )
-    server = _listen(app, PREVIEW_HOST, port, 4)
+    server = _listen(app, PREVIEW_HOST, port, 8)
     announce(
         f"Preview of {Path(issue_dir).name}: http://{PREVIEW_HOST}:{port}/preview/ (Ctrl+C to stop)"
     )

@@ -259,5 +259,6 @@ def test_screenshots_of_the_editor_preview(
         assert "Ny rad i förhandsvisningen." in page.locator(".text pre").inner_text()
         assert page.evaluate("window.notReloaded") is True
         assert email.evaluate("root => root.ownerDocument.defaultView.scrollY") == 300
+        page.screenshot(path=str(screenshot_dir / "web-preview-after-save.png"))
         context.close()
     assert problems == []

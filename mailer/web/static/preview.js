@@ -51,14 +51,21 @@
     return fetch(address + "?v=" + version, { cache: "no-store" })
       .then(function (response) { return response.text(); })
       .then(function (html) {
-        var fresh = new DOMParser().parseFromString(html, "text/html");
         frames.forEach(function (frame) {
           var view = frame.contentWindow;
           var doc = null;
           try { doc = frame.contentDocument; } catch (e) { /* not ours */ }
           if (!doc || !doc.documentElement) { frame.src = address + "?v=" + version; return; }
+          var open = /<html\b([^>]*)>/i.exec(html);
+          if (!open) { frame.src = address + "?v=" + version; return; }
           var x = view.scrollX, y = view.scrollY;
-          doc.replaceChild(doc.importNode(fresh.documentElement, true), doc.documentElement);
+          var top = doc.documentElement;
+          // parsed by the frame's own document, so under the email's CSP, not the page's
+          var probe = doc.createElement("div");
+          probe.innerHTML = "<div" + open[1] + "></div>";
+          Array.prototype.slice.call(top.attributes).forEach(function (a) { top.removeAttribute(a.name); });
+          Array.prototype.slice.call(probe.firstChild.attributes).forEach(function (a) { top.setAttribute(a.name, a.value); });
+          top.innerHTML = html.slice(open.index + open[0].length).replace(/<\/html>\s*$/i, "");
           view.scrollTo(x, y);
         });
       });

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
-from ..errors import IssueError
+from .frontmatter import FrontMatter, read_source
 from .issue import SITE_FILE
 
 TEXT_KEYS = ("organisation", "address", "web", "email", "phone")
@@ -15,14 +13,13 @@ TEXT_KEYS = ("organisation", "address", "web", "email", "phone")
 
 def load_site(newsletters_dir: Path) -> dict[str, str]:
     """organisation, address, web, email and phone from NEWSLETTERS_DIR/newsletter.yml ({} when
-    there is no such file); IssueError naming the file when it is not YAML."""
+    there is no such file); IssueError naming the file and line when it is not YAML.
+
+    Read with the build's own loader, so `phone: 0704331711` stays that text (plain YAML reads
+    it as an octal number) and every document shows what the emails show.
+    """
     path = Path(newsletters_dir) / SITE_FILE
     if not path.is_file():
         return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise IssueError(f"{path}: not readable as YAML ({exc})") from None
-    if not isinstance(data, dict):
-        raise IssueError(f"{path}: expected keys such as 'organisation:'")
+    data = FrontMatter.from_yaml(path, read_source(path)).data
     return {key: str(data[key]).strip() for key in TEXT_KEYS if data.get(key)}

@@ -29,6 +29,7 @@ def check_gate(
 ) -> None:
     """Add an error for each reason `newsletter send` (without --force) would refuse."""
     _check_sender(settings, report)
+    _check_secret_key(settings, report)
     _check_base_url(settings, report)
     sources_list = _check_build(issue_dir, settings, report)
     _check_sample_text(issue_dir, report)
@@ -51,6 +52,14 @@ def _check_sender(settings: Settings, report: Report) -> None:
             "set NEWSLETTER_FROM in .env, e.g. 'Region Örebro län <nyhetsbrev@example.se>' "
             "(`newsletter config` shows every setting and where it comes from)",
         )
+
+
+def _check_secret_key(settings: Settings, report: Report) -> None:
+    """The rule `send` applies (`Settings.secret_key_problem`): its links are signed."""
+    problem = settings.secret_key_problem
+    if problem:
+        message, _, advice = problem.partition("; ")
+        _add(report, "secret-key", message, advice)
 
 
 def _check_base_url(settings: Settings, report: Report) -> None:

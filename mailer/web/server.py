@@ -65,6 +65,11 @@ def serve(
     database.migrate(app)  # the outbox reads its table before the first request
     outbox.start()  # service mail left waiting by an earlier run goes out now
     announce(f"Serving {settings.base_url} on http://{host}:{port} (Ctrl+C to stop)")
+    if settings.sender_missing:
+        announce(
+            "NEWSLETTER_FROM is not set: sign-ups wait unconfirmed (no mail goes out from the "
+            "placeholder address) until it is set in .env and serve is restarted"
+        )
     try:
         _run(server)
     finally:

@@ -2,7 +2,9 @@
 
 Builds every bundled example (tests/fixtures/issues/) in a temporary folder, then runs each
 check group 5 times and prints the median in milliseconds, plus the loading step (fill for a
-sample recipient, parse, build the message) and SpamAssassin, which dominates.
+sample recipient, parse, build the message), SpamAssassin, and the rendering in headless
+Chromium at 320/375/600 px and in dark mode (launch included, as `newsletter check` runs it;
+3 rounds), the two largest parts.
 
     python bench/check.py
 """
@@ -23,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from mailer.check import CHECKS  # noqa: E402
 from mailer.check.context import load_context  # noqa: E402
 from mailer.check.gate import check_gate  # noqa: E402
+from mailer.check.rendering import check_rendering, find_chromium  # noqa: E402
 from mailer.check.report import Report  # noqa: E402
 from mailer.compose.build import build_issue  # noqa: E402
 from mailer.config import load_settings  # noqa: E402
@@ -30,9 +33,9 @@ from mailer.config import load_settings  # noqa: E402
 ROUNDS = 5
 
 
-def median_ms(action) -> float:
+def median_ms(action, rounds: int = ROUNDS) -> float:
     times = []
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
         start = time.perf_counter()
         action()
         times.append((time.perf_counter() - start) * 1000)
@@ -68,6 +71,15 @@ def main() -> None:
                 elapsed = median_ms(lambda c=check, x=context: c(x, Report(issue="bench")))
                 total += elapsed
                 print(f"  {name:<14} {elapsed:8.1f} ms")
+            if find_chromium():
+                report = Report(issue="bench")
+                elapsed = median_ms(lambda x=context, r=report: check_rendering(x, r), rounds=3)
+                if "rendered_widths" not in report.facts:
+                    sys.exit(f"the rendering did not run: {report.findings[-1].message}")
+                total += elapsed
+                print(f"  {'rendering':<14} {elapsed:8.1f} ms (Chromium, median of 3)")
+            else:
+                print("  rendering      not measured: Chromium not found")
             print(f"  {'total':<14} {total:8.1f} ms")
 
 

@@ -168,6 +168,8 @@ def worker_send(args) -> dict:
     site = Path(args.db).parent  # a site of its own: the checkout's .env is not read
     (site / ".env").touch()
     os.chdir(site)
+    # a data folder of its own: no SpamAssassin verdict kept from an earlier `check` (or run)
+    os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="xdg-", dir=site)
     from cli import cli
 
     command = ["--db", args.db, "send", args.issue, "--yes"]

@@ -55,7 +55,10 @@
           var view = frame.contentWindow;
           var doc = null;
           try { doc = frame.contentDocument; } catch (e) { /* not ours */ }
-          if (!doc || !doc.documentElement) { frame.src = address + "?v=" + version; return; }
+          if (!doc || !doc.documentElement || doc.URL === "about:blank") {
+            frame.src = address + "?v=" + version; // not loaded yet: its CSP is not the email's
+            return;
+          }
           var open = /<html\b([^>]*)>/i.exec(html);
           if (!open) { frame.src = address + "?v=" + version; return; }
           var x = view.scrollX, y = view.scrollY;

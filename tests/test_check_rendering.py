@@ -128,7 +128,8 @@ def test_check_screenshots_writes_desktop_phone_dark_and_images_blocked(
         cli,
         [*BASE, "--db", str(settings.db_path), "check", str(counties_issue), "--no-spam",
          "--screenshots", str(shots)],
-        env={"NEWSLETTER_BASE_URL": COMPOSE_BASE_URL, "NEWSLETTER_FROM": settings.from_address},
+        env={"NEWSLETTER_BASE_URL": COMPOSE_BASE_URL, "NEWSLETTER_FROM": settings.from_address,
+             "NEWSLETTER_SECRET_KEY": settings.secret_key},
         catch_exceptions=False,
     )  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -5,9 +5,10 @@ the plain text.
 The page keeps one question open, `/preview/changes?since=N` (a long-poll, editor mode only):
 the server looks at the modification times of the issue's files and of `templates/` every
 `WATCH_INTERVAL` seconds, rebuilds when one changed and answers at once with the new version;
-the page then reloads its frames in place (keeping their scroll position) instead of waiting
-for a poll. Each question is answered within `WAIT_SECONDS` (the page asks again) and at most
-`MAX_WAITERS` are held open at a time, so the waitress threads stay free for the frames.
+the page then puts the new email into its frames in place (keeping their scroll position)
+instead of waiting for a poll. Each question is answered within `WAIT_SECONDS` (the page asks
+again) and at most `MAX_WAITERS` are held open at a time, so the waitress threads stay free
+for the frames.
 A build error is shown in the page (and printed in the terminal) until the next good build.
 """
 

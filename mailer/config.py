@@ -281,8 +281,15 @@ def _validate(settings: Settings) -> None:
             "such as https://news.example.org"
         )
     addr = parseaddr(settings.from_address)[1]
-    if "@" in addr and any(ch.isspace() for ch in addr):  # `Name addr@x`: no angle brackets
-        name, _, bare = settings.from_address.strip().rpartition(" ")
+    bare_value = settings.from_address.strip()
+    if (  # `Name addr@x` without angle brackets: parseaddr would glue the words together
+        "@" in bare_value
+        and not any(ch in bare_value for ch in "<(")
+        and any(ch.isspace() for ch in bare_value)
+    ):
+        words = settings.from_address.split()
+        bare = next(word for word in words if "@" in word)
+        name = " ".join(word for word in words if word != bare)
         raise ConfigError(
             f"NEWSLETTER_FROM={settings.from_address!r}: put the address in angle brackets "
             f"after the name, e.g. NEWSLETTER_FROM={name.strip()} <{bare}>"

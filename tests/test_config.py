@@ -109,7 +109,8 @@ def test_a_sender_without_angle_brackets_is_refused_with_how_to_write_it():
         load_settings({"from_address": "Nyhetsbrev info@example.se"}, env_file=None, environ={})
     assert "angle brackets" in str(caught.value)
     assert "NEWSLETTER_FROM=Nyhetsbrev <info@example.se>" in str(caught.value)
-    with pytest.raises(ConfigError, match=re.escape("NEWSLETTER_FROM=Nyhetsbrev <info@example.se>")):
+    written = re.escape("NEWSLETTER_FROM=Nyhetsbrev <info@example.se>")
+    with pytest.raises(ConfigError, match=written):
         load_settings({"from_address": "info@example.se Nyhetsbrev"}, env_file=None, environ={})
     plain = load_settings({"from_address": "info@example.se"}, env_file=None, environ={})
     assert plain.from_address == "info@example.se"  # a bare address is fine

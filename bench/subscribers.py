@@ -76,7 +76,7 @@ def measure_queries(db_path: Path) -> dict:
     """Latency of `show` (the access export), streaming recipients, and one erasure."""
     from mailer.audience.consent import erase_subscriber, export_subject
     from mailer.audience.subscribers import active_recipients, require_subscriber
-    from mailer.config import load_settings
+    from mailer.config import DEFAULT_LIST, load_settings
     from mailer.store.db import open_db
 
     settings = load_settings({"db_path": db_path, "secret_key": SECRET}, env_file=None, environ={})
@@ -90,7 +90,7 @@ def measure_queries(db_path: Path) -> dict:
         timings.append(time.perf_counter() - started)
         assert document["consent_history"]
     started = time.perf_counter()
-    count = sum(1 for _ in active_recipients(db, "newsletter"))
+    count = sum(1 for _ in active_recipients(db, DEFAULT_LIST))
     stream = time.perf_counter() - started
     started = time.perf_counter()
     erase_subscriber(db, settings, "person77@example77.se")

@@ -65,9 +65,10 @@ def start_sink(port: int) -> subprocess.Popen:
 
 def prepare(folder: Path, env: dict, recipients: int, clicks: int) -> list[str]:
     """Database with `recipients` active readers, the example built and archived; returns
-    one unsubscribe token per click."""
+    one unsubscribe token per click: the signed link each person's issue carries (as
+    `newsletter send` makes it), not a token stored for the bench."""
     from mailer.audience.subscribers import ensure_list
-    from mailer.audience.tokens import issue_token
+    from mailer.audience.tokens import signed_token
     from mailer.compose.build import build_issue
     from mailer.config import load_settings
     from mailer.store.db import open_db, transaction, utc_now
@@ -102,7 +103,8 @@ def prepare(folder: Path, env: dict, recipients: int, clicks: int) -> list[str]:
             "updated_at, sent_at) VALUES (?, NULL, NULL, 'sent', ?, ?, ?)",
             [SLUG, now, now, now],
         )
-    tokens = [issue_token(db, "unsubscribe", sid, list_pk) for sid in ids[recipients:]]
+    key = settings.require_secret_key()
+    tokens = [signed_token(key, "unsubscribe", sid, list_pk, now) for sid in ids[recipients:]]
     db.close()
     return tokens
 

@@ -28,6 +28,7 @@ ENV_FILE_NAME = ".env"
 DEFAULT_LIST = "nyhetsbrev"
 # Stands in while NEWSLETTER_FROM is unset (builds and previews work); sending refuses it.
 PLACEHOLDER_FROM = "Newsletter <newsletter@example.org>"
+MIN_SECRET_KEY = 16  # characters; links and tokens are signed with the key
 IMAP_SECURITY_MODES = ("ssl", "starttls", "none")
 DEFAULT_SOFT_LIMIT = "3/30/3"  # 3 soft bounces in 30 days, or soft bounces on 3 issues in a row
 # SMTP_AUTH and BOUNCE_IMAP_AUTH: a password, or an OAuth 2.0 token (XOAUTH2) from one of these
@@ -234,13 +235,23 @@ class Settings:
         """BOUNCE_SOFT_LIMIT as (soft bounces, within days, issues in a row)."""
         return parse_soft_limit(self.bounce_soft_limit)
 
+    @property
+    def secret_key_problem(self) -> str | None:
+        """Why the secret key cannot sign links, or None: the one rule `send`, `serve` and
+        `check` apply (`check` must not say "ready to send" when `send` would refuse)."""
+        if len(self.secret_key) < MIN_SECRET_KEY:
+            return (
+                f"NEWSLETTER_SECRET_KEY is missing or shorter than {MIN_SECRET_KEY} characters; "
+                "set it in .env (for example: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))')"
+            )
+        return None
+
     def require_secret_key(self) -> str:
         """The secret key, or a clear error for commands that cannot work without one."""
-        if len(self.secret_key) < 16:
-            raise ConfigError(
-                "NEWSLETTER_SECRET_KEY is missing or shorter than 16 characters; set it in .env "
-                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
-            )
+        problem = self.secret_key_problem
+        if problem:
+            raise ConfigError(problem)
         return self.secret_key
 
     @property
@@ -429,6 +440,19 @@ def _validate(settings: Settings) -> None:
             "such as https://news.example.org"
         )
     addr = parseaddr(settings.from_address)[1]
+    bare_value = settings.from_address.strip()
+    if (  # `Name addr@x` without angle brackets: parseaddr would glue the words together
+        "@" in bare_value
+        and not any(ch in bare_value for ch in "<(")
+        and any(ch.isspace() for ch in bare_value)
+    ):
+        words = settings.from_address.split()
+        bare = next(word for word in words if "@" in word)
+        name = " ".join(word for word in words if word != bare)
+        raise ConfigError(
+            f"NEWSLETTER_FROM={settings.from_address!r}: put the address in angle brackets "
+            f"after the name, e.g. NEWSLETTER_FROM={name.strip()} <{bare}>"
+        )
     if "@" not in addr:
         raise ConfigError(
             f"NEWSLETTER_FROM={settings.from_address!r}: give an address such as "

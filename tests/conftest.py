@@ -80,7 +80,9 @@ def browser():
     """Headless Chromium driven by Playwright, using the system's /usr/bin/chromium."""
     if not os.path.exists(CHROMIUM):
         pytest.fail(
-            f"Chromium not found at {CHROMIUM}; .ci/run installs it (apt-get install chromium)"
+            f"Chromium not found at {CHROMIUM}: run the tests with tools/test, which installs "
+            "the Debian packages they need (tools/debian-packages), or: "
+            "sudo apt-get install chromium"
         )
     from playwright.sync_api import sync_playwright
 

@@ -23,7 +23,7 @@ def write(path: Path, text: str) -> None:
 
 def break_yaml(d: Path) -> str:
     write(d / "02-text.md", "---\nlayout: text\ntitle: 'open\n---\nx\n")
-    return "02-text.md:3: front matter is not valid YAML"
+    return "02-text.md:3: the front matter cannot be read here: a quote is opened"
 
 
 def unknown_layout(d: Path) -> str:

@@ -96,6 +96,31 @@ def test_without_chromium_the_report_says_the_rendering_was_not_checked(counties
     assert "rendered_widths" not in report.facts
 
 
+def test_screenshots_that_cannot_be_taken_are_an_error_not_silence(counties_issue, tmp_path):
+    shots = tmp_path / "shots"
+    report = check_content(
+        counties_issue,
+        compose_settings(),
+        spam=False,
+        render=False,
+        chromium="/nonexistent/chrome",
+        screenshots=shots,
+    )
+    [error] = [f for f in report.findings if f.code == "screenshots-not-written"]
+    assert error.severity == "error" and str(shots) in error.message
+    assert "Chromium not found" in error.message and "apt-get install chromium" in error.advice
+    assert not report.ok  # the command exits non-zero
+
+
+def test_the_playwright_hint_fits_how_the_tool_was_installed():
+    from mailer.check.rendering import playwright_install_hint
+
+    pipx = playwright_install_hint("/home/anna/.local/share/pipx/venvs/newsletter")
+    assert pipx == "pipx inject newsletter playwright"
+    venv = playwright_install_hint("/home/anna/nl", "/home/anna/nl/bin/python")
+    assert venv == "/home/anna/nl/bin/python -m pip install playwright"
+
+
 @pytest.mark.browser
 def test_check_screenshots_writes_desktop_phone_dark_and_images_blocked(
     counties_issue, tmp_path, db, settings
@@ -108,7 +133,8 @@ def test_check_screenshots_writes_desktop_phone_dark_and_images_blocked(
         cli,
         [*BASE, "--db", str(settings.db_path), "check", str(counties_issue), "--no-spam",
          "--screenshots", str(shots)],
-        env={"NEWSLETTER_BASE_URL": COMPOSE_BASE_URL, "NEWSLETTER_FROM": settings.from_address},
+        env={"NEWSLETTER_BASE_URL": COMPOSE_BASE_URL, "NEWSLETTER_FROM": settings.from_address,
+             "NEWSLETTER_SECRET_KEY": settings.secret_key},
         catch_exceptions=False,
     )  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -66,3 +66,18 @@ def test_spam_score_at_five_is_an_error_naming_the_rules(built_issue, settings):
     assert report.facts["spam"]["score"] >= 5.0
     assert "GTUBE" in finding.message
     assert not report.ok
+
+
+@pytest.mark.slow
+def test_the_same_message_is_scored_once_and_a_changed_one_again(built_issue, settings):
+    """`send` runs the checks `check` just ran: the verdict on the same bytes is kept."""
+    issue = built_issue()
+    first = check_content(issue, settings)
+    again = check_content(issue, settings)
+    assert first.facts["spam"]["reused"] is False and again.facts["spam"]["reused"] is True
+    assert again.facts["spam"]["score"] == first.facts["spam"]["score"]
+    assert again.facts["spam"]["rules"] == first.facts["spam"]["rules"]
+    text = issue / "build" / "email.txt"
+    text.write_text(text.read_text(encoding="utf-8") + "\nEn rad till.\n", encoding="utf-8")
+    changed = check_content(issue, settings)
+    assert changed.facts["spam"]["reused"] is False

@@ -100,3 +100,22 @@ def test_an_unusable_dkim_key_is_named_but_not_repeated():
     with pytest.raises(ConfigError, match="DKIM_PRIVATE_KEY") as error:
         settings.dkim_key_bytes()
     assert "MIIEvQ" not in str(error.value)
+
+
+def test_a_sender_without_angle_brackets_is_refused_with_how_to_write_it():
+    import re
+
+    import pytest
+
+    from mailer.config import load_settings
+    from mailer.errors import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"from_address": "Nyhetsbrev info@example.se"}, env_file=None, environ={})
+    assert "angle brackets" in str(caught.value)
+    assert "NEWSLETTER_FROM=Nyhetsbrev <info@example.se>" in str(caught.value)
+    written = re.escape("NEWSLETTER_FROM=Nyhetsbrev <info@example.se>")
+    with pytest.raises(ConfigError, match=written):
+        load_settings({"from_address": "info@example.se Nyhetsbrev"}, env_file=None, environ={})
+    plain = load_settings({"from_address": "info@example.se"}, env_file=None, environ={})
+    assert plain.from_address == "info@example.se"  # a bare address is fine

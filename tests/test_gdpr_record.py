@@ -90,3 +90,34 @@ def test_without_newsletter_yml_the_controller_is_left_to_fill_in(settings, db, 
     )
     assert result.exit_code == 0, result.output
     assert "- Name: *(to fill in)*" in result.output
+
+
+def test_a_phone_number_in_newsletter_yml_is_printed_as_written(settings, tmp_path):
+    """`phone: 0704331711` is text, as in the built emails, never the octal number 118600649."""
+    newsletters = tmp_path / "newsletters"
+    newsletters.mkdir()
+    (newsletters / "newsletter.yml").write_text(
+        "organisation: Föreningen Exempel\nphone: 0704331711\nweb: on\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        cli,
+        ["--db", str(settings.db_path), "gdpr", "record", "--newsletters", str(newsletters)],
+        env={"NEWSLETTER_SECRET_KEY": SECRET},
+    )
+    assert result.exit_code == 0, result.output
+    assert "0704331711" in result.output and "118600649" not in result.output
+
+
+def test_a_broken_newsletter_yml_names_its_line_in_the_record_command(settings, tmp_path):
+    newsletters = tmp_path / "newsletters"
+    newsletters.mkdir()
+    (newsletters / "newsletter.yml").write_text(
+        "organisation: Föreningen Exempel\naddress Storgatan 1\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        cli,
+        ["--db", str(settings.db_path), "gdpr", "record", "--newsletters", str(newsletters)],
+        env={"NEWSLETTER_SECRET_KEY": SECRET},
+    )
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "newsletter.yml:2:" in result.output and "no ':' after its key" in result.output

@@ -80,3 +80,26 @@ def test_semicolons_in_quoted_font_names_and_data_urls_survive():
     p = lxml_html.fromstring(inline_css(page)).xpath("//p")[0]
     style = p.get("style").replace('url("data', "url(data").replace('AA")', "AA)")
     assert style == 'font-family:"A;B",serif; background:url(data:image/png;base64,AA)'
+
+
+def test_a_kept_parse_gives_the_same_output_as_a_fresh_one_and_a_changed_sheet_is_read_anew():
+    from mailer.compose import inline
+
+    inline._KeptParses._cache.clear()
+    fresh = inline_css(PAGE)
+    assert len(inline._KeptParses._cache) == 1  # parsed once (the ignored block is not read)
+    again = inline_css(PAGE.replace("<p>Två</p>", "<p>Tre</p>"))  # same CSS, new text
+    assert again == fresh.replace("Två", "Tre")
+    assert len(inline._KeptParses._cache) == 1  # nothing parsed anew
+    changed = inline_css(PAGE.replace("color: #222", "color: #444"))
+    assert "color:#444" in changed and "color:#222" not in changed
+
+
+def test_floating_images_get_outlooks_align_attribute():
+    page = (
+        "<html><head><style>.r { float: right; }</style></head><body>"
+        '<img class="r" src="a.png" alt="a"><img style="float: left" src="b.png" alt="b">'
+        '<img style="float: left; float: none" src="c.png" alt="c"></body></html>'
+    )
+    right, left, neither = lxml_html.fromstring(inline_css(page)).xpath("//img")
+    assert (right.get("align"), left.get("align"), neither.get("align")) == ("right", "left", None)

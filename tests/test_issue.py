@@ -200,7 +200,7 @@ def test_utf8_bom_and_windows_line_endings_are_accepted(issue_factory):
 @pytest.mark.parametrize(
     ("text", "line", "words"),
     [
-        ("---\nlayout: text\ntitle: [open\n---\nx\n", 3, "not valid YAML"),
+        ("---\nlayout: text\ntitle: [open\n---\nx\n", 3, "not closed with ']'"),
         ("---\nlayout: text\n\nx\n", 1, "never closed"),
         ("---\nlayout: gallery\n---\nx\n", 2, "unknown layout 'gallery'"),
         ("---\nlayout: text\nbutton_txt: Gå\n---\nx\n", 3, "did you mean 'button_text'"),
@@ -272,7 +272,7 @@ def test_missing_required_issue_key_is_named(issue_factory, key):
         ("language: sv", "language: no", "issue.md:6: language 'no'"),
         ("date: 2026-03-01", "date: 1 mars", "issue.md:4: date '1 mars' is not a date"),
         ("list: nyhetsbrev", "list: nyhetsbrev\nsubjekt: x", "issue.md:8: unknown key 'subjekt'"),
-        ("title: Testbrevet", "title: [open", "issue.md:2: front matter is not valid YAML"),
+        ("title: Testbrevet", "title: [open", "issue.md:2: the front matter cannot be read here"),
     ],
 )
 def test_bad_issue_md_value_names_the_line(issue_factory, old, new, words):
@@ -349,3 +349,44 @@ def test_issue_format_doc_names_every_key_and_layout():
     doc = (PROJECT_ROOT / "docs" / "issue-format.md").read_text(encoding="utf-8")
     keys = {*ISSUE_KEYS, *EVENT_KEYS, *LAYOUT_KEYS} | {k for v in LAYOUT_KEYS.values() for k in v}
     assert [key for key in sorted(keys) if f"`{key}`" not in doc] == []
+
+
+SITE_YML = "organisation: Region\naddress: Box 1\nweb: https://x.se\nemail: a@x.se\nphone: 1\n"
+
+
+@pytest.mark.parametrize(
+    ("broken", "line", "words"),
+    [
+        ("address Box 1", 2, "this line has no ':' after its key"),  # a missing colon on line 2
+        ('phone: "019-12 34', 5, "quote is opened and not closed"),  # unclosed quote, line 5
+        ("phone: 'Bo's", 5, "text after a closing quote"),
+        ("email: Tid: 10:00", 4, "a second ': ' in a value"),
+    ],
+)
+def test_a_yaml_mistake_in_newsletter_yml_is_shown_at_its_own_line_in_plain_words(
+    issue_factory, broken, line, words
+):
+    lines = SITE_YML.splitlines()
+    lines[line - 1] = broken
+    site = "\n".join(lines) + "\nlogo_alt: 'Region'\n"  # a later quote must not move the line
+    message = error_of(issue_factory, site=site)
+    assert f"newsletter.yml:{line}: newsletter.yml cannot be read here: " in message
+    assert words in message
+    assert "scalar" not in message and "mapping" not in message  # no YAML jargon
+
+
+@pytest.mark.parametrize(
+    ("front", "line", "words"),
+    [
+        ("layout: text\ntitle Hej\nbutton_text: x", 3, "no ':' after its key"),
+        ('layout: text\ntitle: Hej\nbutton_text: x\nimage_alt: x\ncaption: "Öppen', 6, "quote"),
+    ],
+)
+def test_a_yaml_mistake_in_front_matter_is_shown_at_its_file_line(
+    issue_factory, front, line, words
+):
+    message = error_of(
+        issue_factory, sections=with_section("02-text.md", f"---\n{front}\n---\nx\n")
+    )
+    assert f"02-text.md:{line}: the front matter cannot be read here" in message
+    assert words in message

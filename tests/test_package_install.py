@@ -233,7 +233,12 @@ def test_the_wheel_in_a_fresh_venv_runs_a_site_without_the_checkout(tmp_path):
 
     controller, sink = start_sink()
     try:
-        smtp = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(sink.port), "SMTP_SECURITY": "none"}
+        smtp = {
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(sink.port),
+            "SMTP_SECURITY": "none",
+            "NEWSLETTER_FROM": "Redaktionen <redaktor@example.se>",
+        }  # a copy needs a sender
         sent = run(
             [newsletter, "send", issue, "--to", "redaktor@example.se"],
             cwd=site,

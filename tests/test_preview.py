@@ -139,3 +139,43 @@ def test_wsgi_module_builds_the_app_from_the_environment(monkeypatch, tmp_path):
         assert 'href="https://news.example.org/archive/"' in page
     finally:
         sys.modules.pop("mailer.web.wsgi", None)
+
+
+def test_a_waiting_preview_page_is_answered_when_a_section_changes(preview_app, issue_dir):
+    import threading
+
+    preview_app.config["PREVIEW_WAIT_SECONDS"] = 10
+    client = preview_app.test_client()
+    version = client.get("/preview/version").get_json()["version"]
+    answers = []
+    waiter = threading.Thread(
+        target=lambda: answers.append(client.get(f"/preview/changes?since={version}").get_json())
+    )
+    waiter.start()
+    section = first_section(issue_dir)
+    touch_later(section, section.read_text(encoding="utf-8") + "\n\nSkickad direkt.\n")
+    waiter.join(timeout=10)
+    assert answers == [{"version": version + 1, "error": False, "busy": False}]
+    assert "Skickad direkt." in client.get("/preview/email.html").get_data(as_text=True)
+
+
+def test_a_waiting_question_ends_when_nothing_changes_and_open_questions_are_bounded(
+    preview_app,
+):
+    from mailer.web.preview import MAX_WAITERS
+
+    preview_app.config["PREVIEW_WAIT_SECONDS"] = 0.2
+    client = preview_app.test_client()
+    version = client.get("/preview/version").get_json()["version"]
+    answer = client.get(f"/preview/changes?since={version}")
+    assert answer.get_json() == {"version": version, "error": False, "busy": False}
+    assert answer.headers["Cache-Control"] == "no-store"
+    state = preview_app.extensions["preview"]
+    taken = [state._waiters.acquire(blocking=False) for _ in range(MAX_WAITERS)]
+    try:
+        assert all(taken)
+        busy = client.get(f"/preview/changes?since={version}").get_json()
+        assert busy == {"version": version, "error": False, "busy": True}  # at once, not held
+    finally:
+        for _ in taken:
+            state._waiters.release()

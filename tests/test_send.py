@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 
 import dkim
 import pytest
@@ -249,6 +250,10 @@ def test_a_refused_sender_pauses_at_once_and_loses_nobody(
     states = [r["state"] for r in rows(db).values()]
     assert "failed" not in states and "sent" not in states and "deferred" in states
     assert states.count("deferred") < 30  # stopped at once, not after trying everyone
+    # nobody is claimed once a refusal is in hand: only the first claim (one connection's
+    # queue) is ever tried, however many refusals the worker got through between two looks
+    assert states.count("deferred") + states.count("sending") <= QUEUE_DEPTH
+    assert len(mail_sink.handler.rcpt_attempts) == 0  # refused at MAIL FROM, no RCPT
     for address in addresses:
         assert subscribers.active_consent_event(db, subscriber_id(db, address), LIST)
 
@@ -256,6 +261,29 @@ def test_a_refused_sender_pauses_at_once_and_loses_nobody(
     summary = run_send(send_settings, built_example, **FAST)
     assert (summary.sent, summary.failed, summary.remaining) == (30, 0, 0)
     assert mail_sink.handler.copies() == dict.fromkeys(addresses, 1)
+
+
+def test_a_refused_sender_stops_claims_even_when_the_engine_looks_late(
+    db, send_settings, mail_sink, built_example, monkeypatch
+):
+    """Issue 22, item 11: on a loaded machine the worker got through a whole batch of
+    refusals between two looks of the engine, which claimed the next batch before recording
+    them ("assert 30 < 30"). A late look (the engine's thread starved) is made certain here."""
+    from mailer.delivery import engine
+
+    drain = engine.SendEngine._drain
+
+    def late(self):
+        time.sleep(0.1)  # the worker runs ahead, as under load
+        return drain(self)
+
+    monkeypatch.setattr(engine.SendEngine, "_drain", late)
+    add_subscribers(db, send_settings, 30, LIST)
+    mail_sink.handler.refuse_sender = "553 5.7.1 Sender address rejected: not owned by user"
+    with pytest.raises(SendError, match="refused the sender address"):
+        run_send(send_settings, built_example, **FAST)
+    states = [r["state"] for r in rows(db).values()]
+    assert states.count("queued") >= 30 - QUEUE_DEPTH  # never claimed after the refusal
 
 
 def test_a_message_refused_after_data_is_deferred_to_the_next_run_not_failed(

@@ -54,6 +54,10 @@ def no_sender(issue, db, settings):
     return {"NEWSLETTER_FROM": None}, "NEWSLETTER_FROM is not set"
 
 
+def short_secret_key(issue, db, settings):
+    return {"NEWSLETTER_SECRET_KEY": "abcde"}, "NEWSLETTER_SECRET_KEY is missing or shorter"
+
+
 def loopback_any_port(issue, db, settings):
     return {"NEWSLETTER_BASE_URL": "http://127.0.0.1:8093"}, "is this computer"
 
@@ -96,6 +100,7 @@ def empty_list(issue, db, settings):
 
 REASONS = [
     no_sender,
+    short_secret_key,
     loopback_any_port,
     scaffold_text,
     scaffold_alt_and_contact,
@@ -120,7 +125,7 @@ def test_check_never_says_ready_for_what_send_refuses(reason, issue, db, setting
     assert sent.exit_code != 0, sent.output
     assert message in sent.output
     assert "Error: Errors:" not in sent.output  # the report, then one line of "Error: ..."
-    if reason not in (failed_build, unknown_list, empty_list):  # these stop before the gate
+    if reason not in (failed_build, unknown_list, empty_list, short_secret_key):  # no gate yet
         assert "Error: nothing was sent" in sent.output and "--force" in sent.output
     assert mail_sink.handler.count() == 0 and deliveries(db) == 0
 
@@ -187,3 +192,17 @@ def test_force_sends_a_local_trial_and_to_sends_one_copy_without_the_gate(
     assert forced.exit_code == 0, forced.output
     assert "--force: sending in spite of the errors" in forced.output
     assert deliveries(db) == 2
+
+
+def test_a_test_copy_without_a_sender_is_refused_with_one_line(issue, db, settings, mail_sink, run):
+    copy = run("send", issue, "--to", "me@example.se", NEWSLETTER_FROM="")
+    assert copy.exit_code != 0
+    assert "NEWSLETTER_FROM is not set" in copy.output and "Traceback" not in copy.output
+    assert mail_sink.handler.count() == 0
+
+
+def test_a_sender_without_angle_brackets_is_refused_with_how_to_write_it(issue, run):
+    result = run("check", issue, "--no-spam", NEWSLETTER_FROM="Region Örebro nyhetsbrev@example.se")
+    assert result.exit_code != 0
+    assert "NEWSLETTER_FROM=Region Örebro <nyhetsbrev@example.se>" in result.output
+    assert "not encoded for transport" not in result.output and "Traceback" not in result.output

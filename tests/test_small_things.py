@@ -4,6 +4,7 @@ whose first command installs the tool only and whose test command is what CI run
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -106,11 +107,46 @@ def test_the_readmes_first_command_installs_the_tool_only():
     assert "[test]" not in first
 
 
-def test_the_readmes_test_command_brings_its_extras_and_is_what_ci_runs():
-    tests = next(b.strip() for b in code_blocks(README) if "pytest" in b).splitlines()[0]
-    assert tests == "pip install -e '.[test]' && python -m pytest"
+def test_the_readmes_test_command_does_the_set_up_and_is_what_ci_runs():
+    tests = code_blocks(README)[1].strip().splitlines()[0]  # the README's second command
+    assert tests == "tools/test"
+    script = (ROOT / "tools" / "test").read_text(encoding="utf-8")
+    assert "tools/debian-packages" in script  # the one list of Debian packages
+    assert "pip install -q -e '.[test]'" in script and 'exec "$PYTHON" -m pytest "$@"' in script
+    assert os.access(ROOT / "tools" / "test", os.X_OK)
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert re.search(rf"^{re.escape(tests)}( |$)", ci, re.M), "CI does not run the README's line"
+    assert "apt-get" not in ci  # the packages are installed by tools/test alone
+
+
+def test_the_test_script_says_what_to_install_when_it_cannot_itself(tmp_path):
+    """Without root or sudo, a missing package is named with the exact command to run."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("dpkg-query"):
+        pytest.skip("not a Debian/Ubuntu machine")
+    site = tmp_path / "checkout"
+    (site / "tools").mkdir(parents=True)
+    shutil.copy(ROOT / "tools" / "test", site / "tools" / "test")
+    (site / "tools" / "debian-packages").write_text("no-such-package-xyz  # a test\n")
+    bin_dir = tmp_path / "bin"  # id says "not root"; no sudo on this PATH
+    bin_dir.mkdir()
+    (bin_dir / "id").write_text("#!/bin/sh\necho 1000\n")
+    (bin_dir / "id").chmod(0o755)
+    for tool in ("bash", "sed", "tr", "grep", "dpkg-query", "dirname"):
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    result = subprocess.run(
+        [str(site / "tools" / "test")],
+        env={"PATH": str(bin_dir)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "no-such-package-xyz" in result.stderr
+    expected = "apt-get update && apt-get install -y --no-install-recommends no-such-package-xyz"
+    assert expected in result.stderr
 
 
 def test_the_readme_gives_the_preview_address():

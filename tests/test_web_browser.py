@@ -241,14 +241,15 @@ def test_screenshots_of_the_editor_preview(
     port = free_port()
     local = dataclasses.replace(settings, base_url=f"http://127.0.0.1:{port}")
     app = create_app(local, preview_issue=issue)
+    app.config["PREVIEW_WAIT_SECONDS"] = 2  # the page's open question ends soon at shutdown
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     problems = []
     page.on("console", lambda m: m.type == "error" and problems.append(m.text))
     page.on("response", lambda r: r.status >= 400 and problems.append(r.url))
     with LiveServer(app, port) as server:
-        page.goto(server.url + "/preview/")
-        page.wait_for_load_state("networkidle")
+        page.goto(server.url + "/preview/")  # its question to /preview/changes stays open:
+        page.wait_for_load_state("load")  # no "networkidle" here
         for width in (1280, 1600):
             page.set_viewport_size({"width": width, "height": 1000})
             page.screenshot(path=str(screenshot_dir / f"web-preview-{width}.png"))
@@ -257,11 +258,17 @@ def test_screenshots_of_the_editor_preview(
         email = page.frame_locator(".handset iframe").locator("html")
         assert email.evaluate("root => root.scrollWidth") == 320
         section = sorted(issue.glob("[0-9]*.md"))[1]
+        email.evaluate("root => root.ownerDocument.defaultView.scrollTo(0, 300)")
+        page.evaluate("window.notReloaded = true")
         added = "\n\nNy rad i förhandsvisningen.\n"
         section.write_text(section.read_text(encoding="utf-8") + added, encoding="utf-8")
-        with page.expect_navigation(timeout=15_000):
-            pass  # the page's script reloads it after the rebuild
-        frame = page.frame_locator("iframe").first
-        assert frame.locator("text=Ny rad i förhandsvisningen.").count() >= 1
+        page.wait_for_function("() => window.previewRepaints.length > 0", timeout=15_000)
+        for index in range(3):  # every frame shows the new text, without reloading the page
+            frame = page.frame_locator("iframe").nth(index)
+            assert frame.locator("text=Ny rad i förhandsvisningen.").count() >= 1
+        assert "Ny rad i förhandsvisningen." in page.locator(".text pre").inner_text()
+        assert page.evaluate("window.notReloaded") is True
+        assert email.evaluate("root => root.ownerDocument.defaultView.scrollY") == 300
+        page.screenshot(path=str(screenshot_dir / "web-preview-after-save.png"))
         context.close()
     assert problems == []

@@ -239,3 +239,24 @@ def test_confirmation_mail_is_dkim_signed_when_dkim_is_configured(
     assert received.rcpt == "new@example.se" and b"/confirm/" in received.data
     assert received.data.startswith(b"DKIM-Signature:")
     assert dkim.verify(received.data, dnsfunc=lambda name, timeout=5: txt_record)
+
+
+def test_without_a_sender_a_sign_up_waits_and_no_mail_goes_out_from_the_placeholder(
+    web_settings, newsletters_dir, db, lists, smtp_sink
+):
+    import dataclasses
+
+    from mailer.config import PLACEHOLDER_FROM
+    from mailer.web import create_app
+
+    unset = dataclasses.replace(web_settings, from_address=PLACEHOLDER_FROM)
+    app = create_app(
+        unset,
+        test_config={"TESTING": True, "MAIL_IN_BACKGROUND": False},
+        newsletters_dir=newsletters_dir,
+    )
+    response = sign_up(app.test_client())
+    assert response.status_code == 200  # the same answer as always: nothing revealed
+    assert smtp_sink.messages == []
+    waiting = db.execute("SELECT count(*) FROM service_mail WHERE kind = 'signup'").fetchone()[0]
+    assert waiting == 1  # kept, made once NEWSLETTER_FROM is set and serve restarted

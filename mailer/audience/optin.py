@@ -223,7 +223,7 @@ def service_message(
     """A plain-text service mail (confirmation, download link): no marketing, marked
     auto-generated so that auto-replies stay quiet, in the reader's language."""
     message = EmailMessage()
-    message["From"] = settings.from_address
+    message["From"] = settings.require_sender()  # never the placeholder: nobody answers it
     message["To"] = to
     if settings.reply_to:
         message["Reply-To"] = settings.reply_to

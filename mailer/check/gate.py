@@ -30,6 +30,7 @@ def check_gate(
 ) -> None:
     """Add an error for each reason `newsletter send` (without --force) would refuse."""
     _check_sender(settings, report)
+    _check_secret_key(settings, report)
     _check_base_url(settings, report)
     _check_return_path(settings, report)
     sources_list = _check_build(issue_dir, settings, report)
@@ -70,6 +71,14 @@ def _check_return_path(settings: Settings, report: Report) -> None:
                 "carries its own token, and only reports carrying it end a subscription",
             )
         )
+
+
+def _check_secret_key(settings: Settings, report: Report) -> None:
+    """The rule `send` applies (`Settings.secret_key_problem`): its links are signed."""
+    problem = settings.secret_key_problem
+    if problem:
+        message, _, advice = problem.partition("; ")
+        _add(report, "secret-key", message, advice)
 
 
 def _check_base_url(settings: Settings, report: Report) -> None:

@@ -11,6 +11,7 @@ checked.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -86,17 +87,43 @@ _OVERFLOW_JS = """
 """
 
 
-def _not_checked(report: Report, why: str) -> None:
+def playwright_install_hint(prefix: str | None = None, executable: str | None = None) -> str:
+    """The command that adds Playwright to the Python this tool runs in.
+
+    A pipx install lives in its own venv (`.../pipx/venvs/newsletter`), where a plain
+    `pip install` reaches some other Python: pipx adds packages with `pipx inject`.
+    """
+    prefix = sys.prefix if prefix is None else prefix
+    parts = Path(prefix).parts
+    if "pipx" in parts and "venvs" in parts:
+        return f"pipx inject {parts[-1]} playwright"
+    return f"{executable or sys.executable} -m pip install playwright"
+
+
+def _not_checked(report: Report, why: str, screenshots: Path | None = None) -> None:
+    advice = (
+        f"install Chromium (apt-get install chromium) and Playwright ({playwright_install_hint()}) "
+        "and run newsletter check again"
+    )
     report.add(
         Finding(
             "note",
             "rendering",
             "render-not-checked",
             f"the rendering was not checked: {why}; overflow on phones cannot be seen",
-            "install Chromium (apt-get install chromium) and Playwright (pip install playwright) "
-            "and run newsletter check again",
+            advice,
         )
     )
+    if screenshots is not None:  # asked for: saying nothing and writing nothing misleads
+        report.add(
+            Finding(
+                "error",
+                "rendering",
+                "screenshots-not-written",
+                f"no screenshots were written to {screenshots}: {why}",
+                advice,
+            )
+        )
 
 
 def check_rendering(
@@ -113,13 +140,13 @@ def check_rendering(
     """
     executable = chromium or find_chromium()
     if not executable or not Path(executable).exists():
-        _not_checked(report, f"Chromium not found ({chromium or 'chromium on PATH'})")
+        _not_checked(report, f"Chromium not found ({chromium or 'chromium on PATH'})", screenshots)
         return
     try:
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _not_checked(report, "Playwright for Python is not installed")
+        _not_checked(report, "Playwright for Python is not installed", screenshots)
         return
     failure: list[str] = []
 
@@ -142,7 +169,9 @@ def check_rendering(
     if worker.is_alive():
         failure.append(f"no answer within {RUN_TIMEOUT_S} s")
     if failure:
-        _not_checked(report, f"Chromium did not start or load the email ({failure[0]})")
+        _not_checked(
+            report, f"Chromium did not start or load the email ({failure[0]})", screenshots
+        )
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
+from . import spam_memo
 from .context import CheckContext
 from .report import Finding, Report
 
@@ -106,8 +107,14 @@ def check_spam(context: CheckContext, report: Report) -> None:
         return
     if context.message is None:
         return
+    key = spam_memo.memo_key(context.message, executable, PREFS)
+    kept = spam_memo.recall(key)
     try:
-        result = score_message(context.message, executable)
+        if kept is not None:  # `check` scored these very bytes: `send` need not wait again
+            result = SpamResult(kept["score"], [tuple(rule) for rule in kept["rules"]])
+        else:
+            result = score_message(context.message, executable)
+            spam_memo.remember(key, result.score, [list(rule) for rule in result.rules])
     except subprocess.TimeoutExpired:
         report.add(
             Finding(
@@ -127,6 +134,7 @@ def check_spam(context: CheckContext, report: Report) -> None:
     hits = sorted((r for r in result.rules if r[1] != 0.0), key=lambda r: -abs(r[1]))
     report.facts["spam"] = {
         "score": result.score,
+        "reused": kept is not None,
         "rules": [{"name": n, "points": p, "description": d} for n, p, d in result.rules],
     }
     shown = ", ".join(f"{name} {points:+.1f}" for name, points, _ in hits) or "no rule added points"

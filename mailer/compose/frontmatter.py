@@ -90,6 +90,63 @@ _TextLoader.yaml_implicit_resolvers = {
 }
 
 
+def _open_quote(line: str) -> bool:
+    """A value on this line opens a quote it does not close (`key: "text` or `- 'text`)."""
+    _key, colon, value = line.partition(": ")
+    value = (value if colon else line.lstrip().removeprefix("- ")).strip()
+    if not value or value[0] not in "\"'":
+        return False
+    body = value[1:].replace("\\\\", "").replace('\\"', "") if value[0] == '"' else value[1:]
+    body = body.replace("''", "") if value[0] == "'" else body
+    return value[0] not in body
+
+
+def yaml_problem(text: str, exc: yaml.YAMLError) -> tuple[int, str]:
+    """(0-based line, plain words) for a YAML error: the line the editor must change.
+
+    PyYAML's marks point where its parser gave up, often lines after the mistake (an
+    unclosed quote runs on to the next quote; a key without ':' joins the next line) or at
+    the start of the whole block; these rules find the line that caused it.
+    """
+    problem = str(getattr(exc, "problem", "") or "")
+    context = str(getattr(exc, "context", "") or "")
+    mark = getattr(exc, "problem_mark", None)
+    start = getattr(exc, "context_mark", None)
+    at = mark.line if mark else 0
+    lines = text.split("\n")
+    quote_hint = "close the quote on the same line, or remove it"
+    for index in range(0, min(at, len(lines) - 1) + 1):
+        if _open_quote(lines[index]) and ("scanning a quoted scalar" in context or index < at):
+            return index, f"a quote is opened and not closed on this line; {quote_hint}"
+    if "could not find expected ':'" in problem and start is not None:
+        return start.line, "this line has no ':' after its key; write 'key: value'"
+    if "mapping values are not allowed" in problem:
+        before = at - 1
+        while before >= 0 and not lines[before].strip():
+            before -= 1
+        if before >= 0 and ":" not in lines[before] and not lines[before].lstrip().startswith("-"):
+            return before, "this line has no ':' after its key; write 'key: value'"
+        indent = len(lines[at]) - len(lines[at].lstrip()) if at < len(lines) else 0
+        if before >= 0 and indent > len(lines[before]) - len(lines[before].lstrip()):
+            return at, "this line is indented more than the line above; line them up"
+        return at, "a second ': ' in a value; put the value in quotes: key: 'text: more text'"
+    if "found '<scalar>'" in problem:
+        return at, 'text after a closing quote; quote the whole value, e.g. "Region\'s office"'
+    if "found '-'" in problem or "found '<block sequence start>'" in problem:
+        return at, "a list item ('- ...') where 'key: value' belongs; indent it under its key"
+    if "'\\t'" in problem or "\t" in problem:
+        return at, "a tab character; indent with spaces"
+    if "flow" in context and start is not None:
+        closer = "]" if "sequence" in context else "}"
+        return start.line, f"a list or group opened here is not closed with '{closer}'"
+    if "indentation" in problem or "block end" in problem:
+        return at, "the indentation does not match the lines above; indent with spaces alike"
+    return at, (
+        f"not readable ({problem or str(exc).splitlines()[0]}); write one 'key: value' per "
+        "line, and quote values containing ': '"
+    )
+
+
 def read_source(path: Path) -> str:
     """The file as UTF-8 text; undecodable bytes are an IssueError naming the line."""
     data = path.read_bytes()
@@ -138,14 +195,10 @@ class FrontMatter:
                 f"{where(path, line)}: {exc.problem}; write the date as YYYY-MM-DD"
             ) from None
         except yaml.YAMLError as exc:
-            # the context mark is where the broken construct starts ("[" or a quote), the
-            # problem mark where the parser gave up (often the next line); show the start
-            mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
-            line = first_line + (mark.line if mark else 0)
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            index, problem = yaml_problem(text, exc)
+            what = "newsletter.yml" if path.suffix in (".yml", ".yaml") else "the front matter"
             raise IssueError(
-                f"{where(path, line)}: front matter is not valid YAML ({problem}); "
-                "write one 'key: value' per line, and quote values containing ': '"
+                f"{where(path, first_line + index)}: {what} cannot be read here: {problem}"
             ) from None
         finally:
             loader.dispose()

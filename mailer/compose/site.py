@@ -13,7 +13,11 @@ TEXT_KEYS = ("organisation", "address", "web", "email", "phone")
 
 def load_site(newsletters_dir: Path) -> dict[str, str]:
     """organisation, address, web, email and phone from NEWSLETTERS_DIR/newsletter.yml ({} when
-    there is no such file); IssueError naming the file when it is not YAML."""
+    there is no such file); IssueError naming the file and line when it is not YAML.
+
+    Read with the build's own loader, so `phone: 0704331711` stays that text (plain YAML reads
+    it as an octal number) and every document shows what the emails show.
+    """
     path = Path(newsletters_dir) / SITE_FILE
     if not path.is_file():
         return {}

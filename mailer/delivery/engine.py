@@ -154,17 +154,23 @@ class SendEngine:
     def _loop(self) -> None:
         while True:
             finished = self._drain()
-            stopping = self._stopping()
-            free = self.capacity - self.in_flight
-            may_claim = not stopping and (free >= self.batch or self.in_flight == 0)
-            rows = self._candidates(free) if may_claim else []
             committed = [o for o in finished if o.kind == "sent" and o.recorded]
             for outcome in committed:
                 self._record(outcome, "")  # counted only: the worker committed the row
             finished = [o for o in finished if not (o.kind == "sent" and o.recorded)]
+            if finished:
+                # Replies first, claims after: one of these replies may stop the run (a
+                # refused sender). Deciding to claim before recording them let a busy
+                # machine, whose workers got through many refusals between two looks,
+                # claim and try everybody after the server had refused the sender.
+                self._commit(finished, [])
+            stopping = self._stopping()
+            free = self.capacity - self.in_flight
+            may_claim = not stopping and (free >= self.batch or self.in_flight == 0)
+            rows = self._candidates(free) if may_claim else []
             if rows or finished:
-                claims = self._commit(finished, rows)
-                self._dispatch(claims)
+                if rows:
+                    self._dispatch(self._commit([], rows))
                 if rows or self.local:
                     continue
             if self.in_flight == 0 and (self._stopping() or self._all_done()):

@@ -327,6 +327,7 @@ def send_test(
     The links in a test copy lead to the unsubscribe and preferences pages with a token that
     is not valid for anybody. Returns the server's reply.
     """
+    settings.require_sender()  # a test copy from the placeholder would teach nothing
     address = subscribers.normalise_email(to_address)
     built = prepare_issue(Path(issue_dir), settings)
     list_name = str(built.meta.get("list") or subscribers.DEFAULT_LIST)

@@ -18,7 +18,7 @@ from sqlite_utils import Database
 
 from ..audience.optin import start_subscription
 from ..config import Settings
-from ..errors import MailerError, SubscriberError
+from ..errors import ConfigError, MailerError, SubscriberError
 from ..store.db import connect, open_db, transaction, utc_now
 from . import service_mail
 from .dkim import signer_for
@@ -99,6 +99,8 @@ class ServiceMailWorker:
                     service_mail.drop(self.db, row.id)
             else:
                 self._send(row)
+        except ConfigError as exc:  # NEWSLETTER_FROM unset: the row waits for a restart with it
+            log.error("service mail %s #%s waits: %s", row.kind, row.id, exc)
         except Exception as exc:  # the row stays accounted for: due again after its claim
             log.error("service mail %s #%s: %s", row.kind, row.id, type(exc).__name__)
 

@@ -2,10 +2,14 @@
 (the narrowest phones still in use: a table or word that does not fit shows there first), and
 the plain text.
 
-The page polls `/preview/version` once a second (a tiny script, editor mode only). Each poll
-compares the modification times of the issue's files and of `templates/`; when one changed
-the issue is rebuilt, the version goes up and the page reloads. A build error is shown in the
-page (and printed in the terminal) until the next good build.
+The page keeps one question open, `/preview/changes?since=N` (a long-poll, editor mode only):
+the server looks at the modification times of the issue's files and of `templates/` every
+`WATCH_INTERVAL` seconds, rebuilds when one changed and answers at once with the new version;
+the page then puts the new email into its frames in place (keeping their scroll position)
+instead of waiting for a poll. Each question is answered within `WAIT_SECONDS` (the page asks
+again) and at most `MAX_WAITERS` are held open at a time, so the waitress threads stay free
+for the frames.
+A build error is shown in the page (and printed in the terminal) until the next good build.
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 import traceback
 from html import escape
 from pathlib import Path
 
-from flask import Blueprint, Flask, current_app, jsonify
+from flask import Blueprint, Flask, current_app, jsonify, request
 
 from ..config import Settings
 from ..errors import MailerError
@@ -36,6 +41,9 @@ EMAIL_CSP = (
     "form-action 'none'; frame-ancestors 'self'; base-uri 'none'"
 )
 MAX_WATCHED_FILES = 5000
+WATCH_INTERVAL = 0.04  # seconds between looks at the files while a page waits
+WAIT_SECONDS = 20.0  # a waiting question is answered after this even when nothing changed
+MAX_WAITERS = 4  # open questions at a time (the preview serves with 8 threads)
 
 
 class PreviewState:
@@ -51,6 +59,7 @@ class PreviewState:
         self.error: str | None = None
         self._fingerprint: tuple = ()
         self._lock = threading.Lock()
+        self._waiters = threading.BoundedSemaphore(MAX_WAITERS)
 
     def fingerprint(self) -> tuple:
         """(path, mtime, size) of every source: the issue (not build/), templates/, shared files."""
@@ -81,6 +90,24 @@ class PreviewState:
                 self._fingerprint = current
                 self._build()
             return self.version
+
+    def wait_for_change(self, since: int, timeout: float = WAIT_SECONDS) -> tuple[int, bool]:
+        """The version once it differs from `since`, or after `timeout` seconds: (version, busy).
+
+        `busy` is True when `MAX_WAITERS` questions are already open: the answer comes at once
+        and the page waits a second before asking again.
+        """
+        if not self._waiters.acquire(blocking=False):
+            return self.refresh(), True
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                version = self.refresh()
+                if version != since or time.monotonic() >= deadline:
+                    return version, False
+                time.sleep(WATCH_INTERVAL)
+        finally:
+            self._waiters.release()
 
     def _build(self) -> None:
         from ..compose.build import build_issue
@@ -148,6 +175,20 @@ def email_html():
 def version():
     state = _state()
     return jsonify(version=state.refresh(), error=state.error is not None)
+
+
+@bp.get("/changes")
+def changes():
+    """Answer when the issue has been rebuilt since version `since` (or after WAIT_SECONDS)."""
+    state = _state()
+    since = request.args.get("since", type=int)
+    if since is None:
+        since = -1  # a page that knows no version gets the current one at once
+    timeout = current_app.config.get("PREVIEW_WAIT_SECONDS", WAIT_SECONDS)
+    version, busy = state.wait_for_change(since, timeout=timeout)
+    response = jsonify(version=version, error=state.error is not None, busy=busy)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def init_app(app: Flask) -> None:

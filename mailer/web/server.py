@@ -69,6 +69,11 @@ def serve(
     outbox.start()  # service mail left waiting by an earlier run goes out now
     retention = RetentionThread(settings).start()  # NEWSLETTER_LEDGER_RETENTION_DAYS
     announce(f"Serving {settings.base_url} on http://{host}:{port} (Ctrl+C to stop)")
+    if settings.sender_missing:
+        announce(
+            "NEWSLETTER_FROM is not set: sign-ups wait unconfirmed (no mail goes out from the "
+            "placeholder address) until it is set in .env and serve is restarted"
+        )
     try:
         _run(server)
     finally:
@@ -84,7 +89,7 @@ def serve_preview(settings: Settings, issue_dir: Path, *, port: int = 8001, anno
     app = create_app(
         local, newsletters_dir=Path(issue_dir).resolve().parent, preview_issue=Path(issue_dir)
     )
-    server = _listen(app, PREVIEW_HOST, port, 4)
+    server = _listen(app, PREVIEW_HOST, port, 8)
     announce(
         f"Preview of {Path(issue_dir).name}: http://{PREVIEW_HOST}:{port}/preview/ (Ctrl+C to stop)"
     )

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..compose.pdf import find_chromium
+from ..compose.pdf import BROWSER_FLAGS, find_chromium
 from .context import CheckContext
 from .report import Finding, Report
 
@@ -27,15 +27,7 @@ DESKTOP_WIDTH = 800  # a desktop mail window: the 600 px email on its grey backg
 HEIGHT = 900
 TIMEOUT_MS = 20_000  # one page action
 RUN_TIMEOUT_S = 180  # the whole look: five pages and four screenshots
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+LAUNCH_ARGS = list(BROWSER_FLAGS)
 
 # In the page: how wide the document is and, when too wide, what pushes it. Layout tables grow
 # with their widest cell, so every row of the email ends up too wide together; to find the cause

@@ -23,9 +23,9 @@ from ..errors import IssueError
 PDF_FILE = "issue.pdf"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-# The flags a headless Chromium needs on a machine with a closed network and as root.
-CHROMIUM_FLAGS = (
-    "--headless",
+# The flags Chromium needs on a machine with a closed network and as root (`check`'s
+# rendering launches it with the same ones).
+BROWSER_FLAGS = (
     "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",
@@ -33,8 +33,6 @@ CHROMIUM_FLAGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--disable-extensions",
-    "--hide-scrollbars",
 )
 PRINT_CSS = """<style>
 @page { size: A4; margin: 12mm 10mm; }
@@ -83,7 +81,9 @@ def render_pdf(build: Path, *, chromium: str | None = None) -> Path:
         output = Path(scratch) / PDF_FILE
         command = [
             executable,
-            *CHROMIUM_FLAGS,
+            "--headless",
+            *BROWSER_FLAGS,
+            "--hide-scrollbars",
             f"--user-data-dir={Path(scratch) / 'profile'}",
             "--no-pdf-header-footer",
             f"--print-to-pdf={output}",

@@ -18,15 +18,13 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request
 
 from ..audience.subscribers import clean_name, normalise_email
-from ..delivery.service_mail import queue_signup
 from ..errors import SubscriberError
 from ..locale import LANGUAGES, translate
 from .challenge import SolutionChecker, create_challenge
-from .context import render_page, site_name, site_profile
-from .database import get_db, write_transaction
-from .keyguard import require_keys
+from .context import render_page
+from .database import get_db
 from .lookup import ListInfo, list_by_name, public_lists
-from .subscribe import HONEYPOT_FIELD, _hours, _limiter, consent_text
+from .subscribe import HONEYPOT_FIELD, _hours, _limiter, consent_text, queue_web_signup
 
 bp = Blueprint("embedded_form", __name__, url_prefix="/form")
 
@@ -184,27 +182,15 @@ def submit():
         return _answer(as_json, 200, "form_done", origin, email=email, thanks=thanks)
     if not _limiter("RATE_LIMIT_ADDRESS").hit(email):
         abort(429)
-    db = get_db()
-    with write_transaction(db):  # one insert, whatever the address's state
-        require_keys(db, current_app.config["SETTINGS"])  # else 503: the list must be checkable
-        queue_signup(
-            db,
-            email,
-            {
-                "name": name,
-                "language": g.lang,
-                "lists": [info.name],
-                "consent_text": shown,
-                # the confirmation mail names the organisation and the list, in its language
-                "sender": site_name(),
-                "list_names": [site_profile().list_name(info.name, g.lang, info.stored_title)],
-                "channel": "web-form",
-                "source": page,
-                "ip": request.remote_addr,
-                "user_agent": request.user_agent.string or None,
-            },
-        )
-    current_app.extensions["outbox"].wake()
+    queue_web_signup(
+        email,
+        name=name,
+        language=g.lang,
+        chosen=[info],
+        consent=shown,
+        channel="web-form",
+        source=page,
+    )
     return _answer(as_json, 200, "form_done", origin, email=email, thanks=thanks)
 
 

@@ -139,6 +139,30 @@ def submit(list_name: str | None = None):
         return render_page("subscribe_done.html", email=email, hours=_hours())
     if not _limiter("RATE_LIMIT_ADDRESS").hit(email):
         abort(429)
+    queue_web_signup(
+        email,
+        name=name,
+        language=language,
+        chosen=[info for info in offered if info.name in chosen],
+        consent=_shown_consent(offered),
+        channel="web",
+    )
+    return render_page("subscribe_done.html", email=email, hours=_hours())
+
+
+def queue_web_signup(
+    email: str,
+    *,
+    name: str,
+    language: str,
+    chosen: list[ListInfo],
+    consent: str,
+    channel: str,
+    source: str | None = None,
+) -> None:
+    """The sign-up of a web form (ours or the one on the organisation's site): one insert in
+    the durable outbox, whatever the address's state, then wake the worker. The consent text is
+    the one the form showed; the confirmation mail names the organisation and the lists."""
     db = get_db()
     with write_transaction(db):  # one insert, whatever the address's state
         require_keys(db, current_app.config["SETTINGS"])  # else 503: the list must be checkable
@@ -148,22 +172,20 @@ def submit(list_name: str | None = None):
             {
                 "name": name,
                 "language": language,
-                "lists": chosen,
-                "consent_text": _shown_consent(offered),
-                # the confirmation mail names the organisation and the lists, in its language
+                "lists": [info.name for info in chosen],
+                "consent_text": consent,
                 "sender": site_name(),
                 "list_names": [
                     site_profile().list_name(info.name, language, info.stored_title)
-                    for info in offered
-                    if info.name in chosen
+                    for info in chosen
                 ],
-                "channel": "web",
+                "channel": channel,
+                "source": source,
                 "ip": request.remote_addr,
                 "user_agent": request.user_agent.string or None,
             },
         )
     current_app.extensions["outbox"].wake()
-    return render_page("subscribe_done.html", email=email, hours=_hours())
 
 
 def _hours() -> int:

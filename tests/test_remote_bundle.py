@@ -1,0 +1,137 @@
+"""Bundles (a built issue as one archive) and the server's send queue, through the library:
+the hash, the names and the size are checked before anything reaches the archive; the queue
+holds one send per issue and list, and its worker sends with the same engine as a local send."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+
+import pytest
+
+from mailer.compose import bundle
+from mailer.delivery import remote_queue
+from mailer.delivery.remote_worker import RemoteSendWorker
+from mailer.errors import SendError
+
+SLUG = "2026-10-partnerskapsmote"
+
+
+@pytest.fixture
+def server_root(tmp_path):
+    root = tmp_path / "server-newsletters"
+    root.mkdir()
+    return root
+
+
+def snapshot(root):
+    return sorted(
+        (str(p.relative_to(root)), p.read_bytes()) for p in root.rglob("*") if p.is_file()
+    )
+
+
+def tar_of(members: dict[str, bytes], *, link: str | None = None) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        if link:
+            info = tarfile.TarInfo(link)
+            info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+            tar.addfile(info)
+    return out.getvalue()
+
+
+def good_members(built_examples) -> dict[str, bytes]:
+    build = built_examples / SLUG / "build"
+    return {n: (build / n).read_bytes() for n in bundle.REQUIRED}
+
+
+def test_same_build_packs_to_the_same_bytes_and_stores_once(built_examples, server_root):
+    first, second = bundle.pack(built_examples / SLUG), bundle.pack(built_examples / SLUG)
+    assert first.data == second.data and first.sha256 == second.sha256 and first.slug == SLUG
+    stored = bundle.store(first.data, first.sha256, server_root)
+    assert stored.changed and stored.slug == SLUG
+    build = server_root / SLUG / "build"
+    for path in (built_examples / SLUG / "build").rglob("*"):
+        if path.is_file():
+            assert (build / path.relative_to(built_examples / SLUG / "build")).read_bytes() == (
+                path.read_bytes()
+            )
+    assert bundle.is_received(server_root / SLUG)
+    assert not bundle.store(first.data, first.sha256, server_root).changed
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("../escape.html", "climbs out"),
+        ("images/../../x.png", "not a file of"),
+        ("/etc/cron.d/x", "not a file of"),
+    ],
+)
+def test_a_name_outside_the_folder_is_refused_and_the_archive_unchanged(
+    built_examples, server_root, name, reason
+):
+    data = tar_of({**good_members(built_examples), name: b"x"})
+    before = snapshot(server_root.parent)
+    with pytest.raises(bundle.BundleError, match=reason):
+        bundle.store(data, bundle.digest(data), server_root)
+    assert snapshot(server_root.parent) == before
+
+
+def test_a_link_a_wrong_hash_and_an_oversize_bundle_are_refused(built_examples, server_root):
+    good = bundle.pack(built_examples / SLUG)
+    bundle.store(good.data, good.sha256, server_root)
+    before = snapshot(server_root)
+    linked = tar_of(good_members(built_examples), link="images/passwd.png")
+    with pytest.raises(bundle.BundleError, match="link"):
+        bundle.store(linked, bundle.digest(linked), server_root)
+    changed = good.data.replace(b"Partnerskap", b"Partnersk4p", 1)
+    with pytest.raises(bundle.BundleError, match="SHA-256"):
+        bundle.store(changed, good.sha256, server_root)
+    with pytest.raises(bundle.BundleError, match="over the limit"):
+        bundle.store(good.data, good.sha256, server_root, max_bytes=len(good.data) - 1)
+    assert snapshot(server_root) == before
+
+
+def queued(settings, root, sha, token="anna-laptop", **options):
+    return remote_queue.queue_send(settings, root / SLUG, token_name=token, sha256=sha, **options)
+
+
+def test_the_queue_holds_one_send_and_the_worker_sends_it_once(
+    built_examples, server_root, settings, db, mail_sink
+):
+    from mailer.audience.roster import add_subscriber
+
+    for n in range(3):
+        add_subscriber(db, settings, f"p{n}@example.se", list_name="partnerskapet")
+    good = bundle.pack(built_examples / SLUG)
+    bundle.store(good.data, good.sha256, server_root)
+    sink_settings = mail_sink.settings(settings)
+    job, plan = queued(sink_settings, server_root, good.sha256)
+    assert (
+        job is not None and plan.recipients == 3 and "Recipients: 3 to send now" in plan.describe()
+    )
+    again, _ = queued(sink_settings, server_root, good.sha256)
+    assert again.id == job.id  # the same bundle from the same token: the same send
+    with pytest.raises(remote_queue.SendHeld, match="token 'anna-laptop'"):
+        queued(sink_settings, server_root, good.sha256, token="anna-laptop-2")
+    assert RemoteSendWorker(sink_settings, server_root).run_due() == 1
+    assert sorted(mail_sink.handler.copies().values()) == [1, 1, 1]
+    done = remote_queue.progress(sink_settings, SLUG)
+    assert done["state"] == "done" and done["done"] == 3 and "3 sent" in done["last_result"]
+    none, plan = queued(sink_settings, server_root, good.sha256)
+    assert none is None and plan.recipients == 0 and plan.already_sent == 3
+
+
+def test_the_server_gate_refuses_a_build_for_another_address(built_examples, server_root, settings):
+    import dataclasses
+
+    good = bundle.pack(built_examples / SLUG)
+    bundle.store(good.data, good.sha256, server_root)
+    other = dataclasses.replace(settings, base_url="https://other.example.org")
+    with pytest.raises(SendError, match="NEWSLETTER_BASE_URL=https://other.example.org"):
+        queued(other, server_root, good.sha256)

@@ -97,7 +97,7 @@ def test_a_link_a_wrong_hash_and_an_oversize_bundle_are_refused(built_examples, 
     assert snapshot(server_root) == before
 
 
-def queued(settings, root, sha, token="anna-laptop", **options):
+def queued(settings, root, sha, token="anna-laptop", **options):  # noqa: S107
     return remote_queue.queue_send(settings, root / SLUG, token_name=token, sha256=sha, **options)
 
 
@@ -133,5 +133,5 @@ def test_the_server_gate_refuses_a_build_for_another_address(built_examples, ser
     good = bundle.pack(built_examples / SLUG)
     bundle.store(good.data, good.sha256, server_root)
     other = dataclasses.replace(settings, base_url="https://other.example.org")
-    with pytest.raises(SendError, match="NEWSLETTER_BASE_URL=https://other.example.org"):
+    with pytest.raises(SendError, match=r"NEWSLETTER_BASE_URL=https://other\.example\.org"):
         queued(other, server_root, good.sha256)

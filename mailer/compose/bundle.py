@@ -71,7 +71,9 @@ def pack(issue_dir: Path) -> Bundle:
     try:
         meta = json.loads((build / "meta.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise IssueError(f"{build / 'meta.json'}: not built; run 'newsletter build {issue_dir}'")
+        raise IssueError(
+            f"{build / 'meta.json'}: not built; run 'newsletter build {issue_dir}'"
+        ) from None
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for path in _files(build):
@@ -107,10 +109,14 @@ def _check_name(name: str) -> None:
 
 def _members(data: bytes) -> list[tuple[str, bytes]]:
     try:
-        tar = tarfile.open(fileobj=io.BytesIO(data), mode="r:")
-        members = tar.getmembers()
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+            return _read(tar)
     except (tarfile.TarError, EOFError) as exc:
         raise BundleError(f"bundle refused: not a readable tar archive ({exc})") from None
+
+
+def _read(tar: tarfile.TarFile) -> list[tuple[str, bytes]]:
+    members = tar.getmembers()
     files, total = [], 0
     for member in members:
         _check_name(member.name)

@@ -914,6 +914,12 @@ def outbox_run(ctx) -> None:
     help='Mail only the active people the expression picks, e.g. "län = Örebro" (see README, '
     "Segments); a resume keeps it, 'all' goes back to the whole list.",
 )
+@click.option(
+    "--detach",
+    is_flag=True,
+    help="With NEWSLETTER_SERVER: return once the server has queued the send, without "
+    "watching it ('newsletter send-status ISSUE_DIR' shows how far it got).",
+)
 @click.pass_context
 def send_command(
     ctx,
@@ -930,6 +936,7 @@ def send_command(
     stop_at_quota,
     at,
     segment,
+    detach,
 ):
     """Mail ISSUE_DIR to its list, or resume a send that stopped.
 
@@ -947,11 +954,23 @@ def send_command(
       newsletter send newsletters/2018-2 --rate 10
       newsletter send newsletters/2018-2 --segment "län = Örebro"
       newsletter send newsletters/2018-2 --at "2026-12-03 08:00"
+
+    With NEWSLETTER_SERVER set, the server sends: the issue is built and checked here,
+    uploaded, and the server's progress is shown (Ctrl-C stops watching, not sending).
     """
 
     from mailer.delivery import send as sending
 
     settings = get_settings(ctx)
+    if settings.server_url:
+        if dry_run_dir or stop_at_quota:
+            raise click.UsageError(
+                "--dry-run and --stop-at-quota need the list: run them on the server"
+            )
+        options = {"list": list_name, "segment": segment, "connections": connections}
+        options.update(rate=rate, limit=limit, retry_failed=retry_failed, force=force, at=at)
+        _send_remote(ctx, settings, issue_dir, to_address, options, yes=yes, detach=detach)
+        return
     if at:
         if to_address or dry_run_dir or limit or retry_failed:
             raise click.UsageError(
@@ -1018,6 +1037,71 @@ def send_command(
         ctx.exit(75)
     if summary.remaining and not summary.dry_run:
         click.echo(f"Run '{resume}' again to send the rest.", err=True)
+
+
+def _send_remote(ctx, settings, issue_dir, to_address, options, *, yes, detach) -> None:
+    """`send` with NEWSLETTER_SERVER: build and check here, upload, let the server plan and
+    queue, then watch its progress (mailer.remote.sending)."""
+    from mailer.compose import bundle
+    from mailer.delivery.send import prepare_issue
+    from mailer.remote import sending as remote
+    from mailer.remote.client import ApiClient
+
+    client = ApiClient.from_settings(settings)
+    prepare_issue(issue_dir, settings)  # builds when stale
+    if not to_address:
+        _check_gate(settings, options["force"], options["list"])(issue_dir)
+    packed = bundle.pack(issue_dir)
+    remote.upload_bundle(client, packed.data, packed.sha256)
+    if to_address:
+        answer = client.call("POST", f"/sends/{packed.slug}/test", json={"to": to_address})
+        click.echo(f"Test copy of {packed.slug} sent by the server to {to_address} ({answer['reply']}).")
+        return
+    answer = remote.request_send(client, packed.slug, packed.sha256, dry_run=True, **options)
+    click.echo(answer["plan"])
+    if answer.get("job") is None and not options["at"] and answer["recipients"] == 0:
+        click.echo(f"Nobody left to mail: {answer['already_sent']} already sent.")
+        return
+    if answer.get("job") is None:
+        question = "Schedule this send?" if options["at"] else "Send now?"
+        if not (yes or click.confirm(question, default=False)):
+            raise click.ClickException("cancelled; nothing was sent")
+        answer = remote.request_send(client, packed.slug, packed.sha256, **options)
+    else:
+        click.echo("The server is already sending this issue; watching it.", err=True)
+    if options["at"]:
+        click.echo(f"{answer['issue']} is scheduled on the server for {answer['scheduled']} to list "
+                   f"{answer['list_name']}; the server sends it then.")
+        return
+    watch_again = f"newsletter send-status {issue_dir}"
+    if detach:
+        click.echo(f"Queued on the server {settings.server_url}; '{watch_again}' shows how far it got.")
+        return
+    _watch_remote(ctx, client, answer["job"], watch_again)
+
+
+def _watch_remote(ctx, client, job: dict, watch_again: str) -> None:
+    """The server's progress as a progress bar; Ctrl-C stops watching, never the send."""
+    from mailer.remote import sending as remote
+
+    bar = click.progressbar(length=max(1, job["planned"]), label="Sending", show_pos=True,
+                            file=sys.stderr)
+    shown = {"done": 0}
+
+    def update(state: dict) -> None:
+        bar.update(state["done"] - shown["done"])
+        shown["done"] = state["done"]
+
+    try:
+        with bar:
+            final = remote.watch(client, job["issue"], job["list"], update)
+    except KeyboardInterrupt:
+        click.echo(f"\nStopped watching; the server goes on sending. '{watch_again}' shows how "
+                   "far it got.", err=True)
+        ctx.exit(130)
+    click.echo(final["last_result"])
+    if final["state"] != "done":
+        ctx.exit(1)
 
 
 @cli.command("send-status")

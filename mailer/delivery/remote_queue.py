@@ -121,6 +121,7 @@ def queue_send(
     retry_failed: bool = False,
     force: bool = False,
     dry_run: bool = False,
+    limit: int | None = None,
 ) -> tuple[Job | None, SendPlan]:
     """Check the stored issue and queue its send; returns the job (None when nobody is left to
     mail, or with `dry_run`, which only answers the plan) and the plan a local send shows."""
@@ -134,6 +135,7 @@ def queue_send(
         rate=rate,
         retry_failed=retry_failed,
         segment=segment,
+        limit=limit,
     )
     if plan.recipients == 0 and plan.already_sent == 0 and plan.pending == 0:
         raise SendError(
@@ -155,6 +157,7 @@ def queue_send(
             "rate": rate,
             "segment": segment,
             "retry_failed": retry_failed,
+            "limit": limit,
         }
         list_pk = subscribers.list_id(db, plan.list_name)
         counts = ledger.counts(db, plan.issue, list_pk)
@@ -189,6 +192,7 @@ def queue_send(
                 rate=rate,
                 retry_failed=retry_failed,
                 force=force,
+                limit=limit,
             )
         return active(db, plan.issue, plan.list_name), plan
     finally:

@@ -97,6 +97,7 @@ class RemoteSendWorker:
                 rate=options.get("rate"),
                 retry_failed=bool(options.get("retry_failed")),
                 segment=options.get("segment"),
+                limit=options.get("limit"),
                 notify=self.notify,
                 stop=self.stop,
                 **self.send_options,

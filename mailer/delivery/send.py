@@ -233,6 +233,7 @@ def plan_send(
     rate: float | None = None,
     retry_failed: bool = False,
     segment: str | None = None,
+    limit: int | None = None,
 ) -> SendPlan:
     """The plan `run_send` would show for the same options, without writing anything (the
     server answers an upload with it before queueing the send)."""
@@ -256,7 +257,7 @@ def plan_send(
             built.meta,
             slug,
             list_name,
-            None,
+            limit,
             connections or settings.send_connections,
             settings.send_rate if rate is None else rate,
             retry_failed,

@@ -1320,6 +1320,103 @@ def scheduled_cancel(ctx, issue, list_name) -> None:
             )
 
 
+# --- API tokens and audit (on the server) -------------------------------------------------
+
+
+@cli.group("tokens")
+def tokens_group() -> None:
+    """API tokens on the server: each lets one laptop drive the list (docs/api.md).
+
+    \b
+    Example:
+      newsletter tokens create anna-laptop
+    """
+
+
+@tokens_group.command("create")
+@click.argument("name")
+@click.pass_context
+def tokens_create(ctx, name) -> None:
+    """Make API token NAME and print it once (only its hash is kept).
+
+    Put it in the laptop's .env as NEWSLETTER_API_TOKEN, beside NEWSLETTER_SERVER.
+
+    \b
+    Example:
+      newsletter tokens create anna-laptop
+    """
+    from mailer.remote.tokens import create_token
+
+    _settings, db = _subscriber_db(ctx)
+    secret = create_token(db, name)
+    click.echo(secret)
+    click.echo(
+        f"Token {name!r} made. It is shown this once: put NEWSLETTER_API_TOKEN={secret[:4]}... "
+        "in the laptop's .env now; `newsletter tokens revoke NAME` ends it.",
+        err=True,
+    )
+
+
+@tokens_group.command("list")
+@click.pass_context
+def tokens_list(ctx) -> None:
+    """Show the API tokens: name, when made, when last used (never the token).
+
+    \b
+    Example:
+      newsletter tokens list
+    """
+    from mailer.remote.tokens import list_tokens
+
+    _settings, db = _subscriber_db(ctx)
+    rows = list_tokens(db)
+    for row in rows:
+        used = (row["last_used"] or "never used")[:19].replace("T", " ")
+        click.echo(
+            f"{row['name']}\tcreated {row['created'][:19].replace('T', ' ')}\tlast used {used}"
+        )
+    if not rows:
+        click.echo("No API tokens; `newsletter tokens create NAME` makes one.")
+
+
+@tokens_group.command("revoke")
+@click.argument("name")
+@click.pass_context
+def tokens_revoke(ctx, name) -> None:
+    """End API token NAME at once: its next request is refused.
+
+    \b
+    Example:
+      newsletter tokens revoke anna-laptop
+    """
+    from mailer.remote.tokens import revoke_token
+
+    _settings, db = _subscriber_db(ctx)
+    revoke_token(db, name)
+    click.echo(f"Token {name!r} revoked.")
+
+
+@cli.command("audit")
+@click.option("--token", "token_name", metavar="NAME", help="Only changes made with this token.")
+@click.option("--last", type=click.IntRange(min=1), metavar="N", help="Only the newest N entries.")
+@click.pass_context
+def audit_command(ctx, token_name, last) -> None:
+    """List every change made through an API token: time (UTC), token, action, counts.
+
+    \b
+    Example:
+      newsletter audit --token anna-laptop --last 20
+    """
+    from mailer.remote.audit import format_audit, list_audit
+
+    _settings, db = _subscriber_db(ctx)
+    entries = list_audit(db, token_name=token_name, limit=last)
+    for entry in entries:
+        click.echo(format_audit(entry))
+    if not entries:
+        click.echo("No changes made through API tokens.")
+
+
 # --- check ---------------------------------------------------------------------------------
 
 

@@ -71,6 +71,8 @@ ENV_NAMES: dict[str, str] = {
     "BOUNCE_IMAP_FOLDER": "bounce_imap_folder",
     "BOUNCE_IMAP_SECURITY": "bounce_imap_security",
     "BOUNCE_SOFT_LIMIT": "bounce_soft_limit",
+    "NEWSLETTER_SERVER": "server_url",
+    "NEWSLETTER_API_TOKEN": "api_token",
 }
 
 
@@ -133,6 +135,9 @@ class Settings:
     bounce_imap_folder: str = "INBOX"
     bounce_imap_security: str = "ssl"
     bounce_soft_limit: str = DEFAULT_SOFT_LIMIT  # COUNT/DAYS/ISSUES
+    # the server that keeps the list (the laptop drives it; see docs/api.md), and its token
+    server_url: str = ""
+    api_token: str = dataclasses.field(default="", repr=False)
     project_root: Path = dataclasses.field(default_factory=Path.cwd, compare=False)
     env_file: Path | None = dataclasses.field(default=None, compare=False)
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False, repr=False)
@@ -236,6 +241,46 @@ def _validate_bounces(settings: Settings) -> None:
                 f"NEWSLETTER_BOUNCE_ADDRESS={address!r}: leave out the '+'; each message gets "
                 "its own bounces+TOKEN@ address from it"
             )
+
+
+LOOPBACK_NAMES = ("localhost", "localhost.", "ip6-localhost")
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost: the only hosts plain http:// may reach."""
+    import ipaddress
+
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _validate_server(settings: Settings) -> None:
+    """NEWSLETTER_SERVER: an https:// address, or http:// only to this machine (the token
+    would cross the network in clear text otherwise)."""
+    value = settings.server_url
+    if not value:
+        return
+    url = urlsplit(value)
+    try:
+        url.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        url = urlsplit("")
+    if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
+        raise ConfigError(
+            f"NEWSLETTER_SERVER={value!r}: give the server's address such as "
+            "https://news.example.org"
+        )
+    if url.scheme == "http" and not is_loopback_host(url.hostname):
+        raise ConfigError(
+            f"NEWSLETTER_SERVER={value!r}: plain http:// would send the API token in clear "
+            f"text; use https://{url.netloc}{url.path} (http:// is only for 127.0.0.1/localhost)"
+        )
+    if any(ch in settings.api_token for ch in "\r\n\x00 "):
+        raise ConfigError("NEWSLETTER_API_TOKEN must not contain spaces or line breaks")
 
 
 def _convert(field: dataclasses.Field, name: str, raw: object) -> object:
@@ -359,6 +404,7 @@ def load_settings(
     settings = Settings(**values, project_root=root, env_file=used_file, sources=sources)
     _validate(settings)
     _validate_bounces(settings)
+    _validate_server(settings)
     return settings
 
 

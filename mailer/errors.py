@@ -29,3 +29,7 @@ class SendError(MailerError):
 
 class BounceError(MailerError):
     """Bounce reports cannot be read (IMAP server refused, a file is missing or unreadable)."""
+
+
+class RemoteError(MailerError):
+    """The server (NEWSLETTER_SERVER) cannot be reached, refused the token or failed."""

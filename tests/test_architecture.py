@@ -17,7 +17,8 @@ ALLOWED = {
     "compose": set(),
     "delivery": {"compose", "audience", "store"},
     "check": {"compose", "delivery", "audience", "store"},
-    "web": {"compose", "delivery", "audience", "store"},
+    "web": {"compose", "delivery", "audience", "store", "remote"},
+    "remote": {"compose", "delivery", "audience", "store"},
     "locale": set(),
 }
 SHARED = {"config", "errors", "locale"}

@@ -25,7 +25,11 @@ BUSY_TIMEOUT_SECONDS = 30.0
 # The wings' migration modules, by name and in the order they apply (like Django's
 # INSTALLED_APPS): the store knows where the schema is declared, never the wings' code. Each of
 # these modules imports only sqlite-utils.
-SCHEMA_MODULES = ("mailer.audience.migrations", "mailer.delivery.migrations")
+SCHEMA_MODULES = (
+    "mailer.audience.migrations",
+    "mailer.delivery.migrations",
+    "mailer.remote.migrations",
+)
 
 
 def utc_now(seconds_from_now: float = 0.0) -> str:

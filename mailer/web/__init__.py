@@ -96,6 +96,10 @@ def create_app(
         from . import preview
 
         preview.init_app(app)
+    else:  # the JSON API (docs/api.md) only in public mode
+        from . import api
+
+        api.init_app(app)
     return app
 
 

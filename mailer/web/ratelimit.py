@@ -41,6 +41,18 @@ class RateLimiter:
             hits.append(now)
             return True
 
+    def blocked(self, key: str) -> float:
+        """Seconds until `key` may hit again (0 when it may now); counts nothing."""
+        digest = hashlib.blake2b(key.encode(), digest_size=16).digest()
+        now = self.clock()
+        with self._lock:
+            hits = self._hits.get(digest)
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            if not hits or len(hits) < self.limit:
+                return 0.0
+            return hits[0] + self.window - now
+
     def _forget_old(self, now: float) -> None:
         cutoff = now - self.window
         for digest in [d for d, hits in self._hits.items() if not hits or hits[-1] <= cutoff]:

@@ -26,7 +26,9 @@ LIMITS = {
     "channel_timeout": 30,  # idle keep-alive connections (waitress: 120)
     "cleanup_interval": 5,
     "max_request_header_size": 32 * 1024,  # waitress: 256 KB
-    "max_request_body_size": 1024 * 1024,  # waitress: 1 GB; the forms are far smaller
+    # waitress: 1 GB. The pages' forms stop at 64 KB (MAX_CONTENT_LENGTH); only a request with
+    # an API token may send more (web.api.API_MAX_BODY: imports, issue bundles)
+    "max_request_body_size": 64 * 1024 * 1024,
     "asyncore_use_poll": True,  # select() stops at 1024 sockets
     "backlog": 1024,
 }

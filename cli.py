@@ -1055,7 +1055,9 @@ def _send_remote(ctx, settings, issue_dir, to_address, options, *, yes, detach) 
     remote.upload_bundle(client, packed.data, packed.sha256)
     if to_address:
         answer = client.call("POST", f"/sends/{packed.slug}/test", json={"to": to_address})
-        click.echo(f"Test copy of {packed.slug} sent by the server to {to_address} ({answer['reply']}).")
+        click.echo(
+            f"Test copy of {packed.slug} sent by the server to {to_address} ({answer['reply']})."
+        )
         return
     answer = remote.request_send(client, packed.slug, packed.sha256, dry_run=True, **options)
     click.echo(answer["plan"])
@@ -1070,12 +1072,16 @@ def _send_remote(ctx, settings, issue_dir, to_address, options, *, yes, detach) 
     else:
         click.echo("The server is already sending this issue; watching it.", err=True)
     if options["at"]:
-        click.echo(f"{answer['issue']} is scheduled on the server for {answer['scheduled']} to list "
-                   f"{answer['list_name']}; the server sends it then.")
+        click.echo(
+            f"{answer['issue']} is scheduled on the server for {answer['scheduled']} to list "
+            f"{answer['list_name']}; the server sends it then."
+        )
         return
     watch_again = f"newsletter send-status {issue_dir}"
     if detach:
-        click.echo(f"Queued on the server {settings.server_url}; '{watch_again}' shows how far it got.")
+        click.echo(
+            f"Queued on the server {settings.server_url}; '{watch_again}' shows how far it got."
+        )
         return
     _watch_remote(ctx, client, answer["job"], watch_again)
 
@@ -1084,8 +1090,9 @@ def _watch_remote(ctx, client, job: dict, watch_again: str) -> None:
     """The server's progress as a progress bar; Ctrl-C stops watching, never the send."""
     from mailer.remote import sending as remote
 
-    bar = click.progressbar(length=max(1, job["planned"]), label="Sending", show_pos=True,
-                            file=sys.stderr)
+    bar = click.progressbar(
+        length=max(1, job["planned"]), label="Sending", show_pos=True, file=sys.stderr
+    )
     shown = {"done": 0}
 
     def update(state: dict) -> None:
@@ -1096,8 +1103,11 @@ def _watch_remote(ctx, client, job: dict, watch_again: str) -> None:
         with bar:
             final = remote.watch(client, job["issue"], job["list"], update)
     except KeyboardInterrupt:
-        click.echo(f"\nStopped watching; the server goes on sending. '{watch_again}' shows how "
-                   "far it got.", err=True)
+        click.echo(
+            f"\nStopped watching; the server goes on sending. '{watch_again}' shows how "
+            "far it got.",
+            err=True,
+        )
         ctx.exit(130)
     click.echo(final["last_result"])
     if final["state"] != "done":

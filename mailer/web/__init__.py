@@ -98,8 +98,13 @@ def create_app(
         preview.init_app(app)
     else:  # the JSON API (docs/api.md) only in public mode
         from . import api
+        from .sender import SendThread
 
         api.init_app(app)
+        # sends queued through the API run in a thread of `serve` (web.sender)
+        app.extensions["sender"] = SendThread(
+            settings, app.config["NEWSLETTERS_DIR"], background=app.config["MAIL_IN_BACKGROUND"]
+        )
     return app
 
 

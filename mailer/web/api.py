@@ -147,7 +147,7 @@ def _handle_error(error: Exception):
     return json_error(status, messages.get(status, getattr(error, "description", "error")))
 
 
-API_MODULES = ("mailer.web.api",)  # endpoint modules, each with a `bp`
+API_MODULES = ("mailer.web.api", "mailer.web.api_send")  # endpoint modules, each with a `bp`
 
 
 def init_app(app: Flask) -> None:

@@ -24,8 +24,14 @@ class SendThread:
     """One worker and one daemon thread that runs it (started by `serve` or the first queue)."""
 
     def __init__(
-        self, settings: Settings, newsletters_dir: Path, *, poll_seconds: float = POLL_SECONDS
+        self,
+        settings: Settings,
+        newsletters_dir: Path,
+        *,
+        background: bool = True,
+        poll_seconds: float = POLL_SECONDS,
     ) -> None:
+        self.background = background  # off (tests): queued sends wait for `worker.run_due()`
         self._stop = threading.Event()
         self._wake = threading.Event()
         self.poll_seconds = poll_seconds
@@ -40,6 +46,8 @@ class SendThread:
                 self._thread.start()
 
     def wake(self) -> None:
+        if not self.background:
+            return
         self.start()
         self._wake.set()
 

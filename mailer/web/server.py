@@ -66,10 +66,13 @@ def serve(
     outbox = app.extensions["outbox"]
     database.migrate(app)  # the outbox reads its table before the first request
     outbox.start()  # service mail left waiting by an earlier run goes out now
+    sender = app.extensions["sender"]
+    sender.start()  # a send queued through the API before a restart goes on now
     announce(f"Serving {settings.base_url} on http://{host}:{port} (Ctrl+C to stop)")
     try:
         _run(server)
     finally:
+        sender.stop()
         outbox.stop()
 
 

@@ -99,12 +99,11 @@ def stored_hash(issue_dir: Path) -> str | None:
 
 
 def _check_name(name: str) -> None:
-    parts = name.split("/")
-    if name.startswith("/") or "\\" in name or len(parts) > 2:
+    parts = name.replace("\\", "/").split("/")
+    if name.startswith("/") or ".." in parts:
+        raise BundleError(f"bundle refused: {name!r} climbs out of the issue's folder")
+    if "\\" in name or len(parts) > 2 or not all(PART.fullmatch(p) for p in parts):
         raise BundleError(f"bundle refused: {name!r} is not a file of the issue's build folder")
-    for part in parts:
-        if part in ("", ".", "..") or not PART.fullmatch(part) or ".." in part:
-            raise BundleError(f"bundle refused: {name!r} climbs out of the issue's folder")
 
 
 def _members(data: bytes) -> list[tuple[str, bytes]]:

@@ -53,6 +53,7 @@ class Job:
     last_result: str = ""
     queued_at: str = ""
     updated_at: str = ""
+    created: bool = False  # queued by this call (not found already queued)
 
     @classmethod
     def from_row(cls, row: tuple) -> Job:
@@ -194,7 +195,10 @@ def queue_send(
                 force=force,
                 limit=limit,
             )
-        return active(db, plan.issue, plan.list_name), plan
+        job = active(db, plan.issue, plan.list_name)
+        if job is not None:
+            job.created = True
+        return job, plan
     finally:
         db.close()
 

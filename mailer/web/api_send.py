@@ -92,7 +92,7 @@ def queue():
         )
     except remote_queue.SendHeld as exc:
         return json_error(409, str(exc))
-    if job is not None and not body.get("dry_run"):
+    if job is not None and job.created:
         audit("send queued", {"recipients": plan.recipients})
         current_app.extensions["sender"].wake()
     answer = {"plan": plan.describe(), **dataclasses.asdict(plan)}

@@ -1130,7 +1130,21 @@ def send_status_command(ctx, issue_dir):
     """
     from mailer.delivery import send as sending
 
-    status = sending.send_status(get_settings(ctx), issue_dir)
+    settings = get_settings(ctx)
+    if settings.server_url:
+        from mailer.remote import sending as remote
+        from mailer.remote.client import ApiClient
+
+        status = remote.send_status(ApiClient.from_settings(settings), issue_dir)
+        job = status["remote"]
+        if job:
+            click.echo(
+                f"On {settings.server_url}: {job['state']}, {job['done']} of {job['planned']} "
+                f"(queued by token {job['token_name']} at {job['queued_at'][:19]} UTC) "
+                f"{job['last_result']}".rstrip()
+            )
+    else:
+        status = sending.send_status(settings, issue_dir)
     counts = ", ".join(f"{n} {state}" for state, n in status["counts"].items() if n)
     click.echo(f"{status['issue']}: {counts or 'nothing sent yet'}")
     for row in status["problems"]:
@@ -1272,11 +1286,18 @@ def scheduled_run(ctx) -> None:
     Example (crontab, every 5 minutes):
       */5 * * * * cd /srv/newsletter && newsletter scheduled run
     """
+    from mailer.compose.bundle import is_received
+    from mailer.delivery.remote_worker import RemoteSendWorker
     from mailer.delivery.schedule import run_due
 
     settings = get_settings(ctx)
+    if settings.server_url:
+        raise click.UsageError(f"the server {settings.server_url} runs its scheduled sends itself")
 
     def gate(issue_dir: Path, force: bool) -> None:
+        if is_received(issue_dir):  # sent from a laptop: no sources here, the server's checks
+            RemoteSendWorker(settings, issue_dir.parent).gate(issue_dir, force)
+            return
         _check_gate(settings, force)(issue_dir)
 
     outcomes = run_due(settings, gate=gate, notify=lambda text: click.echo(text, err=True))
@@ -1298,7 +1319,14 @@ def scheduled_list(ctx, everything) -> None:
     """
     from mailer.delivery.schedule import list_schedules
 
-    schedules = list_schedules(get_settings(ctx), everything=everything)
+    settings = get_settings(ctx)
+    if settings.server_url:
+        from mailer.remote import sending as remote
+        from mailer.remote.client import ApiClient
+
+        schedules = remote.list_scheduled(ApiClient.from_settings(settings), everything=everything)
+    else:
+        schedules = list_schedules(settings, everything=everything)
     for item in schedules:
         result = f"  {item.last_result}" if item.last_result else ""
         click.echo(f"{item.issue}  {item.list_name}  {item.when()}  {item.state}{result}")
@@ -1320,7 +1348,16 @@ def scheduled_cancel(ctx, issue, list_name) -> None:
     """
     from mailer.delivery.schedule import cancel_schedule
 
-    for item in cancel_schedule(get_settings(ctx), issue, list_name=list_name):
+    settings = get_settings(ctx)
+    if settings.server_url:
+        from mailer.remote import sending as remote
+        from mailer.remote.client import ApiClient
+
+        client = ApiClient.from_settings(settings)
+        found = remote.cancel_scheduled(client, issue, list_name=list_name)
+    else:
+        found = cancel_schedule(settings, issue, list_name=list_name)
+    for item in found:
         click.echo(f"Cancelled: {item.issue} to {item.list_name} at {item.when()}.")
         if item.state == "sending":
             click.echo(

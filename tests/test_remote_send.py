@@ -232,6 +232,10 @@ def test_the_laptop_sends_through_the_server_and_an_unsubscribe_there_holds(site
     assert all(f"/archive/{slug}/" in feed for slug in ISSUES)
     assert not list(sites.laptop.rglob("*.db"))
 
+    status = sites.laptop_cli("send-status", f"newsletters/{first}")
+    assert status.exit_code == 0, status.output
+    assert f"{first}: 3 sent" in status.output and "done, 3 of 3" in status.output
+
     once_more = sites.laptop_cli("send", f"newsletters/{second}", "--list", "nyhetsbrev", "--yes")
     assert once_more.exit_code == 0 and "Nobody left to mail: 2 already sent" in once_more.output
     assert sum(sites.handler.copies().values()) == 5
@@ -301,3 +305,21 @@ def test_serve_killed_mid_send_continues_after_a_restart_with_at_most_one_duplic
     copies = sites.handler.copies()
     assert sorted(copies) == sorted(people)
     assert sum(copies.values()) - len(people) <= 1  # one connection: at most one duplicate
+
+
+def test_a_test_copy_and_a_scheduled_send_from_the_laptop_happen_on_the_server(sites):
+    sites.add_people()
+    slug = ISSUES[0]
+    copy = sites.laptop_cli("send", f"newsletters/{slug}", "--to", "me@example.se")
+    assert copy.exit_code == 0 and "sent by the server to me@example.se" in copy.output
+    assert list(sites.handler.copies()) == ["me@example.se"]
+    at = ("--at", "2099-12-03 08:00")
+    scheduled = sites.laptop_cli("send", f"newsletters/{slug}", "--list", "nyhetsbrev", *at, "-y")
+    assert scheduled.exit_code == 0, scheduled.output
+    assert "scheduled on the server for 2099-12-03 08:00" in scheduled.output
+    listed = sites.laptop_cli("scheduled", "list")
+    assert f"{slug}  nyhetsbrev  2099-12-03 08:00" in listed.output and "waiting" in listed.output
+    cancelled = sites.laptop_cli("scheduled", "cancel", slug)
+    assert cancelled.exit_code == 0 and f"Cancelled: {slug} to nyhetsbrev" in cancelled.output
+    assert "Nothing scheduled" in sites.laptop_cli("scheduled", "list").output
+    assert not list(sites.laptop.rglob("*.db"))

@@ -5,7 +5,9 @@ A job is claimed in a transaction with this process's pid and start mark; a job 
 by a process that is gone (`serve` killed) is claimed again and resumes like a local send after
 a crash: the ledger retries the messages that were in flight with their original Message-ID,
 so at most one copy per connection is sent twice. `stop` (set when `serve` stops) finishes the
-messages in flight and leaves the job `sending` for the next start.
+messages in flight and leaves the job `sending` for the next start. Of the scheduled sends it
+runs those of issues received from a laptop; the others stay with `scheduled run` (cron), which
+runs the content checks their sources allow.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from ..compose import bundle
 from ..config import Settings
 from ..errors import MailerError
 from ..store.db import open_db, transaction, utc_now
@@ -80,10 +83,17 @@ class RemoteSendWorker:
             finally:
                 db.close()
         if not self.stop.is_set():
-            schedule.run_due(self.settings, gate=self._gate, notify=self.notify, stop=self.stop)
+            schedule.run_due(
+                self.settings,
+                gate=self.gate,
+                notify=self.notify,
+                stop=self.stop,
+                only=lambda item: bundle.is_received(Path(item.issue_dir)),
+            )
         return ran
 
-    def _gate(self, issue_dir: Path, force: bool) -> None:
+    def gate(self, issue_dir: Path, force: bool) -> None:
+        """The server's checks of an issue received from a laptop (it has no sources here)."""
         server_gate(self.settings, prepare_issue(issue_dir, self.settings).meta, force=force)
 
     def _run(self, job: Job) -> tuple[str, str]:

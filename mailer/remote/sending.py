@@ -9,10 +9,14 @@ leaves the send running on the server.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from ..delivery.schedule_store import Schedule
 from ..errors import RemoteError
 from .client import ApiClient
 
@@ -66,3 +70,39 @@ def watch(
         if state["state"] in FINISHED:
             return state
         sleep(poll_seconds)
+
+
+def issue_slug(issue_dir: Path) -> str:
+    """The issue's name on the server: build/meta.json's slug, else the folder's name."""
+    try:
+        meta = json.loads((Path(issue_dir) / "build" / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        meta = {}
+    return str(meta.get("slug") or Path(issue_dir).name)
+
+
+def send_status(client: ApiClient, issue_dir: Path) -> dict:
+    """What `send-status` shows, from the server; `remote` is its latest queued send, if any."""
+    slug = issue_slug(issue_dir)
+    status = client.call("GET", f"/sends/{slug}/status")
+    try:
+        status["remote"] = progress(client, slug)
+    except RemoteError:  # never queued from a laptop (sent on the server itself)
+        status["remote"] = None
+    return status
+
+
+def _schedules(items: list[dict]) -> list[Schedule]:
+    names = {f.name for f in dataclasses.fields(Schedule)}
+    return [Schedule(**{k: v for k, v in item.items() if k in names}) for item in items]
+
+
+def list_scheduled(client: ApiClient, *, everything: bool = False) -> list[Schedule]:
+    answer = client.call("GET", "/scheduled", params={"all": "1"} if everything else None)
+    return _schedules(answer["scheduled"])
+
+
+def cancel_scheduled(client: ApiClient, issue: str, *, list_name: str | None = None) -> list:
+    slug = Path(issue).name or str(issue)
+    answer = client.call("POST", f"/scheduled/{slug}/cancel", json={"list": list_name})
+    return _schedules(answer["cancelled"])

@@ -341,6 +341,29 @@ def preview(ctx: click.Context, issue_dir: Path, port: int) -> None:
     serve_preview(get_settings(ctx), issue_dir, port=port, announce=click.echo)
 
 
+@cli.command("worker")
+@click.option(
+    "--poll",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds between looks for queued sends.",
+)
+@click.pass_context
+def worker_command(ctx: click.Context, poll: float) -> None:
+    """Run the sends queued from laptops (and their due scheduled sends) in this process.
+
+    `newsletter serve` runs them itself; this is for a server that runs the sending as a
+    service of its own. Ctrl-C finishes the messages in flight; the next start continues.
+
+    Example: newsletter worker
+    """
+    from mailer.delivery.remote_worker import run_forever
+
+    settings = get_settings(ctx)
+    run_forever(settings, settings.project_root / "newsletters", poll, announce=click.echo)
+
+
 # --- subscribers ---------------------------------------------------------------------------
 
 SUBSCRIPTION_STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")

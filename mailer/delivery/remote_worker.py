@@ -122,3 +122,23 @@ class RemoteSendWorker:
         if summary.remaining or summary.stopped:
             return "stopped", summary.line() + "; send again to send the rest"
         return "done", summary.line()
+
+
+def run_forever(
+    settings: Settings, newsletters_dir: Path, poll_seconds: float, *, announce=print
+) -> None:
+    """`newsletter worker`: run what is due every `poll_seconds` until Ctrl-C (which lets the
+    messages in flight finish and leaves the send for the next start)."""
+    import signal
+
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+    worker = RemoteSendWorker(settings, newsletters_dir, stop=stop, notify=announce)
+    announce(f"Sending what laptops queue in {settings.db_path} (Ctrl+C to stop)")
+    try:
+        while not stop.is_set():
+            worker.run_due()
+            stop.wait(poll_seconds)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    announce("Stopped; a send left unfinished continues at the next start.")

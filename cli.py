@@ -147,6 +147,10 @@ def config_command(ctx: click.Context) -> None:
     settings = get_settings(ctx)
     click.echo(f"Project folder: {settings.project_root}")
     click.echo(f"Settings file:  {settings.env_file or '(none: no .env found)'}")
+    if settings.server_url:
+        from mailer.remote.client import describe_server
+
+        click.echo(describe_server(settings))
     rows = describe_settings(settings)
     width = max(len(name) for name, _, _ in rows)
     for name, value, source in rows:
@@ -369,12 +373,21 @@ def worker_command(ctx: click.Context, poll: float) -> None:
 SUBSCRIPTION_STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
 
 
-def _subscriber_db(ctx: click.Context):
-    """Settings and the migrated database for a subscribers command."""
-    from mailer.store.db import open_db
+def _subscriber_db(ctx: click.Context, *, create: bool = False):
+    """Settings and the migrated database of this folder (a server-side command); a missing
+    database is made only when `create` (see `mailer.remote.lists.open_local_db`)."""
+    from mailer.remote.lists import open_local_db
 
     settings = get_settings(ctx)
-    return settings, open_db(settings.db_path)
+    return settings, open_local_db(settings, create=create)
+
+
+def _the_list(ctx: click.Context, *, create: bool = False):
+    """The list a command acts on: the server's with NEWSLETTER_SERVER, else this folder's
+    (`create`: this command is a first write that may make the database here)."""
+    from mailer.remote.lists import open_list
+
+    return open_list(get_settings(ctx), create=create)
 
 
 @cli.group()
@@ -420,13 +433,9 @@ def subscribers_add(ctx, email, name, list_name, language, source) -> None:
     Example:
       newsletter subscribers add anna@example.se --name "Anna Berg" --source "fair 2026-10-03"
     """
-    from mailer.audience.roster import add_subscriber
-
-    settings, db = _subscriber_db(ctx)
+    the_list = _the_list(ctx, create=True)
     click.echo(
-        add_subscriber(
-            db, settings, email, name=name, list_name=list_name, language=language, source=source
-        )
+        the_list.add(email, name=name, list_name=list_name, language=language, source=source)
     )
 
 
@@ -461,17 +470,15 @@ def subscribers_import(ctx, csv_file, list_name, source, dry_run, skip_invalid) 
       newsletter subscribers import members.csv --source "member register 2026" --dry-run
       newsletter subscribers import members.csv --list nyhetsbrev --source "member register 2026"
     """
-    from mailer.audience.importer import estimate_rows, import_csv
+    from mailer.audience.importer import estimate_rows
 
-    settings, db = _subscriber_db(ctx)
+    the_list = _the_list(ctx, create=not dry_run)
     with click.progressbar(
         length=estimate_rows(csv_file),
         label=f"Importing {csv_file.name}",
         file=sys.stderr,
     ) as bar:
-        report = import_csv(
-            db,
-            settings,
+        report = the_list.import_file(
             csv_file,
             list_name=list_name,
             source=source,
@@ -493,11 +500,8 @@ def subscribers_list(ctx, list_name, status) -> None:
     Example:
       newsletter subscribers list --list nyhetsbrev --status active
     """
-    from mailer.audience.roster import list_subscribers
-
-    _settings, db = _subscriber_db(ctx)
     count = 0
-    for row in list_subscribers(db, list_name, status):
+    for row in _the_list(ctx).subscriptions(list_name, status):
         fields = ("email", "name", "language", "list", "status")
         click.echo("\t".join(row[field] for field in fields))
         count += 1
@@ -518,10 +522,7 @@ def subscribers_set(ctx, email, assignments) -> None:
     Example:
       newsletter subscribers set anna@example.se län=Örebro "roll=vice ordförande"
     """
-    from mailer.audience.roster import set_subscriber_fields
-
-    _settings, db = _subscriber_db(ctx)
-    now = set_subscriber_fields(db, email, list(assignments))
+    now = _the_list(ctx).set_fields(email, list(assignments))
     shown = ", ".join(f"{name}={value}" for name, value in now.items()) or "no fields"
     click.echo(f"{email}: {shown}")
 
@@ -542,12 +543,9 @@ def subscribers_show(ctx, email, as_json) -> None:
     """
     import json
 
-    from mailer.audience.consent import export_subject
     from mailer.audience.roster import format_subject
-    from mailer.audience.subscribers import require_subscriber
 
-    _settings, db = _subscriber_db(ctx)
-    document = export_subject(db, require_subscriber(db, email)["id"])
+    document = _the_list(ctx).show(email)
     if as_json:
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
     else:
@@ -571,10 +569,7 @@ def subscribers_export(ctx, fmt) -> None:
     Example:
       newsletter subscribers export --format csv > subscribers.csv
     """
-    from mailer.audience.roster import write_export
-
-    _settings, db = _subscriber_db(ctx)
-    count = write_export(db, sys.stdout, fmt)
+    count = _the_list(ctx).export(sys.stdout, fmt)
     click.echo(f"{count} subscriptions exported", err=True)
 
 
@@ -589,10 +584,7 @@ def subscribers_unsubscribe(ctx, email, list_name) -> None:
     Example:
       newsletter subscribers unsubscribe anna@example.se --list nyhetsbrev
     """
-    from mailer.audience.roster import unsubscribe_address
-
-    _settings, db = _subscriber_db(ctx)
-    changed = unsubscribe_address(db, email, list_name)
+    changed = _the_list(ctx).unsubscribe(email, list_name)
     if changed:
         click.echo(f"Unsubscribed from {', '.join(changed)}.")
     else:
@@ -615,12 +607,10 @@ def subscribers_erase(ctx, email, yes) -> None:
     Example:
       newsletter subscribers erase anna@example.se --yes
     """
-    from mailer.audience.consent import erase_subscriber
-
-    settings, db = _subscriber_db(ctx)
+    the_list = _the_list(ctx)
     if not yes:
         click.confirm(f"Erase {email} for good?", abort=True)
-    erase_subscriber(db, settings, email)
+    the_list.erase(email)
     click.echo("Erased; the address is on the suppression list as a keyed hash only.")
     click.echo(
         "Copies outside the database are not touched: delete .eml files written by "
@@ -644,10 +634,7 @@ def subscribers_purge(ctx, older_than) -> None:
     Example:
       newsletter subscribers purge --older-than 14
     """
-    from mailer.audience.consent import purge_pending
-
-    settings, db = _subscriber_db(ctx)
-    counts = purge_pending(db, settings, older_than)
+    counts = _the_list(ctx).purge(older_than)
     click.echo(
         f"Purged {counts['subscriptions']} unconfirmed sign-ups ({counts['subscribers']} people "
         f"removed) and {counts['tokens']} expired tokens."
@@ -682,20 +669,18 @@ def subscribers_lists(
       newsletter subscribers lists nyhetsbrev --welcome newsletters/valkommen
       newsletter subscribers lists test --private
     """
-    from mailer.audience.lists import list_settings
-    from mailer.delivery.welcome import configure_list
-
     if name is None and (title is not None or public is not None or welcome is not None):
         raise click.UsageError("give the NAME of the list to change")
-    _settings, db = _subscriber_db(ctx)
+    the_list = _the_list(ctx, create=name is not None)
     if name is None:
-        entries = list_settings(db)
+        entries = the_list.lists()
         for entry in entries:
             click.echo(entry.describe())
         if not entries:
             click.echo("No lists yet: `newsletter subscribers lists NAME` creates one.")
         return
-    click.echo(configure_list(db, name, title=title, public=public, welcome=welcome).describe())
+    entry = the_list.configure_list(name, title=title, public=public, welcome=welcome)
+    click.echo(entry.describe())
 
 
 @subscribers.command("stats")
@@ -711,10 +696,9 @@ def subscribers_stats(ctx) -> None:
     Example:
       newsletter subscribers stats
     """
-    from mailer.audience.roster import format_service_mail, stats
+    from mailer.audience.roster import format_service_mail
 
-    settings, db = _subscriber_db(ctx)
-    figures = stats(db, settings)
+    figures = _the_list(ctx).stats()
     for name, counts in figures["lists"].items():
         click.echo(f"{name}: " + ", ".join(f"{n} {status}" for status, n in counts.items()))
     click.echo(
@@ -748,10 +732,7 @@ def subscribers_reactivate(ctx, email, list_name) -> None:
     Example:
       newsletter subscribers reactivate anna@example.se --list nyhetsbrev
     """
-    from mailer.audience.roster import reactivate_address
-
-    _settings, db = _subscriber_db(ctx)
-    changed = reactivate_address(db, email, list_name)
+    changed = _the_list(ctx).reactivate(email, list_name)
     if changed:
         click.echo(f"Reactivated on {', '.join(changed)}.")
     else:
@@ -807,10 +788,8 @@ def bounces_fetch(ctx, dry_run) -> None:
       newsletter bounces fetch --dry-run
       17 * * * *  cd /srv/newsletter && newsletter bounces fetch
     """
-    from mailer.delivery.bounces.run import fetch_bounces
-
-    summary = fetch_bounces(
-        get_settings(ctx), dry_run=dry_run, progress=_bounce_progress("Reading bounces")
+    summary = _the_list(ctx).bounces_fetch(
+        dry_run=dry_run, progress=_bounce_progress("Reading bounces")
     )
     _print_bounces(summary)
 
@@ -833,10 +812,8 @@ def bounces_import(ctx, files, dry_run) -> None:
 
     Example: newsletter bounces import ~/Downloads/*.eml
     """
-    from mailer.delivery.bounces.run import import_bounces
-
-    summary = import_bounces(
-        get_settings(ctx), files, dry_run=dry_run, progress=_bounce_progress("Reading files")
+    summary = _the_list(ctx).bounces_import(
+        files, dry_run=dry_run, progress=_bounce_progress("Reading files")
     )
     _print_bounces(summary)
 
@@ -1225,11 +1202,7 @@ def gdpr_record(ctx, newsletters_dir: Path) -> None:
     Example:
       newsletter gdpr record > record-of-processing.md
     """
-    from mailer.audience.processing_record import render_record
-    from mailer.compose.site import load_site
-
-    settings, db = _subscriber_db(ctx)
-    click.echo(render_record(db, settings, load_site(newsletters_dir)))
+    click.echo(_the_list(ctx).gdpr_record(newsletters_dir))
 
 
 # --- scheduled sends ------------------------------------------------------------------------
@@ -1393,6 +1366,17 @@ def scheduled_cancel(ctx, issue, list_name) -> None:
 # --- API tokens and audit (on the server) -------------------------------------------------
 
 
+def _server_db(ctx: click.Context, *, create: bool = False):
+    """The database of the server this command runs on; refused on a laptop driving one."""
+    settings = get_settings(ctx)
+    if settings.server_url:
+        raise click.UsageError(
+            f"API tokens are made and revoked on the server ({settings.server_url}): run this "
+            "command there, in the folder `newsletter serve` runs in"
+        )
+    return _subscriber_db(ctx, create=create)
+
+
 @cli.group("tokens")
 def tokens_group() -> None:
     """API tokens on the server: each lets one laptop drive the list (docs/api.md).
@@ -1417,7 +1401,7 @@ def tokens_create(ctx, name) -> None:
     """
     from mailer.remote.tokens import create_token
 
-    _settings, db = _subscriber_db(ctx)
+    _settings, db = _server_db(ctx, create=True)
     secret = create_token(db, name)
     click.echo(secret)
     click.echo(
@@ -1438,7 +1422,7 @@ def tokens_list(ctx) -> None:
     """
     from mailer.remote.tokens import list_tokens
 
-    _settings, db = _subscriber_db(ctx)
+    _settings, db = _server_db(ctx)
     rows = list_tokens(db)
     for row in rows:
         used = (row["last_used"] or "never used")[:19].replace("T", " ")
@@ -1461,7 +1445,7 @@ def tokens_revoke(ctx, name) -> None:
     """
     from mailer.remote.tokens import revoke_token
 
-    _settings, db = _subscriber_db(ctx)
+    _settings, db = _server_db(ctx)
     revoke_token(db, name)
     click.echo(f"Token {name!r} revoked.")
 
@@ -1477,10 +1461,9 @@ def audit_command(ctx, token_name, last) -> None:
     Example:
       newsletter audit --token anna-laptop --last 20
     """
-    from mailer.remote.audit import format_audit, list_audit
+    from mailer.remote.audit import format_audit
 
-    _settings, db = _subscriber_db(ctx)
-    entries = list_audit(db, token_name=token_name, limit=last)
+    entries = _the_list(ctx).audit(token_name=token_name, last=last)
     for entry in entries:
         click.echo(format_audit(entry))
     if not entries:

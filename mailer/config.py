@@ -83,6 +83,12 @@ def _is_project_root(folder: Path) -> bool:
     return (folder / "newsletter.yml").is_file() and folder.name != "newsletters"
 
 
+def is_site_folder(folder: str | os.PathLike) -> bool:
+    """True when `folder` is a site (project) folder: it holds newsletters/, .env or
+    newsletter.yml (`newsletter init` makes one)."""
+    return _is_project_root(Path(folder))
+
+
 def find_project_root(start: str | os.PathLike | None = None) -> Path:
     """The project folder: the nearest of `start` (default: the current directory) and its
     parents that holds `newsletters/`, `.env` or `newsletter.yml`; `start` itself if none does.

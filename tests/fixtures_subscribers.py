@@ -42,8 +42,15 @@ def csv_file(tmp_path):
 
 @pytest.fixture
 def run_cli(settings):
-    """Run `newsletter --db <test db> ...` through CliRunner with the test secret key."""
+    """Run `newsletter --db <test db> ...` through CliRunner with the test secret key.
+
+    The test database exists (empty, migrated) first: read-only commands refuse a missing
+    one rather than create it."""
     from cli import cli
+    from mailer.store.db import open_db
+
+    if not settings.db_path.exists():
+        open_db(settings.db_path).close()
 
     def run(*args, input=None, db_path=None):
         runner = CliRunner()

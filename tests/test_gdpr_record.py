@@ -82,7 +82,7 @@ def test_the_record_describes_this_installation_without_personal_data(db, settin
         assert private not in record
 
 
-def test_without_newsletter_yml_the_controller_is_left_to_fill_in(settings, tmp_path):
+def test_without_newsletter_yml_the_controller_is_left_to_fill_in(settings, db, tmp_path):
     result = CliRunner().invoke(
         cli,
         ["--db", str(settings.db_path), "gdpr", "record", "--newsletters", str(tmp_path)],

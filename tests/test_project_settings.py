@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from cli import cli
 from mailer.config import find_project_root, load_settings
 from mailer.errors import ConfigError
+from mailer.store.db import open_db
 from tests.fixtures_compose import write_issue
 
 SECRET = "a-very-secret-key-0123456789"
@@ -33,6 +34,7 @@ def project(tmp_path, monkeypatch):
         encoding="utf-8",
     )
     (root / "data").mkdir()
+    open_db(root / "data" / "subscribers.db").close()  # read commands never create one
     monkeypatch.chdir(root)
     return root
 
@@ -56,6 +58,7 @@ def test_config_prints_every_setting_with_its_source_and_masks_secrets(project):
 def test_a_missing_env_is_said_once_and_a_present_one_is_not(tmp_path, monkeypatch):
     bare = tmp_path / "bare"
     bare.mkdir()
+    open_db(bare / "subscribers.db").close()  # outside a site folder no command creates one
     monkeypatch.chdir(bare)
     result = run("subscribers", "stats")
     assert result.exit_code == 0, result.output

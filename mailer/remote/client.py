@@ -11,7 +11,7 @@ and redirects are not followed, so it never reaches another address.
 from __future__ import annotations
 
 import json as jsonlib
-from collections.abc import Iterator
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -121,16 +121,24 @@ class ApiClient:
         )
 
     def download(
-        self, path: str, *, params: dict | None = None, chunk_size: int = 64 * 1024
-    ) -> Iterator[bytes]:
-        """GET a streamed answer chunk by chunk (an export); a cut connection is an error."""
+        self,
+        path: str,
+        *,
+        params: dict | None = None,
+        write: Callable[[bytes], object],
+        chunk_size: int = 64 * 1024,
+    ) -> Mapping[str, str]:
+        """GET a streamed answer (an export), handing each chunk to `write`; returns the
+        answer's headers. A connection cut midway is an error, never a silently short file."""
         self.check_version()
         response = self._send("GET", API_PREFIX + path, params=params, stream=True)
         with response:
             try:
-                yield from response.iter_content(chunk_size)
+                for chunk in response.iter_content(chunk_size):
+                    write(chunk)
             except (requests.exceptions.ChunkedEncodingError, requests.ConnectionError):
                 raise RemoteError(self._cut()) from None
+            return response.headers  # case-insensitive: a proxy may change the case
 
     # --- the one place requests are made and failures are named ---------------------------
 
@@ -252,4 +260,19 @@ def _was_connected(exc: requests.ConnectionError) -> bool:
     text = str(exc)
     return any(
         sign in text for sign in ("RemoteDisconnected", "Connection aborted", "reset by peer")
+    )
+
+
+def describe_server(settings: Settings) -> str:
+    """`newsletter config`'s line about the server: its address and the token's name as the
+    server knows it (never the token), or why it could not be asked."""
+    if not settings.server_url:
+        return "Server:         (none: the list is in this folder's NEWSLETTER_DB)"
+    try:
+        answer = ApiClient.from_settings(settings).call("GET", "/whoami")
+    except (RemoteError, ConfigError) as exc:
+        return f"Server:         {settings.server_url} (not asked: {exc})"
+    return (
+        f"Server:         {settings.server_url} (token {answer['token']!r}, newsletter "
+        f"{answer['newsletter']}, API {answer['api']})"
     )

@@ -227,3 +227,24 @@ def test_api_schedules_lists_and_cancels_a_send_at_a_local_time(api, built_examp
     cancelled = api("POST", f"/scheduled/{SLUG}/cancel", json={}).json["cancelled"]
     assert [s["issue"] for s in cancelled] == [SLUG]
     assert api("GET", "/scheduled").json["scheduled"] == []
+
+
+def test_the_plan_says_when_a_used_up_quota_lets_the_queued_send_start(
+    built_examples, server_root, settings, db, mail_sink
+):
+    import dataclasses
+
+    from mailer.audience.roster import add_subscriber
+
+    for n in range(2):
+        add_subscriber(db, settings, f"p{n}@example.se", list_name="partnerskapet")
+    add_subscriber(db, settings, "q@example.se", list_name="nyhetsbrev")
+    good = bundle.pack(built_examples / SLUG)
+    bundle.store(good.data, good.sha256, server_root)
+    counted = dataclasses.replace(mail_sink.settings(settings), send_rate_per_day=1000)
+    _job, plan = queued(counted, server_root, good.sha256)
+    assert "used up" not in plan.describe()
+    RemoteSendWorker(counted, server_root).run_due()
+    quota = dataclasses.replace(counted, send_rate_per_day=2)  # the two sent use it up
+    _job, plan = queued(quota, server_root, good.sha256, list_name="nyhetsbrev", dry_run=True)
+    assert "Warning:    SEND_RATE_PER_DAY=2 is used up: the send starts at about" in plan.describe()

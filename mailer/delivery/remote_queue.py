@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from ..config import Settings
 from ..errors import SendError
 from ..store.db import open_db, transaction, utc_now
 from . import ledger
+from .pacing import Pacer
 from .report import SendPlan
 from .send import plan_send, prepare_issue
 
@@ -145,6 +147,7 @@ def queue_send(
         )
     db = open_db(settings.db_path)
     try:
+        _quota_warning(db, settings, plan)
         running = active(db, plan.issue, plan.list_name)
         if running and (running.token_name != token_name or running.bundle_sha256 != sha256):
             raise SendHeld(
@@ -201,6 +204,24 @@ def queue_send(
         return job, plan
     finally:
         db.close()
+
+
+def _quota_warning(db, settings: Settings, plan: SendPlan) -> None:
+    """The server's quota in the plan: when SEND_RATE_PER_HOUR/DAY is used up now, the send
+    is queued all the same and starts when the quota frees a message (as a local send waits)."""
+    now = time.time()
+    next_slot, minutes = ledger.load_pacing(db, now)
+    pacer = Pacer(
+        settings.send_rate,
+        settings.send_rate_per_hour,
+        settings.send_rate_per_day,
+        next_slot=next_slot,
+        minute_counts=minutes,
+    )
+    wait, which = pacer.quota_wait(now)
+    if wait > 0 and plan.recipients:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(now + wait))
+        plan.warnings.append(f"{which} is used up: the send starts at about {when} (server time)")
 
 
 def progress(settings: Settings, issue: str, list_name: str | None = None) -> dict | None:

@@ -182,7 +182,7 @@ def test_api_refuses_a_bad_bundle_or_token_with_the_reason_and_changes_nothing(
 
 
 def test_api_two_laptops_at_once_one_send_the_other_told_who_holds_it(
-    api, web_app, built_examples, settings, db
+    api, web_app, built_examples, settings, db, newsletters_dir
 ):
     from mailer.audience.roster import add_subscriber
     from mailer.remote.audit import list_audit
@@ -205,6 +205,10 @@ def test_api_two_laptops_at_once_one_send_the_other_told_who_holds_it(
     held = api("POST", "/sends", token="bo-laptop", json=body)
     assert held.status_code == 409
     assert re.search(r"by token 'anna-laptop' since \d{4}-\d\d-\d\d \d\d:\d\d", held.json["error"])
+    other = tar_of({**good_members(built_examples), "web.html": b"<p>changed</p>"})
+    replaced = upload(api, other, bundle.digest(other), token="bo-laptop")
+    assert replaced.status_code == 409 and "cannot change" in replaced.json["error"]
+    assert bundle.stored_hash(newsletters_dir / SLUG) == good.sha256
     watched = api("GET", f"/sends/{SLUG}", token="bo-laptop").json
     assert watched["state"] == "queued" and watched["planned"] == 1 and watched["done"] == 0
     actions = [(e["token"], e["action"]) for e in list_audit(db)]

@@ -136,9 +136,16 @@ def _read(tar: tarfile.TarFile) -> list[tuple[str, bytes]]:
 
 
 def store(
-    data: bytes, sha256: str, newsletters_dir: Path, *, max_bytes: int = MAX_BUNDLE_BYTES
+    data: bytes,
+    sha256: str,
+    newsletters_dir: Path,
+    *,
+    max_bytes: int = MAX_BUNDLE_BYTES,
+    guard=None,
 ) -> Stored:
-    """Check a bundle and make it `newsletters_dir/SLUG/build` (see the module docstring)."""
+    """Check a bundle and make it `newsletters_dir/SLUG/build` (see the module docstring).
+    `guard(slug, sha256)` runs before a different build replaces the stored one; it raises to
+    keep the stored one (a send of it is running)."""
     if len(data) > max_bytes:
         raise BundleError(
             f"bundle refused: {len(data) / 2**20:.1f} MB is over the limit of "
@@ -161,6 +168,8 @@ def store(
     folder = Path(newsletters_dir) / slug
     if stored_hash(folder) == actual:
         return Stored(slug, actual, changed=False)
+    if guard is not None:
+        guard(slug, actual)
     folder.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".bundle-", dir=folder))
     try:

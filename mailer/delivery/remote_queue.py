@@ -206,6 +206,21 @@ def queue_send(
         db.close()
 
 
+def refuse_replacing(settings: Settings, issue: str, sha256: str) -> None:
+    """Before another build of `issue` replaces the stored one: refuse while a send of the
+    stored one is queued or running (it would otherwise mail the new build)."""
+    db = open_db(settings.db_path)
+    try:
+        for job in select(db, "issue = ? AND state IN ('queued', 'sending')", [issue]):
+            if job.bundle_sha256 != sha256:
+                raise SendHeld(
+                    f"{issue} is being sent to list {job.list_name}, by {job.holder()}; "
+                    "its build cannot change until that send ends (`newsletter send-status`)"
+                )
+    finally:
+        db.close()
+
+
 def _quota_warning(db, settings: Settings, plan: SendPlan) -> None:
     """The server's quota in the plan: when SEND_RATE_PER_HOUR/DAY is used up now, the send
     is queued all the same and starts when the quota frees a message (as a local send waits)."""

@@ -51,9 +51,16 @@ def upload_bundle():
     if (request.content_length or 0) > limit:
         return json_error(413, f"bundle refused: over the limit of {limit / 2**20:.0f} MB")
     data = request.get_data(cache=False)
-    stored = bundle.store(
-        data, request.args.get("sha256", ""), current_app.config["NEWSLETTERS_DIR"], max_bytes=limit
-    )
+    try:
+        stored = bundle.store(
+            data,
+            request.args.get("sha256", ""),
+            current_app.config["NEWSLETTERS_DIR"],
+            max_bytes=limit,
+            guard=lambda slug, sha: remote_queue.refuse_replacing(_settings(), slug, sha),
+        )
+    except remote_queue.SendHeld as exc:
+        return json_error(409, str(exc))
     if stored.changed:
         audit("issue upload", {"bytes": len(data)})
     return jsonify({"issue": stored.slug, "sha256": stored.sha256, "stored": stored.changed})

@@ -99,10 +99,12 @@ def test_api_errors_are_json_and_pages_keep_their_html(api_app, db):
     assert version.json["api"] == 1 and version.json["newsletter"]
 
 
-def test_the_preview_has_no_api(settings, tmp_path, built_issues, newsletters_dir):
+def test_the_preview_has_no_api(settings, newsletters_dir):
     from mailer.web import create_app
 
-    app = create_app(settings, preview_issue=newsletters_dir / built_issues[0])
+    issue = newsletters_dir / "2026-1"
+    issue.mkdir()
+    app = create_app(settings, preview_issue=issue)
     assert app.test_client().get("/api/version").status_code == 404
 
 
@@ -158,3 +160,64 @@ def test_tokens_are_made_on_the_server_not_the_laptop(isolated_env):
 def test_settings_keep_the_token_out_of_repr(settings):
     with_token = dataclasses.replace(settings, api_token="nlt_secret-value")
     assert "nlt_secret-value" not in repr(with_token)
+
+
+class Faulty:
+    """A stand-in for a server that fails: /api/version answers, then each path misbehaves
+    its own way (a 502 page from a proxy, a connection closed mid-answer)."""
+
+    def __init__(self) -> None:
+        import http.server
+        import json
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep the test output clean
+                pass
+
+            def do_GET(self):
+                if self.path == "/api/version":
+                    body = json.dumps({"api": 1, "newsletter": "0.1.0"}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                elif self.path.endswith("/proxy-error"):
+                    self.send_response(502)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", "12")
+                    self.end_headers()
+                    self.wfile.write(b"<h1>502</h1>")
+                else:  # promises 1000 bytes, sends 10, hangs up
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", "1000")
+                    self.end_headers()
+                    self.wfile.write(b'{"rows": [')
+                    self.wfile.flush()
+                    self.connection.shutdown(2)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_cut_connection_and_a_failing_proxy_are_one_line_each():
+    with Faulty() as faulty:
+        client = ApiClient(faulty.url, "nlt_x")
+        with pytest.raises(RemoteError, match="was cut before the answer was complete"):
+            client.call("GET", "/subscribers")
+        with pytest.raises(RemoteError, match=r"failed \(HTTP 502\)"):
+            client.call("GET", "/proxy-error")
+        written = []
+        with pytest.raises(RemoteError, match="was cut"):
+            client.download("/subscribers/export", write=written.append)

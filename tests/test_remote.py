@@ -215,7 +215,10 @@ def test_the_list_commands_act_on_the_servers_list(server, laptop):
     assert count_people_with(server, email) == 0
     gone = laptop("subscribers", "show", email)
     assert gone.exit_code == 1 and gone.output.count("\n") == 1
+    purged = laptop("subscribers", "purge", "--older-than", "14")
+    assert purged.stdout.startswith("Purged 0 unconfirmed sign-ups")
     log = on_server(server, "audit").output
+    assert "subscribers purge  (0 subscribers, 0 subscriptions, 0 tokens)" in log
     for action in ("subscribers add  (1 requests)", "subscribers set  (1 fields)",
                    "subscribers unsubscribe  (1 subscriptions)", "subscribers erase  (1 people)",
                    "subscribers lists  (1 lists)"):  # fmt: skip
@@ -256,6 +259,20 @@ def test_bounces_import_uploads_the_files_and_reports_as_locally(server, laptop,
     assert "bounces import  (0 complaints, 0 ended, 0 hard, 1 read, 0 soft)" in (
         on_server(server, "audit").output
     )
+
+
+def test_bounces_fetch_is_asked_of_the_servers_mailbox(server, laptop, tmp_path):
+    remote = laptop("bounces", "fetch", "--dry-run")
+    local_db = tmp_path / "local.db"
+    open_db(local_db).close()
+    local = CliRunner().invoke(
+        cli,
+        ["--db", str(local_db), "bounces", "fetch", "--dry-run"],
+        env={"NEWSLETTER_SECRET_KEY": SECRET},
+    )
+    assert remote.exit_code == local.exit_code == 1
+    assert remote.output == local.output  # the server has no mailbox set either: same line
+    assert "BOUNCE_IMAP" in remote.output
 
 
 def test_gdpr_record_comes_from_the_server(server, laptop):
@@ -327,3 +344,45 @@ def test_plain_http_to_another_host_is_refused():
         cli, ["subscribers", "list"], env={"NEWSLETTER_SERVER": "http://10.0.0.5"}
     )
     assert result.exit_code == 1 and "plain http://" in result.output
+
+
+def test_over_https_through_nginx_trusting_the_servers_ca(server, laptop, isolated_env, tmp_path,
+                                                          certificate):  # fmt: skip
+    """docs/nginx.conf with a self-signed certificate in front of serve; the laptop trusts it
+    through REQUESTS_CA_BUNDLE, uploads an import bigger than the pages' 64 KB, and nginx's
+    access log never holds the token."""
+    import time
+
+    from tests.test_nginx_conf import NGINX, local_copy
+
+    cert, key = certificate
+    http_port, https_port = free_port(), free_port()
+    main = local_copy(tmp_path, cert, key, http_port, https_port, server["port"])
+    proxy = subprocess.Popen(
+        [NGINX, "-c", str(main), "-p", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"https://127.0.0.1:{https_port}"
+    try:
+        for _ in range(100):  # at most ~10 s for nginx to listen
+            untrusted = laptop("subscribers", "stats", url=url)
+            if "cannot reach" not in untrusted.output:
+                break
+            time.sleep(0.1)
+        assert untrusted.exit_code == 1
+        assert "TLS certificate is not trusted" in untrusted.output
+        assert "REQUESTS_CA_BUNDLE" in untrusted.output
+        trusted = {"REQUESTS_CA_BUNDLE": str(cert)}
+        rows = [(f"tls{i}@example.se", f"Person {i}", "sv") for i in range(2000)]
+        members = write_csv(isolated_env / "many.csv", rows)
+        assert members.stat().st_size > 64 * 1024
+        result = laptop("subscribers", "import", str(members), url=url, extra=trusted)
+        assert result.exit_code == 0, result.output
+        assert "2000 new people" in result.stdout
+        assert laptop("config", url=url, extra=trusted).stdout.count("token 'anna-laptop'") == 1
+    finally:
+        proxy.terminate()
+        proxy.wait(timeout=10)
+    logged = (tmp_path / "newsletter.access.log").read_text(encoding="utf-8")
+    assert "/api/v1/subscribers/import" in logged and server["token"] not in logged

@@ -70,11 +70,13 @@ def find_token(db: sqlite_utils.Database, secret: str) -> dict | None:
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
     wanted = token_hash(secret)
-    row = db.execute("SELECT id, name, token_hash FROM api_tokens WHERE token_hash = ?", [wanted])
+    row = db.execute(
+        "SELECT id, name, token_hash, last_used FROM api_tokens WHERE token_hash = ?", [wanted]
+    )
     found = row.fetchone()
     if found is None or not hmac.compare_digest(found[2], wanted):
         return None
-    return {"id": found[0], "name": found[1]}
+    return {"id": found[0], "name": found[1], "last_used": found[3]}
 
 
 def touch_token(db: sqlite_utils.Database, token_id: int) -> None:

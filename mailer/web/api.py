@@ -13,23 +13,25 @@ in `require_token`; `g.api_token` holds the token's name, `audit(...)` records a
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 
 from flask import Blueprint, Flask, current_app, g, jsonify, request
-from werkzeug.exceptions import HTTPException
 
-from ..errors import MailerError
+from ..errors import DatabaseError, MailerError
 from ..remote.audit import record_audit
 from ..remote.protocol import API_PREFIX, API_VERSION, VERSION_PATH, tool_version
 from ..remote.tokens import find_token, touch_token
-from .database import get_db, write_transaction
+from ..store.db import BUSY_TIMEOUT_SECONDS, transaction, utc_now
+from .database import get_db, write_transaction, writing
 from .ratelimit import RateLimiter
 
 # failed authentications allowed per client address within the window (seconds)
 DEFAULT_AUTH_FAILURES = (10, 600)
 # request bodies after authentication (imports, bundles); the pages' forms stay at 64 KB
 API_MAX_BODY = 64 * 1024 * 1024
+TOUCH_SECONDS = 60  # a token's last use is noted at most this often
 
 
 def api_blueprint(name: str, import_name: str) -> Blueprint:
@@ -77,11 +79,27 @@ def _authenticate():
             "token refused: wrong or revoked (send it as 'Authorization: Bearer TOKEN')",
             {"WWW-Authenticate": 'Bearer realm="newsletter"'},
         )
-    with write_transaction(db):
-        touch_token(db, token["id"])
+    _touch(db, token)
     g.api_token = token["name"]
     request.max_content_length = API_MAX_BODY
     return None
+
+
+def _touch(db, token: dict) -> None:
+    """Note the token's use (for `tokens list`) at most once a minute, and never wait for it:
+    while an import holds the database, the request goes on without the note."""
+    if token["last_used"] and token["last_used"] > utc_now(-TOUCH_SECONDS):
+        return
+    lock = writing()
+    if not lock.acquire(blocking=False):
+        return
+    try:
+        db.execute("PRAGMA busy_timeout = 0")
+        with contextlib.suppress(DatabaseError), transaction(db):
+            touch_token(db, token["id"])
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        lock.release()
 
 
 def require_token(view):
@@ -134,7 +152,7 @@ def _handle_error(error: Exception):
     """JSON for every error under /api/, the pages' own error page elsewhere."""
     from .pages import error_page
 
-    status = error.code if isinstance(error, HTTPException) and error.code else 500
+    status = getattr(error, "code", None) or 500  # an HTTPException's status
     if not request.path.startswith("/api/"):
         return error_page(status)
     messages = {

@@ -252,3 +252,53 @@ def test_the_plan_says_when_a_used_up_quota_lets_the_queued_send_start(
     quota = dataclasses.replace(counted, send_rate_per_day=2)  # the two sent use it up
     _job, plan = queued(quota, server_root, good.sha256, list_name="nyhetsbrev", dry_run=True)
     assert "Warning:    SEND_RATE_PER_DAY=2 is used up: the send starts at about" in plan.describe()
+
+
+def test_newsletter_worker_sends_what_is_queued_and_stops_on_ctrl_c(
+    built_examples, isolated_env, settings, db, mail_sink
+):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from mailer.audience.roster import add_subscriber
+    from mailer.config import ENV_NAMES
+    from tests.conftest import PROJECT_ROOT
+
+    add_subscriber(db, settings, "p@example.se", list_name="partnerskapet")
+    root = isolated_env / "newsletters"
+    good = bundle.pack(built_examples / SLUG)
+    bundle.store(good.data, good.sha256, root)
+    sink_settings = mail_sink.settings(settings)
+    queued(sink_settings, root, good.sha256)
+    env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
+    env.update(
+        NEWSLETTER_DB=str(settings.db_path),
+        NEWSLETTER_SECRET_KEY=settings.secret_key,
+        NEWSLETTER_BASE_URL=settings.base_url,
+        NEWSLETTER_FROM=settings.from_address,
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(mail_sink.port),
+        SMTP_SECURITY="none",
+    )
+    worker = subprocess.Popen(
+        [sys.executable, str(PROJECT_ROOT / "cli.py"), "worker", "--poll", "0.2"],
+        cwd=isolated_env,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while mail_sink.handler.count() < 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    while remote_queue.progress(sink_settings, SLUG)["state"] != "done":
+        assert time.monotonic() < deadline, "the worker did not finish the send"
+        time.sleep(0.1)
+    worker.send_signal(signal.SIGINT)
+    out, err = worker.communicate(timeout=30)
+    assert worker.returncode == 0, err
+    assert "Stopped; a send left unfinished continues at the next start." in out
+    assert mail_sink.handler.copies() == {"p@example.se": 1}

@@ -196,6 +196,9 @@ def test_api_two_laptops_at_once_one_send_the_other_told_who_holds_it(
     }
     assert upload(api, good.data, good.sha256, token="bo-laptop").json["stored"] is False
     body = {"issue": SLUG, "sha256": good.sha256}
+    unknown = api("POST", "/sends", json={**body, "list": "nope", "dry_run": True})
+    assert unknown.status_code == 400 and "'nope'" in unknown.json["error"]
+    assert "subscribers import FILE.csv --list nope" in unknown.json["error"]
     plan = api("POST", "/sends", json={**body, "dry_run": True})
     assert plan.status_code == 200 and plan.json["job"] is None
     assert "Recipients: 1 to send now" in plan.json["plan"]

@@ -1077,6 +1077,9 @@ def _send_remote(ctx, settings, issue_dir, to_address, options, *, yes, detach) 
             f"{answer['list_name']}; the server sends it then."
         )
         return
+    if answer.get("job") is None:  # sent to everyone between the plan and the queue
+        click.echo(f"Nobody left to mail: {answer['already_sent']} already sent.")
+        return
     watch_again = f"newsletter send-status {issue_dir}"
     if detach:
         click.echo(

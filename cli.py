@@ -405,6 +405,29 @@ def preview(ctx: click.Context, issue_dir: Path, port: int) -> None:
     serve_preview(get_settings(ctx), issue_dir, port=port, announce=click.echo)
 
 
+@cli.command("worker")
+@click.option(
+    "--poll",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds between looks for queued sends.",
+)
+@click.pass_context
+def worker_command(ctx: click.Context, poll: float) -> None:
+    """Run the sends queued from laptops (and their due scheduled sends) in this process.
+
+    `newsletter serve` runs them itself; this is for a server that runs the sending as a
+    service of its own. Ctrl-C finishes the messages in flight; the next start continues.
+
+    Example: newsletter worker
+    """
+    from mailer.delivery.remote_worker import run_forever
+
+    settings = get_settings(ctx)
+    run_forever(settings, settings.project_root / "newsletters", poll, announce=click.echo)
+
+
 # --- subscribers ---------------------------------------------------------------------------
 
 SUBSCRIPTION_STATUSES = ("pending", "active", "unsubscribed", "bounced", "complained")
@@ -960,6 +983,12 @@ def outbox_run(ctx) -> None:
     help='Mail only the active people the expression picks, e.g. "län = Örebro" (see README, '
     "Segments); a resume keeps it, 'all' goes back to the whole list.",
 )
+@click.option(
+    "--detach",
+    is_flag=True,
+    help="With NEWSLETTER_SERVER: return once the server has queued the send, without "
+    "watching it ('newsletter send-status ISSUE_DIR' shows how far it got).",
+)
 @click.pass_context
 def send_command(
     ctx,
@@ -976,6 +1005,7 @@ def send_command(
     stop_at_quota,
     at,
     segment,
+    detach,
 ):
     """Mail ISSUE_DIR to its list, or resume a send that stopped.
 
@@ -993,11 +1023,23 @@ def send_command(
       newsletter send newsletters/2018-2 --rate 10
       newsletter send newsletters/2018-2 --segment "län = Örebro"
       newsletter send newsletters/2018-2 --at "2026-12-03 08:00"
+
+    With NEWSLETTER_SERVER set, the server sends: the issue is built and checked here,
+    uploaded, and the server's progress is shown (Ctrl-C stops watching, not sending).
     """
 
     from mailer.delivery import send as sending
 
     settings = get_settings(ctx)
+    if settings.server_url:
+        if dry_run_dir or stop_at_quota:
+            raise click.UsageError(
+                "--dry-run and --stop-at-quota need the list: run them on the server"
+            )
+        options = {"list": list_name, "segment": segment, "connections": connections}
+        options.update(rate=rate, limit=limit, retry_failed=retry_failed, force=force, at=at)
+        _send_remote(ctx, settings, issue_dir, to_address, options, yes=yes, detach=detach)
+        return
     if at:
         if to_address or dry_run_dir or limit or retry_failed:
             raise click.UsageError(
@@ -1066,6 +1108,84 @@ def send_command(
         click.echo(f"Run '{resume}' again to send the rest.", err=True)
 
 
+def _send_remote(ctx, settings, issue_dir, to_address, options, *, yes, detach) -> None:
+    """`send` with NEWSLETTER_SERVER: build and check here, upload, let the server plan and
+    queue, then watch its progress (mailer.remote.sending)."""
+    from mailer.compose import bundle
+    from mailer.delivery.send import prepare_issue
+    from mailer.remote import sending as remote
+    from mailer.remote.client import ApiClient
+
+    client = ApiClient.from_settings(settings)
+    prepare_issue(issue_dir, settings)  # builds when stale
+    if not to_address:
+        _check_gate(settings, options["force"], options["list"])(issue_dir)
+    packed = bundle.pack(issue_dir)
+    remote.upload_bundle(client, packed.data, packed.sha256)
+    if to_address:
+        answer = client.call("POST", f"/sends/{packed.slug}/test", json={"to": to_address})
+        click.echo(
+            f"Test copy of {packed.slug} sent by the server to {to_address} ({answer['reply']})."
+        )
+        return
+    answer = remote.request_send(client, packed.slug, packed.sha256, dry_run=True, **options)
+    click.echo(answer["plan"])
+    if answer.get("job") is None and not options["at"] and answer["recipients"] == 0:
+        click.echo(f"Nobody left to mail: {answer['already_sent']} already sent.")
+        return
+    if answer.get("job") is None:
+        question = "Schedule this send?" if options["at"] else "Send now?"
+        if not (yes or click.confirm(question, default=False)):
+            raise click.ClickException("cancelled; nothing was sent")
+        answer = remote.request_send(client, packed.slug, packed.sha256, **options)
+    else:
+        click.echo("The server is already sending this issue; watching it.", err=True)
+    if options["at"]:
+        click.echo(
+            f"{answer['issue']} is scheduled on the server for {answer['scheduled']} to list "
+            f"{answer['list_name']}; the server sends it then."
+        )
+        return
+    if answer.get("job") is None:  # sent to everyone between the plan and the queue
+        click.echo(f"Nobody left to mail: {answer['already_sent']} already sent.")
+        return
+    watch_again = f"newsletter send-status {issue_dir}"
+    if detach:
+        click.echo(
+            f"Queued on the server {settings.server_url}; '{watch_again}' shows how far it got."
+        )
+        return
+    _watch_remote(ctx, client, answer["job"], watch_again)
+
+
+def _watch_remote(ctx, client, job: dict, watch_again: str) -> None:
+    """The server's progress as a progress bar; Ctrl-C stops watching, never the send."""
+    from mailer.remote import sending as remote
+
+    bar = click.progressbar(
+        length=max(1, job["planned"]), label="Sending", show_pos=True, file=sys.stderr
+    )
+    shown = {"done": 0}
+
+    def update(state: dict) -> None:
+        bar.update(state["done"] - shown["done"])
+        shown["done"] = state["done"]
+
+    try:
+        with bar:
+            final = remote.watch(client, job["issue"], job["list"], update)
+    except KeyboardInterrupt:
+        click.echo(
+            f"\nStopped watching; the server goes on sending. '{watch_again}' shows how "
+            "far it got.",
+            err=True,
+        )
+        ctx.exit(130)
+    click.echo(final["last_result"])
+    if final["state"] != "done":
+        ctx.exit(1)
+
+
 @cli.command("send-status")
 @issue_dir_argument
 @click.pass_context
@@ -1082,7 +1202,21 @@ def send_status_command(ctx, issue_dir):
     """
     from mailer.delivery import send as sending
 
-    status = sending.send_status(get_settings(ctx), issue_dir)
+    settings = get_settings(ctx)
+    if settings.server_url:
+        from mailer.remote import sending as remote
+        from mailer.remote.client import ApiClient
+
+        status = remote.send_status(ApiClient.from_settings(settings), issue_dir)
+        job = status["remote"]
+        if job:
+            click.echo(
+                f"On {settings.server_url}: {job['state']}, {job['done']} of {job['planned']} "
+                f"(queued by token {job['token_name']} at {job['queued_at'][:19]} UTC) "
+                f"{job['last_result']}".rstrip()
+            )
+    else:
+        status = sending.send_status(settings, issue_dir)
     counts = ", ".join(f"{n} {state}" for state, n in status["counts"].items() if n)
     click.echo(f"{status['issue']}: {counts or 'nothing sent yet'}")
     for row in status["problems"]:
@@ -1270,11 +1404,18 @@ def scheduled_run(ctx) -> None:
     Example (crontab, every 5 minutes):
       */5 * * * * cd /srv/newsletter && newsletter scheduled run
     """
+    from mailer.compose.bundle import is_received
+    from mailer.delivery.remote_worker import RemoteSendWorker
     from mailer.delivery.schedule import run_due
 
     settings = get_settings(ctx)
+    if settings.server_url:
+        raise click.UsageError(f"the server {settings.server_url} runs its scheduled sends itself")
 
     def gate(issue_dir: Path, force: bool) -> None:
+        if is_received(issue_dir):  # sent from a laptop: no sources here, the server's checks
+            RemoteSendWorker(settings, issue_dir.parent).gate(issue_dir, force)
+            return
         _check_gate(settings, force)(issue_dir)
 
     outcomes = run_due(settings, gate=gate, notify=lambda text: click.echo(text, err=True))
@@ -1325,7 +1466,14 @@ def scheduled_list(ctx, everything) -> None:
     """
     from mailer.delivery.schedule import list_schedules
 
-    schedules = list_schedules(get_settings(ctx), everything=everything)
+    settings = get_settings(ctx)
+    if settings.server_url:
+        from mailer.remote import sending as remote
+        from mailer.remote.client import ApiClient
+
+        schedules = remote.list_scheduled(ApiClient.from_settings(settings), everything=everything)
+    else:
+        schedules = list_schedules(settings, everything=everything)
     for item in schedules:
         result = f"  {item.last_result}" if item.last_result else ""
         click.echo(f"{item.issue}  {item.list_name}  {item.when()}  {item.state}{result}")
@@ -1347,7 +1495,16 @@ def scheduled_cancel(ctx, issue, list_name) -> None:
     """
     from mailer.delivery.schedule import cancel_schedule
 
-    for item in cancel_schedule(get_settings(ctx), issue, list_name=list_name):
+    settings = get_settings(ctx)
+    if settings.server_url:
+        from mailer.remote import sending as remote
+        from mailer.remote.client import ApiClient
+
+        client = ApiClient.from_settings(settings)
+        found = remote.cancel_scheduled(client, issue, list_name=list_name)
+    else:
+        found = cancel_schedule(settings, issue, list_name=list_name)
+    for item in found:
         click.echo(f"Cancelled: {item.issue} to {item.list_name} at {item.when()}.")
         if item.state == "sending":
             click.echo(

@@ -311,3 +311,37 @@ def m070_link_clicks(db: sqlite_utils.Database) -> None:
             PRIMARY KEY (issue, link)
         )"""
     )
+
+
+REMOTE_STATES = ("queued", "sending", "done", "stopped", "cancelled")
+
+
+@MIGRATIONS()
+def m035_remote_sends(db: sqlite_utils.Database) -> None:
+    """Sends queued through the API (a laptop's `newsletter send` against the server), run by
+    the worker thread of `newsletter serve`. At most one queued or running per issue and list;
+    `token_name` and `queued_at` say who holds it; `runner_pid`/`runner_start` name the process
+    running it, so a restarted `serve` takes over a send whose process is gone."""
+    states = ", ".join(f"'{state}'" for state in REMOTE_STATES)
+    db.execute(
+        f"""CREATE TABLE remote_sends (
+            id INTEGER PRIMARY KEY,
+            issue TEXT NOT NULL,
+            list_name TEXT NOT NULL,
+            bundle_sha256 TEXT NOT NULL,
+            token_name TEXT NOT NULL,
+            options TEXT NOT NULL DEFAULT '{{}}',
+            state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ({states})),
+            planned INTEGER NOT NULL DEFAULT 0,
+            done_before INTEGER NOT NULL DEFAULT 0,
+            runner_pid INTEGER,
+            runner_start TEXT,
+            last_result TEXT NOT NULL DEFAULT '',
+            queued_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        "CREATE UNIQUE INDEX remote_sends_active ON remote_sends (issue, list_name) "
+        "WHERE state IN ('queued', 'sending')"
+    )

@@ -149,6 +149,7 @@ def run_due(
     gate: Callable[[Path, bool], None] | None = None,
     now: dt.datetime | None = None,
     notify: Callable[[str], None] = lambda text: None,
+    only: Callable[[Schedule], bool] | None = None,
     **send_options: Any,
 ) -> list[Outcome]:
     """Send every schedule that is due at `now` (or was begun and has messages left).
@@ -156,7 +157,8 @@ def run_due(
     Non-interactive: no confirmation; `gate(issue_dir, force)` runs the checks again (the issue
     may have changed since it was scheduled) and its errors mark the schedule `failed`, as does
     an issue that no longer builds. Other errors (server unreachable, a pause, another run
-    holding the issue) leave it for the next run. `send_options` go to `run_send`.
+    holding the issue) leave it for the next run. `send_options` go to `run_send`; `only`
+    picks the schedules this run takes (`serve` takes those of issues sent from a laptop).
     """
     cutoff = _now(now).strftime(TIME_FORMAT)
     db = open_db(settings.db_path, busy_timeout=settings.db_busy_timeout)
@@ -164,7 +166,7 @@ def run_due(
         due = store.select(db, "state IN ('waiting', 'sending') AND due_at <= ?", [cutoff])
         outcomes = []
         for schedule in due:
-            if not store.claim(db, schedule):
+            if (only is not None and not only(schedule)) or not store.claim(db, schedule):
                 continue
 
             def preflight(issue_dir: Path, force: bool = schedule.force) -> None:

@@ -39,10 +39,11 @@ __all__ = ["SendPlan", "SendSummary", "run_send", "send_status", "send_test"]
 
 
 def prepare_issue(issue_dir: Path, settings: Settings):
-    """The built issue, building it first when the build is missing or older than its sources."""
-    from ..compose import build, personalize
+    """The built issue, building it first when the build is missing or older than its sources
+    (a build received as a bundle, on the server, has no sources and is taken as it is)."""
+    from ..compose import build, bundle, personalize
 
-    if build.is_stale(issue_dir, settings):
+    if not bundle.is_received(issue_dir) and build.is_stale(issue_dir, settings):
         build.build_issue(issue_dir, settings)
     return personalize.load_built(issue_dir)
 
@@ -219,6 +220,50 @@ def run_send(
             retry_failed,
             stale_after=settings.send_lock_stale_seconds,
             segment=(chosen, segment_ids),
+        )
+    finally:
+        db.close()
+
+
+def plan_send(
+    settings: Settings,
+    issue_dir: Path,
+    *,
+    list_name: str | None = None,
+    connections: int | None = None,
+    rate: float | None = None,
+    retry_failed: bool = False,
+    segment: str | None = None,
+    limit: int | None = None,
+) -> SendPlan:
+    """The plan `run_send` would show for the same options, without writing anything (the
+    server answers an upload with it before queueing the send)."""
+    issue_dir = Path(issue_dir)
+    built = prepare_issue(issue_dir, settings)
+    slug = str(built.meta.get("slug") or issue_dir.name)
+    list_name = list_name or str(built.meta.get("list") or subscribers.DEFAULT_LIST)
+    db = open_db(settings.db_path)
+    try:
+        try:
+            subscribers.list_id(db, list_name)
+        except SubscriberError as exc:
+            raise SendError(
+                f"{exc}; add people to it with `newsletter subscribers import FILE.csv "
+                f"--list {list_name}`, or correct the list"
+            ) from None
+        chosen = segment_memory.resolve(db, slug, subscribers.list_id(db, list_name), segment)
+        return make_plan(
+            db,
+            settings,
+            built.meta,
+            slug,
+            list_name,
+            limit,
+            connections or settings.send_connections,
+            settings.send_rate if rate is None else rate,
+            retry_failed,
+            segment=chosen,
+            segment_ids=chosen.matching_ids(db) if chosen else None,
         )
     finally:
         db.close()

@@ -119,8 +119,13 @@ def create_app(
         app.register_blueprint(report_page.bp)  # the funder's figures, for the editor
     else:  # the JSON API (docs/api.md) only in public mode
         from . import api
+        from .sender import SendThread
 
         api.init_app(app)
+        # sends queued through the API run in a thread of `serve` (web.sender)
+        app.extensions["sender"] = SendThread(
+            settings, app.config["NEWSLETTERS_DIR"], background=app.config["MAIL_IN_BACKGROUND"]
+        )
     return app
 
 

@@ -165,7 +165,8 @@ def _handle_error(error: Exception):
     return json_error(status, messages.get(status, getattr(error, "description", "error")))
 
 
-API_MODULES = ("mailer.web.api", "mailer.web.api_list")  # endpoint modules, each with a `bp`
+# endpoint modules, each with a `bp`
+API_MODULES = ("mailer.web.api", "mailer.web.api_list", "mailer.web.api_send")
 
 
 def init_app(app: Flask) -> None:

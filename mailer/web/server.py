@@ -68,6 +68,8 @@ def serve(
     database.migrate(app)  # the outbox reads its table before the first request
     outbox.start()  # service mail left waiting by an earlier run goes out now
     retention = RetentionThread(settings).start()  # NEWSLETTER_LEDGER_RETENTION_DAYS
+    sender = app.extensions["sender"]
+    sender.start()  # a send queued through the API before a restart goes on now
     announce(f"Serving {settings.base_url} on http://{host}:{port} (Ctrl+C to stop)")
     if settings.sender_missing:
         announce(
@@ -77,6 +79,7 @@ def serve(
     try:
         _run(server)
     finally:
+        sender.stop()
         outbox.stop()
         retention.stop()
 

@@ -263,3 +263,18 @@ def test_send_keeps_the_pdf_in_the_archive(meeting_issue, settings, mail_sink, m
         assert answer.status_code == 200
         assert answer.mimetype == "application/pdf"
         assert answer.data == pdf.read_bytes()
+
+
+def test_an_attachment_with_its_own_name_travels_in_the_bundle_to_the_server(
+    issue_with_programme, settings, tmp_path
+):
+    """The laptop's upload keeps the file name readers see; the server's archive serves it."""
+    from mailer.compose import bundle
+
+    build_issue(issue_with_programme, settings)
+    packed = bundle.pack(issue_with_programme)
+    server = tmp_path / "server-newsletters"
+    server.mkdir()
+    bundle.store(packed.data, packed.sha256, server)
+    stored = server / issue_with_programme.name / "build" / "attachments" / PROGRAMME
+    assert stored.read_bytes() == PDF_BYTES

@@ -81,6 +81,8 @@ def read_attachments(fm: FrontMatter, issue_dir: Path) -> tuple[IssueAttachment,
             raise IssueError(f"{line}: give the attachment as a file name, e.g. '- program.pdf'")
         name = unicodedata.normalize("NFC", item.strip())
         path = (folder / name).resolve()
+        if any(ord(c) < 32 or c == "\x7f" for c in name):
+            raise IssueError(f"{line}: {name!r}: the name holds a control character; rename it")
         if path.parent != folder or name.startswith("."):
             raise IssueError(
                 f"{line}: {name!r}: an attachment is a file in the issue folder itself; copy it "

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import IssueError
+from .attachments import ATTACHMENTS_DIR
 from .build import BUILD_DIR, _swap_into_place
 
 MAX_BUNDLE_BYTES = 32 * 1024 * 1024  # an issue with its images; Gmail clips far below that
@@ -30,6 +31,8 @@ MARK = ".bundle.sha256"
 REQUIRED = ("meta.json", "email.html", "email.txt", "web.html")
 SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+# attachments keep the names readers see ("Program för mötet.pdf"): any printable name
+ATTACHMENT_PART = re.compile(r"[^./\\\x00-\x1f\x7f][^/\\\x00-\x1f\x7f]{0,199}")
 MEDIA_TYPE = "application/x-tar"
 
 
@@ -102,7 +105,10 @@ def _check_name(name: str) -> None:
     parts = name.replace("\\", "/").split("/")
     if name.startswith("/") or ".." in parts:
         raise BundleError(f"bundle refused: {name!r} climbs out of the issue's folder")
-    if "\\" in name or len(parts) > 2 or not all(PART.fullmatch(p) for p in parts):
+    attachment = (
+        len(parts) == 2 and parts[0] == ATTACHMENTS_DIR and ATTACHMENT_PART.fullmatch(parts[1])
+    )
+    if "\\" in name or len(parts) > 2 or not (attachment or all(PART.fullmatch(p) for p in parts)):
         raise BundleError(f"bundle refused: {name!r} is not a file of the issue's build folder")
 
 

@@ -32,6 +32,7 @@ from tests.fixtures_send import add_subscribers, smtp_environment
 def invoke(settings, *args, env=None):
     environment = {
         "NEWSLETTER_SECRET_KEY": settings.secret_key,
+        "NEWSLETTER_FROM": settings.from_address,  # a notice needs a sender people can answer
         "NEWSLETTER_BOUNCE_ADDRESS": BOUNCE_ADDRESS,
         **(env or {}),
     }

@@ -92,7 +92,7 @@ def test_without_newsletter_yml_the_controller_is_left_to_fill_in(settings, db, 
     assert "- Name: *(to fill in)*" in result.output
 
 
-def test_a_phone_number_in_newsletter_yml_is_printed_as_written(settings, tmp_path):
+def test_a_phone_number_in_newsletter_yml_is_printed_as_written(settings, db, tmp_path):
     """`phone: 0704331711` is text, as in the built emails, never the octal number 118600649."""
     newsletters = tmp_path / "newsletters"
     newsletters.mkdir()
@@ -108,7 +108,7 @@ def test_a_phone_number_in_newsletter_yml_is_printed_as_written(settings, tmp_pa
     assert "0704331711" in result.output and "118600649" not in result.output
 
 
-def test_a_broken_newsletter_yml_names_its_line_in_the_record_command(settings, tmp_path):
+def test_a_broken_newsletter_yml_names_its_line_in_the_record_command(settings, db, tmp_path):
     newsletters = tmp_path / "newsletters"
     newsletters.mkdir()
     (newsletters / "newsletter.yml").write_text(

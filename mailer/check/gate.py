@@ -30,7 +30,8 @@ def check_gate(
 ) -> None:
     """Add an error for each reason `newsletter send` (without --force) would refuse."""
     _check_sender(settings, report)
-    _check_secret_key(settings, report)
+    if not settings.server_url:  # with a server, the server signs the links (its own key)
+        _check_secret_key(settings, report)
     _check_base_url(settings, report)
     _check_return_path(settings, report)
     sources_list = _check_build(issue_dir, settings, report)

@@ -523,3 +523,23 @@ def test_queueing_a_list_takes_short_transactions_of_a_fixed_size(db, send_setti
     assert statements.count("BEGIN IMMEDIATE") == statements.count("COMMIT") == 4
     assert ledger.queue_list(db, "2018-2", list_pk, batch=3, pause=0) == 0  # nobody twice
     assert ledger.new_recipients(db, "2018-2", list_pk) == 0
+
+
+def test_a_daily_quota_equal_to_the_list_ends_the_run_when_everybody_is_sent(
+    db, send_settings, mail_sink, built_example
+):
+    """The last message uses up the quota: the run ends (nobody left), it does not wait a day
+    for a quota it no longer needs."""
+    import dataclasses
+    import threading
+
+    addresses = add_subscribers(db, send_settings, 3, LIST)
+    quota = dataclasses.replace(send_settings, send_rate_per_day=3)
+    result: list = []
+    run = threading.Thread(target=lambda: result.append(run_send(quota, built_example)))
+    run.daemon = True
+    run.start()
+    run.join(timeout=60)
+    assert not run.is_alive(), "the run waited for the quota with nobody left to mail"
+    assert (result[0].sent, result[0].remaining) == (3, 0)
+    assert mail_sink.handler.copies() == dict.fromkeys(addresses, 1)

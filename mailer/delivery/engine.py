@@ -241,9 +241,15 @@ class SendEngine:
                 return got
 
     def _has_new(self) -> bool:
-        """Rows not yet taken in this run may remain (the buffer or the ledger beyond it)."""
+        """Rows not yet taken in this run remain (the buffer or the ledger beyond it).
+
+        An empty buffer is refilled here to find out: otherwise, when the last message used up
+        an hourly or daily quota, no claim would read the ledger again and the run would wait
+        for the quota with nobody left to mail."""
         if self.limit is not None and self.claimed_new >= self.limit:
             return False
+        if not self.buffer and not self.exhausted:
+            self._refill()
         return bool(self.buffer) or not self.exhausted
 
     def _all_done(self) -> bool:

@@ -1324,6 +1324,16 @@ def gdpr_record(ctx, newsletters_dir: Path) -> None:
 # --- scheduled sends ------------------------------------------------------------------------
 
 
+def _server_lists(settings: Settings):
+    """With NEWSLETTER_SERVER and a token, `check` asks the server for its lists' counts (the
+    list lives there); an editor without a token gets a note instead."""
+    if not (settings.server_url and settings.api_token):
+        return None
+    from mailer.remote.lists import open_list
+
+    return lambda: open_list(settings).stats()["lists"]
+
+
 def _check_gate(settings: Settings, force: bool, list_name: str | None = None):
     """The checks `send` runs before mailing anyone: `newsletter check` (the same function,
     settings and list) stops on errors unless forced. Returns `gate(issue_dir)`."""
@@ -1332,7 +1342,9 @@ def _check_gate(settings: Settings, force: bool, list_name: str | None = None):
         from mailer.check import check_issue
         from mailer.errors import SendError
 
-        report = check_issue(issue_dir, settings, list_name=list_name)
+        report = check_issue(
+            issue_dir, settings, list_name=list_name, server_lists=_server_lists(settings)
+        )
         if report.errors and not force:
             click.echo(report.format_text(), err=True)
             raise SendError(
@@ -1669,13 +1681,15 @@ def check_command(ctx, issue_dir, as_json, no_spam, no_render, screenshots, list
 
     from mailer.check import check_issue
 
+    settings = get_settings(ctx)
     report = check_issue(
         issue_dir,
-        get_settings(ctx),
+        settings,
         spam=not no_spam,
         render=not no_render,
         screenshots=screenshots,
         list_name=list_name,
+        server_lists=_server_lists(settings),
     )
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))

@@ -386,3 +386,36 @@ def test_over_https_through_nginx_trusting_the_servers_ca(server, laptop, isolat
         proxy.wait(timeout=10)
     logged = (tmp_path / "newsletter.access.log").read_text(encoding="utf-8")
     assert "/api/v1/subscribers/import" in logged and server["token"] not in logged
+
+
+def test_check_on_the_laptop_asks_the_server_about_the_list(server, laptop, isolated_env):
+    """`check`'s list part is the server's: an unknown list is named with the server's lists,
+    a list with people passes; without a token it is a note, never a guess."""
+    import shutil
+
+    from tests.fixtures_send import FIXTURE_ISSUES, copy_shared
+
+    newsletters = isolated_env / "newsletters"
+    shutil.copytree(
+        FIXTURE_ISSUES / "2018-2", newsletters / "2018-2", ignore=shutil.ignore_patterns("build")
+    )
+    copy_shared(newsletters)
+    people = write_csv(isolated_env / "check.csv", [("check1@example.se", "Ett", "sv")])
+    assert laptop("subscribers", "import", str(people), "--list", "nyhetsbrev").exit_code == 0
+    base = {"NEWSLETTER_BASE_URL": "https://news.example.se"}
+    assert laptop("build", "newsletters/2018-2", extra=base).exit_code == 0
+    args = ("check", "newsletters/2018-2", "--no-spam", "--no-render", "--json")
+
+    def findings(report: dict) -> list[dict]:
+        return report["errors"] + report["warnings"] + report["notes"]
+
+    known = json.loads(laptop(*args, "--list", "nyhetsbrev", extra=base).output)
+    codes = {f["code"] for f in findings(known)}
+    assert not codes & {"list-unknown", "list-empty", "list-not-asked"}
+    assert known["facts"]["recipients"] >= 1
+    unknown = laptop(*args, "--list", "finns-inte", extra=base)
+    found = {f["code"]: f for f in findings(json.loads(unknown.output))}
+    assert "the server has no list 'finns-inte'" in found["list-unknown"]["message"]
+    assert "nyhetsbrev" in found["list-unknown"]["message"]
+    editor = laptop(*args, token="", extra={**base, "NEWSLETTER_API_TOKEN": ""})
+    assert "list-on-server" in {f["code"] for f in findings(json.loads(editor.output))}

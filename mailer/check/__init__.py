@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ..config import Settings
@@ -38,6 +39,7 @@ def check_issue(
     render: bool = False,
     screenshots: Path | None = None,
     chromium: str | None = None,
+    server_lists: Callable[[], dict[str, dict[str, int]]] | None = None,
 ) -> Report:
     """`newsletter check`, and the gate of `newsletter send`: errors mean send refuses the issue.
 
@@ -46,11 +48,12 @@ def check_issue(
     it; `list_name` is send's --list), then the content checks. Raises `IssueError` when there
     is no build to check. `spam=False` skips SpamAssassin (about 2 s). `render` looks at the
     email in headless Chromium (`chromium`, found when None) at phone and desktop widths,
-    about 3 s; `screenshots` is a folder for the PNGs it takes.
+    about 3 s; `screenshots` is a folder for the PNGs it takes. With NEWSLETTER_SERVER the list
+    lives on the server: `server_lists()` asks it for the counts per list and status.
     """
     context = load_context(Path(issue_dir), settings)
     report = Report(issue=str(context.meta.get("slug") or context.issue_dir.name))
-    check_gate(context.issue_dir, settings, context.meta, report, list_name)
+    check_gate(context.issue_dir, settings, context.meta, report, list_name, server_lists)
     _run_checks(context, report, spam, render, screenshots, chromium)
     return report
 

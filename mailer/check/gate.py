@@ -9,6 +9,7 @@ one test copy without the gate.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ..audience import subscribers
@@ -16,7 +17,7 @@ from ..compose.build import is_stale
 from ..compose.issue import SITE_FILE, read_issue
 from ..compose.scaffold import sample_phrases
 from ..config import Settings
-from ..errors import IssueError, SubscriberError
+from ..errors import IssueError, MailerError, SubscriberError
 from ..store.db import open_db
 from .identity import check_identity
 from .images import is_loopback
@@ -26,7 +27,12 @@ FORCE_HINT = "for a local trial: newsletter send ... --force, or --to ADDRESS fo
 
 
 def check_gate(
-    issue_dir: Path, settings: Settings, meta: dict, report: Report, list_name: str | None
+    issue_dir: Path,
+    settings: Settings,
+    meta: dict,
+    report: Report,
+    list_name: str | None,
+    server_lists: Callable[[], dict[str, dict[str, int]]] | None = None,
 ) -> None:
     """Add an error for each reason `newsletter send` (without --force) would refuse."""
     _check_sender(settings, report)
@@ -38,8 +44,58 @@ def check_gate(
     _check_sample_text(issue_dir, report)
     # send rebuilds a stale build first, so the list it mails is the one the sources name
     named = list_name or sources_list or str(meta.get("list") or subscribers.DEFAULT_LIST)
-    if not settings.server_url:  # with NEWSLETTER_SERVER the server checks its list (send)
+    if not settings.server_url:
         _check_list(settings, named, report)
+    elif server_lists is not None:  # the list lives on the server: ask it
+        _check_server_list(server_lists, named, report)
+    else:
+        report.add(
+            Finding(
+                "note",
+                "send",
+                "list-on-server",
+                f"list {named!r} is on {settings.server_url}; `send` asks the server about it",
+                "set NEWSLETTER_API_TOKEN to have `check` ask the server too",
+            )
+        )
+
+
+def _check_server_list(
+    server_lists: Callable[[], dict[str, dict[str, int]]], list_name: str, report: Report
+) -> None:
+    """The list check of a laptop: the server's counts per list and status."""
+    try:
+        counts = server_lists()
+    except MailerError as exc:
+        report.add(
+            Finding(
+                "warning",
+                "send",
+                "list-not-asked",
+                f"could not ask the server about list {list_name!r}: {exc}",
+                "`send` asks again and refuses an unknown or empty list",
+            )
+        )
+        return
+    if list_name not in counts:
+        _add(
+            report,
+            "list-unknown",
+            f"the server has no list {list_name!r} (it has: {', '.join(sorted(counts)) or 'none'})",
+            f"correct `list:` in issue.md, or add people: newsletter subscribers import "
+            f"FILE.csv --list {list_name}",
+        )
+        return
+    active = int(counts[list_name].get("active", 0))
+    report.facts["list"] = list_name
+    report.facts["recipients"] = active
+    if active == 0:
+        _add(
+            report,
+            "list-empty",
+            f"list {list_name!r} on the server has nobody active to mail",
+            f"add people: newsletter subscribers import FILE.csv --list {list_name}",
+        )
 
 
 def _add(report: Report, code: str, message: str, advice: str, where: str = "", line=None):

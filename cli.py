@@ -911,7 +911,7 @@ def outbox_run(ctx) -> None:
     """
     from mailer.delivery.service_worker import flush
 
-    result = flush(get_settings(ctx))
+    result = flush(_list_here(get_settings(ctx)))
     click.echo(
         f"Tried {result['tried']} service mails: {result['waiting']} still waiting, "
         f"{result['failed']} failed (details: newsletter subscribers stats)."
@@ -1040,6 +1040,8 @@ def send_command(
         options.update(rate=rate, limit=limit, retry_failed=retry_failed, force=force, at=at)
         _send_remote(ctx, settings, issue_dir, to_address, options, yes=yes, detach=detach)
         return
+    if not to_address:  # a test copy needs no list; everything else does
+        _list_here(settings)
     if at:
         if to_address or dry_run_dir or limit or retry_failed:
             raise click.UsageError(
@@ -1216,7 +1218,7 @@ def send_status_command(ctx, issue_dir):
                 f"{job['last_result']}".rstrip()
             )
     else:
-        status = sending.send_status(settings, issue_dir)
+        status = sending.send_status(_list_here(settings), issue_dir)
     counts = ", ".join(f"{n} {state}" for state, n in status["counts"].items() if n)
     click.echo(f"{status['issue']}: {counts or 'nothing sent yet'}")
     for row in status["problems"]:
@@ -1322,6 +1324,17 @@ def gdpr_record(ctx, newsletters_dir: Path) -> None:
 
 
 # --- scheduled sends ------------------------------------------------------------------------
+
+
+def _list_here(settings: Settings) -> Settings:
+    """The settings of a command that needs this folder's list, which must exist: without a
+    database here (and without NEWSLETTER_SERVER) it stops with the line naming both setups,
+    and never makes an empty database."""
+    from mailer.remote.lists import NoListHere, no_list_message
+
+    if not Path(settings.db_path).exists():
+        raise NoListHere(no_list_message(settings))
+    return settings
 
 
 def _server_lists(settings: Settings):
@@ -1485,7 +1498,7 @@ def scheduled_list(ctx, everything) -> None:
 
         schedules = remote.list_scheduled(ApiClient.from_settings(settings), everything=everything)
     else:
-        schedules = list_schedules(settings, everything=everything)
+        schedules = list_schedules(_list_here(settings), everything=everything)
     for item in schedules:
         result = f"  {item.last_result}" if item.last_result else ""
         click.echo(f"{item.issue}  {item.list_name}  {item.when()}  {item.state}{result}")
@@ -1515,7 +1528,7 @@ def scheduled_cancel(ctx, issue, list_name) -> None:
         client = ApiClient.from_settings(settings)
         found = remote.cancel_scheduled(client, issue, list_name=list_name)
     else:
-        found = cancel_schedule(settings, issue, list_name=list_name)
+        found = cancel_schedule(_list_here(settings), issue, list_name=list_name)
     for item in found:
         click.echo(f"Cancelled: {item.issue} to {item.list_name} at {item.when()}.")
         if item.state == "sending":

@@ -127,8 +127,12 @@ def test_the_client_names_each_failure_in_one_line(api_app, db, live_port, monke
 def test_a_read_never_creates_a_database_and_a_first_write_may(isolated_env, tmp_path):
     runner = CliRunner()
     env = {"NEWSLETTER_SECRET_KEY": "a-secret-key-0123456789"}
+    (isolated_env / "newsletters" / "2026-1").mkdir(parents=True)
     for args in (["subscribers", "list"], ["subscribers", "stats"], ["gdpr", "record"],
-                 ["subscribers", "import", "x.csv", "--dry-run"], ["audit"]):  # fmt: skip
+                 ["subscribers", "import", "x.csv", "--dry-run"], ["audit"],
+                 ["send-status", "newsletters/2026-1"], ["scheduled", "list"],
+                 ["scheduled", "cancel", "2026-1"], ["outbox", "run"],
+                 ["send", "newsletters/2026-1", "--yes"]):  # fmt: skip
         (isolated_env / "x.csv").write_text("email\na@example.se\n", encoding="utf-8")
         result = runner.invoke(cli, args, env=env)
         assert result.exit_code == 1, args

@@ -86,16 +86,7 @@ def _check_server_list(
             f"FILE.csv --list {list_name}",
         )
         return
-    active = int(counts[list_name].get("active", 0))
-    report.facts["list"] = list_name
-    report.facts["recipients"] = active
-    if active == 0:
-        _add(
-            report,
-            "list-empty",
-            f"list {list_name!r} on the server has nobody active to mail",
-            f"add people: newsletter subscribers import FILE.csv --list {list_name}",
-        )
+    _count_recipients(report, list_name, int(counts[list_name].get("active", 0)))
 
 
 def _add(report: Report, code: str, message: str, advice: str, where: str = "", line=None):
@@ -229,6 +220,11 @@ def _check_list(settings: Settings, list_name: str, report: Report) -> None:
             return
     finally:
         db.close()
+    _count_recipients(report, list_name, count)
+
+
+def _count_recipients(report: Report, list_name: str, count: int) -> None:
+    """The list's active people, here or on the server: nobody is an error."""
     report.facts["list"] = list_name
     report.facts["recipients"] = count
     if count == 0:

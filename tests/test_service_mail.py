@@ -342,3 +342,26 @@ def test_a_mail_whose_link_expired_while_waiting_is_failed_not_sent(
     assert (kind, state) == ("erasure_link", "failed")
     assert reply == f"not sent: its link expired at 2000-01-01T00:00Z; last reply: {TRY_LATER}"
     assert "1 failed (1 erasure link)" in run_cli("subscribers", "stats").output
+
+
+def test_a_welcome_without_a_sender_is_failed_and_shown_never_sent_from_the_placeholder(
+    settings, db, lists, run_cli, welcome_issue
+):
+    import dataclasses
+
+    from mailer.audience.subscribers import list_id
+    from mailer.config import PLACEHOLDER_FROM
+    from mailer.delivery.welcome import Welcomer
+    from mailer.store.db import transaction
+    from tests.fixtures_web import make_person
+
+    run_cli("subscribers", "lists", "nyhetsbrev", "--welcome", str(welcome_issue))
+    nora = make_person(db, settings, "nora@example.se")
+    unsigned = dataclasses.replace(settings, from_address=PLACEHOLDER_FROM)
+    with transaction(db):
+        Welcomer(unsigned).queue(db, nora.id, list_id(db, "nyhetsbrev"))
+    ((kind, state, reply),) = db.execute(
+        "SELECT kind, state, last_reply FROM service_mail"
+    ).fetchall()
+    assert (kind, state) == ("welcome", "failed")
+    assert "NEWSLETTER_FROM is not set" in reply

@@ -130,6 +130,7 @@ class Welcomer:
         )
 
     def _render(self, db, issue_dir, subscriber_id, list_pk, person, list_name, title) -> bytes:
+        self.settings.require_sender()  # never from the placeholder address: nobody answers it
         if self.base_dir is not None and not issue_dir.is_absolute():
             issue_dir = self.base_dir / issue_dir
         factory = MessageFactory(

@@ -40,9 +40,10 @@ def _unit_values(unit: Path, key: str) -> list[str]:
     ]
 
 
-def test_the_guide_ships_a_service_and_a_bounce_timer():
+def test_the_guide_ships_a_service_a_bounce_timer_and_a_backup_timer():
     names = {unit.name for unit in UNITS}
     assert {"newsletter.service", "newsletter-bounces.service", "newsletter-bounces.timer"} <= names
+    assert {"newsletter-backup.service", "newsletter-backup.timer"} <= names
 
 
 @pytest.mark.skipif(not SYSTEMD_ANALYZE or not SYSTEM_UNITS, reason="systemd-analyze not here")
@@ -51,7 +52,10 @@ def test_systemd_accepts_every_unit_without_a_warning(tmp_path):
     it: an unknown key, a typo'd section or a missing program fails the test."""
     (tmp_path / "usr/lib/systemd").mkdir(parents=True)
     shutil.copytree(SYSTEM_UNITS, tmp_path / "usr/lib/systemd/system", symlinks=True)
-    for program in {shlex.split(v)[0] for u in UNITS for v in _unit_values(u, "ExecStart")}:
+    commands = [
+        v for u in UNITS for key in ("ExecStart", "ExecStartPost") for v in _unit_values(u, key)
+    ]
+    for program in {shlex.split(command)[0] for command in commands}:
         target = tmp_path / program.lstrip("/")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text("#!/bin/sh\n")

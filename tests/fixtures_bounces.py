@@ -24,6 +24,7 @@ import pytest
 
 from mailer.config import Settings, load_settings
 from tests.fixtures_send import Received, Sink, add_subscribers, free_port
+from tests.fixtures_web import stop_process
 
 SAMPLES = Path(__file__).resolve().parent / "bounce_samples"
 CORPUS = Path(__file__).resolve().parent / "bounce_corpus"
@@ -254,12 +255,7 @@ def dovecot_imap(certificate):
                 time.sleep(0.1)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop_process(process)
         output.close()
         shutil.rmtree(root, ignore_errors=True)
 

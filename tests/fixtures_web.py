@@ -37,6 +37,20 @@ def wait_for_port(port: int, process: subprocess.Popen) -> None:
     raise AssertionError("the server did not start listening")
 
 
+def stop_process(process: subprocess.Popen, *, timeout: float = 10) -> None:
+    """Stop a server process a test started: SIGTERM, then SIGKILL if it hangs; close its
+    pipes (one helper for serve, nginx, dovecot and the installed wheel's server)."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
+    for pipe in (process.stdout, process.stderr):
+        if pipe is not None:
+            pipe.close()
+
+
 class SinkHandler:
     """aiosmtpd handler keeping every message it accepts."""
 

@@ -16,8 +16,8 @@ import urllib.request
 
 import pytest
 
-from tests.fixtures_web import PROJECT_ROOT, free_port
-from tests.test_serve_limits import start, stop
+from tests.fixtures_web import PROJECT_ROOT, free_port, stop_process
+from tests.test_serve_limits import start
 
 CONF = PROJECT_ROOT / "docs" / "nginx.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -121,11 +121,5 @@ def test_the_shipped_nginx_conf_runs_in_front_of_serve(tmp_path, certificate):
         logged = (tmp_path / "newsletter.access.log").read_text(encoding="utf-8")
         assert "secret-token-in-the-path" not in logged and "GET / " in before
     finally:
-        proxy.terminate()
-        try:
-            proxy.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proxy.kill()
-            proxy.wait(timeout=10)
-        proxy.stderr.close()
-        stop(app)
+        stop_process(proxy)
+        stop_process(app)

@@ -27,6 +27,7 @@ import pytest
 from mailer.config import ENV_NAMES
 from tests.fixtures_check import caniemail_tarball
 from tests.fixtures_send import free_port, start_sink
+from tests.fixtures_web import stop_process
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STEP_TIMEOUT = 600  # seconds for one build or install step (a cold pip cache downloads)
@@ -275,13 +276,7 @@ def test_the_wheel_in_a_fresh_venv_runs_a_site_without_the_checkout(tmp_path):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/web.css", timeout=10) as css:
             assert css.status == 200 and b"{" in css.read()
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
-        server.stderr.close()
+        stop_process(server)
 
     # refreshed caniemail data goes to the user's data folder, never into the venv
     package_data = purelib / "mailer" / "data" / "caniemail" / "caniemail.json"

@@ -24,7 +24,7 @@ from mailer.errors import ConfigError
 from mailer.remote.client import TOKEN_REFUSED
 from mailer.store.db import open_db
 from tests.fixtures_bounces import sample
-from tests.fixtures_web import PROJECT_ROOT, free_port, wait_for_port
+from tests.fixtures_web import PROJECT_ROOT, free_port, stop_process, wait_for_port
 
 pytestmark = pytest.mark.slow
 
@@ -81,12 +81,7 @@ def server(tmp_path_factory):
         info["db"] = open_db(folder / "subscribers.db")
         yield info
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process)
         log.close()
     # the token never reached the server's log
     assert info["token"] not in (folder / "serve.log").read_text(errors="replace")

@@ -20,6 +20,7 @@ from tests.fixtures_web import (
     make_person,
     mark_sent,
     statuses,
+    stop_process,
     wait_for_port,
 )
 
@@ -90,13 +91,7 @@ def server(tmp_path_factory, built_examples):
         wait_for_port(port, process)
         yield {"url": base_url, "db": db, "settings": settings, "slug": slug}
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        process.stderr.close()
+        stop_process(process)
         db.close()
 
 

@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 
 from mailer.config import ENV_NAMES
-from tests.fixtures_web import PROJECT_ROOT, free_port, wait_for_port
+from tests.fixtures_web import PROJECT_ROOT, free_port, stop_process, wait_for_port
 
 SLOW_CLIENTS = 150
 
@@ -38,16 +38,6 @@ def start(command: list[str], folder, port: int) -> subprocess.Popen:
         process.wait(timeout=10)
         raise
     return process
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-    process.stderr.close()
 
 
 def slow_client(port: int) -> socket.socket:
@@ -101,7 +91,7 @@ def test_a_normal_request_answers_within_a_second_while_150_slow_clients_trickle
         stop_trickle.set()
         for sock in clients:
             sock.close()
-        stop(process)
+        stop_process(process)
 
 
 @pytest.mark.slow
@@ -134,7 +124,7 @@ def test_a_request_that_trickles_past_its_deadline_is_closed(tmp_path):
         assert 1.5 < closed_after < 6.0
     finally:
         sock.close()
-        stop(process)
+        stop_process(process)
 
 
 @pytest.mark.parametrize("command", ["serve", "preview"])

@@ -29,7 +29,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from web import SECRET, SLUG, free_port, run_clients, start_sink, wait_for_port  # noqa: E402
+from web import (  # noqa: E402
+    SECRET,
+    SLUG,
+    add_readers,
+    free_port,
+    run_clients,
+    start_sink,
+    wait_for_port,
+)
 
 EXAMPLES = ROOT / "tests" / "fixtures" / "issues"
 BASE_URL = "https://news.example.org"  # the gate wants a public base URL; requests go to 127.0.0.1
@@ -40,25 +48,9 @@ def populate(db, list_name: str, count: int, start: int) -> list[int]:
     from mailer.audience.subscribers import ensure_list
     from mailer.store.db import transaction, utc_now
 
-    list_pk, now, ids = ensure_list(db, list_name), utc_now(), []
+    list_pk, now = ensure_list(db, list_name), utc_now()
     with transaction(db):
-        for number in range(start, start + count):
-            sid = db.execute(
-                "INSERT INTO subscribers (email, name, language, created) VALUES (?, '', 'sv', ?)",
-                [f"reader{number:07d}@example.se", now],
-            ).lastrowid
-            event = db.execute(
-                "INSERT INTO consent_log (at, action, subscriber_id, list_id, channel, "
-                "lawful_basis) VALUES (?, 'add', ?, ?, 'bench', 'consent')",
-                [now, sid, list_pk],
-            ).lastrowid
-            db.execute(
-                "INSERT INTO subscriptions (subscriber_id, list_id, status, created, updated, "
-                "consent_event_id) VALUES (?, ?, 'active', ?, ?, ?)",
-                [sid, list_pk, now, now, event],
-            )
-            ids.append(sid)
-    return ids
+        return add_readers(db, list_pk, range(start, start + count), now, digits=7)
 
 
 def laptop_builds(folder: Path, settings) -> list[Path]:

@@ -63,6 +63,29 @@ def start_sink(port: int) -> subprocess.Popen:
     return process
 
 
+def add_readers(db, list_pk: int, numbers, now: str, *, digits: int = 6) -> list[int]:
+    """Active readers `reader{number}@example.se` on the list, each with its consent event, in
+    the caller's transaction (bench/remote_send.py fills its lists with it too)."""
+    ids = []
+    for number in numbers:
+        sid = db.execute(
+            "INSERT INTO subscribers (email, name, language, created) VALUES (?, '', 'sv', ?)",
+            [f"reader{number:0{digits}d}@example.se", now],
+        ).lastrowid
+        event = db.execute(
+            "INSERT INTO consent_log (at, action, subscriber_id, list_id, channel, "
+            "lawful_basis) VALUES (?, 'add', ?, ?, 'bench', 'consent')",
+            [now, sid, list_pk],
+        ).lastrowid
+        db.execute(
+            "INSERT INTO subscriptions (subscriber_id, list_id, status, created, updated, "
+            "consent_event_id) VALUES (?, ?, 'active', ?, ?, ?)",
+            [sid, list_pk, now, now, event],
+        )
+        ids.append(sid)
+    return ids
+
+
 def prepare(folder: Path, env: dict, recipients: int, clicks: int) -> list[str]:
     """Database with `recipients` active readers, the example built and archived; returns
     one unsubscribe token per click: the signed link each person's issue carries (as
@@ -80,24 +103,8 @@ def prepare(folder: Path, env: dict, recipients: int, clicks: int) -> list[str]:
     db = open_db(settings.db_path)
     list_pk = ensure_list(db, "nyhetsbrev", "Nyhetsbrevet")
     now = utc_now()
-    ids = []
     with transaction(db):
-        for number in range(recipients + clicks):
-            sid = db.execute(
-                "INSERT INTO subscribers (email, name, language, created) VALUES (?, '', 'sv', ?)",
-                [f"reader{number:06d}@example.se", now],
-            ).lastrowid
-            event = db.execute(
-                "INSERT INTO consent_log (at, action, subscriber_id, list_id, channel, "
-                "lawful_basis) VALUES (?, 'add', ?, ?, 'bench', 'consent')",
-                [now, sid, list_pk],
-            ).lastrowid
-            db.execute(
-                "INSERT INTO subscriptions (subscriber_id, list_id, status, created, updated, "
-                "consent_event_id) VALUES (?, ?, 'active', ?, ?, ?)",
-                [sid, list_pk, now, now, event],
-            )
-            ids.append(sid)
+        ids = add_readers(db, list_pk, range(recipients + clicks), now)
         db.execute(
             "INSERT INTO deliveries (issue, subscriber_id, list_id, state, queued_at, "
             "updated_at, sent_at) VALUES (?, NULL, NULL, 'sent', ?, ?, ?)",

@@ -391,3 +391,15 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def postfix_settings(settings: Settings, relay) -> Settings:
+    """`settings` sending through the real Postfix `postfix_relay` with VERP on."""
+    return with_settings(
+        settings,
+        smtp_host="127.0.0.1",
+        smtp_port=relay.port,
+        smtp_security="none",
+        smtp_timeout=10,
+        bounce_address=BOUNCE_ADDRESS,
+    )

@@ -22,9 +22,9 @@ from tests.fixtures_bounces import (
     LIST,
     POSTFIX_DOMAIN,
     corpus,
+    postfix_settings,
     sample,
     send_issue,
-    with_settings,
 )
 from tests.fixtures_send import add_subscribers, smtp_environment
 
@@ -245,14 +245,7 @@ def test_unverified_reports_on_three_days_send_one_notice_whose_bounce_acts(
 def test_real_postfix_reports_act_where_forged_ones_did_not(
     db, settings, mail_sink, postfix_relay, built_example, tmp_path
 ):
-    smtp = with_settings(
-        settings,
-        smtp_host="127.0.0.1",
-        smtp_port=postfix_relay.port,
-        smtp_security="none",
-        smtp_timeout=10,
-        bounce_address=BOUNCE_ADDRESS,
-    )
+    smtp = postfix_settings(settings, postfix_relay)
     dead = add_subscribers(db, smtp, 3, LIST, domain=POSTFIX_DOMAIN)
     assert run_send(smtp, built_example).sent == 3
     forgeries = [forged("dsn-hard.eml", address, n) for n, address in enumerate(dead)]

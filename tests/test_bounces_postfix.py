@@ -14,7 +14,12 @@ from cli import cli
 from mailer.audience import subscribers
 from mailer.delivery.bounces import verp
 from mailer.delivery.send import run_send
-from tests.fixtures_bounces import BOUNCE_ADDRESS, LIST, POSTFIX_DOMAIN, with_settings
+from tests.fixtures_bounces import (
+    BOUNCE_ADDRESS,
+    LIST,
+    POSTFIX_DOMAIN,
+    postfix_settings,
+)
 from tests.fixtures_send import add_subscribers
 
 pytestmark = pytest.mark.slow
@@ -23,14 +28,7 @@ pytestmark = pytest.mark.slow
 def test_a_real_postfix_bounce_ends_the_subscription(
     db, settings, mail_sink, postfix_relay, built_example, tmp_path
 ):
-    smtp = with_settings(
-        settings,
-        smtp_host="127.0.0.1",
-        smtp_port=postfix_relay.port,
-        smtp_security="none",
-        smtp_timeout=10,
-        bounce_address=BOUNCE_ADDRESS,
-    )
+    smtp = postfix_settings(settings, postfix_relay)
     (dead,) = add_subscribers(db, smtp, 1, LIST, domain=POSTFIX_DOMAIN)
     summary = run_send(smtp, built_example)
     assert summary.sent == 1  # Postfix said 250, as relays do; the failure comes later by mail
